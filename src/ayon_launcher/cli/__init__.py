@@ -1,0 +1,1 @@
+"""Command-line interface: global flags in main.py, one module per command."""

@@ -1,0 +1,180 @@
+"""The ``ayon`` command: global flags, lazy sub-commands, script pass-through, error handling."""
+
+from __future__ import annotations
+
+import importlib
+import os
+import sys
+from typing import Any
+
+import click
+
+from ..context import LauncherContext, parse_log_level
+from ..errors import LauncherError
+from ..version import __version__
+
+# name -> "module:attribute"; modules are imported only when their command runs, so that a
+# headless command never pays for Qt, FastAPI or pyblish.
+COMMANDS: dict[str, str] = {
+    "tray": "ayon_launcher.cli.tray:tray",
+    "run": "ayon_launcher.cli.run:run",
+    "interactive": "ayon_launcher.cli.interactive:interactive",
+    "extractenvironments": "ayon_launcher.cli.extractenvironments:extractenvironments",
+    "contextselection": "ayon_launcher.cli.contextselection:contextselection",
+    "publish": "ayon_launcher.cli.publish:publish",
+    "addon": "ayon_launcher.cli.addon:addon",
+    "module": "ayon_launcher.cli.addon:module",
+    "login": "ayon_launcher.cli.login:login",
+    "logout": "ayon_launcher.cli.login:logout",
+    "server": "ayon_launcher.cli.server:server",
+}
+SCRIPT_COMMAND = "ayon_launcher.cli.run:script"
+
+
+def _load(target: str) -> click.Command:
+    module_name, attr = target.split(":")
+    return getattr(importlib.import_module(module_name), attr)
+
+
+class LauncherGroup(click.Group):
+    """Loads commands on demand and treats an existing file as a script to run."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        target = COMMANDS.get(cmd_name)
+        return _load(target) if target else None
+
+    def resolve_command(
+        self, ctx: click.Context, args: list[str]
+    ) -> tuple[str | None, click.Command | None, list[str]]:
+        name = args[0]
+        if name not in COMMANDS and (name.endswith(".py") or os.path.isfile(name)):
+            # `ayon script.py arg1 arg2`: the path and its arguments go to the script command.
+            return "script", _load(SCRIPT_COMMAND), args
+        return super().resolve_command(ctx, args)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        # Short help without importing every command module.
+        rows = [(name, _HELP.get(name, "")) for name in self.list_commands(ctx)]
+        rows.append(("SCRIPT.py [ARGS]", "Run a Python script inside the AYON environment."))
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
+
+
+_HELP = {
+    "tray": "Launch the AYON tray (default when no command is given).",
+    "run": "Run a Python script inside the AYON environment (deprecated: use `ayon SCRIPT`).",
+    "interactive": "Start an interactive Python console with the AYON environment.",
+    "extractenvironments": "Extract environment variables for a context to a JSON file.",
+    "contextselection": "Open the context selection dialog and write the choice to JSON.",
+    "publish": "Publish the data described by a JSON metadata file.",
+    "addon": "Run command-line commands of the loaded add-ons.",
+    "module": "Older alias of `addon`.",
+    "login": "Log in to the AYON server (or as another user).",
+    "logout": "Forget the stored token of the AYON server.",
+    "server": "Run the embedded local AYON-compatible server.",
+}
+
+
+def _verbose_callback(ctx: click.Context, param: click.Parameter, value: Any) -> int | None:
+    try:
+        return parse_log_level(value)
+    except LauncherError as exc:
+        raise click.BadParameter(str(exc)) from None
+
+
+@click.group(
+    cls=LauncherGroup,
+    invoke_without_command=True,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+@click.option("--headless", is_flag=True, envvar="AYON_HEADLESS_MODE",
+              help="Run without any graphical UI (farm, automation).")
+@click.option("--use-staging", is_flag=True, envvar="AYON_USE_STAGING",
+              help="Use the staging bundle.")
+@click.option("--use-dev", is_flag=True, help="Use the current user's dev bundle.")
+@click.option("--bundle", "bundle_name", metavar="NAME", envvar="AYON_BUNDLE_NAME",
+              help="Use the named bundle.")
+@click.option("--verbose", metavar="LEVEL", envvar="AYON_LOG_LEVEL", callback=_verbose_callback,
+              help="Log level: 0-50 or notset/debug/info/warning/error/critical.")
+@click.option("--debug", is_flag=True, envvar="AYON_DEBUG", help="Debug mode (tracebacks, logs).")
+@click.option("--skip-bootstrap", is_flag=True,
+              help="No server call, no updates, no add-ons.")
+@click.version_option(__version__, "--version", prog_name="AYON launcher")
+@click.pass_context
+def cli(
+    ctx: click.Context,
+    headless: bool,
+    use_staging: bool,
+    use_dev: bool,
+    bundle_name: str | None,
+    verbose: int | None,
+    debug: bool,
+    skip_bootstrap: bool,
+) -> None:
+    """AYON desktop launcher.
+
+    Global options go before the command. Without a command the tray starts.
+    """
+    import logging
+
+    from ..log import setup_logging
+
+    level = verbose if verbose is not None else (logging.DEBUG if debug else logging.INFO)
+    launcher = LauncherContext(
+        headless=headless,
+        use_staging=use_staging,
+        use_dev=use_dev,
+        bundle_name=bundle_name or None,
+        log_level=level,
+        debug=debug,
+        skip_bootstrap=skip_bootstrap,
+    )
+    setup_logging(level, debug)
+    ctx.obj = launcher
+    if ctx.invoked_subcommand is None:
+        ctx.invoke(_load(COMMANDS["tray"]))
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Run the CLI; expected failures become one line on stderr and an exit code."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in args or os.environ.get("AYON_DEBUG") in {"1", "true", "True"}
+    try:
+        code = cli.main(args=args, prog_name="ayon", standalone_mode=False)
+    except click.exceptions.Exit as exc:
+        code = exc.exit_code
+    except click.ClickException as exc:
+        exc.show()
+        code = exc.exit_code
+    except click.exceptions.Abort:
+        click.echo("ayon: aborted", err=True)
+        code = 130
+    except KeyboardInterrupt:
+        click.echo("ayon: interrupted", err=True)
+        code = 130
+    except LauncherError as exc:
+        if debug:
+            import traceback
+
+            traceback.print_exc()
+        click.echo(f"ayon: error: {_redacted(str(exc))}", err=True)
+        code = exc.exit_code
+    except Exception as exc:  # noqa: BLE001 - last line of defence: never a bare traceback
+        if debug:
+            import traceback
+
+            traceback.print_exc()
+        hint = "" if debug else " (run with --debug for details)"
+        click.echo(f"ayon: unexpected error: {type(exc).__name__}: {_redacted(str(exc))}{hint}",
+                   err=True)
+        code = 1
+    sys.exit(code if isinstance(code, int) else 0)
+
+
+def _redacted(text: str) -> str:
+    from ..log import redact
+
+    return redact(text).splitlines()[0] if text else text

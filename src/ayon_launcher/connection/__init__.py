@@ -1,0 +1,1 @@
+"""Server connection: URL rules, credentials (keyring with a private-file fallback), login."""

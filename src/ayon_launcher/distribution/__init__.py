@@ -1,0 +1,1 @@
+"""Bundle and add-on distribution: sources, archive validation, safe extraction, local store."""

@@ -1,0 +1,1 @@
+"""Environment building: runtime AYON_* variables, env definitions, applications."""

@@ -1,0 +1,1 @@
+"""Qt user interface (tray, dialogs); the only package that imports Qt."""

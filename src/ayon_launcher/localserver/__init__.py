@@ -1,0 +1,1 @@
+"""The embedded AYON-compatible local server (FastAPI app, SQLite store, demo seed)."""

@@ -1,0 +1,55 @@
+"""Every local folder the launcher uses, from platformdirs and the override variables."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import platformdirs
+
+APP_NAME = "AYON"
+APP_AUTHOR = "Ynput"
+
+# Overrides, so studios (and tests) can relocate everything.
+LOCAL_DIR_ENV = "AYON_LAUNCHER_LOCAL_DIR"
+CONFIG_DIR_ENV = "AYON_LAUNCHER_CONFIG_DIR"
+SERVER_DATA_DIR_ENV = "AYON_LOCAL_SERVER_DIR"
+
+
+def _from_env(name: str) -> Path | None:
+    value = os.environ.get(name)
+    return Path(value).expanduser() if value else None
+
+
+def local_dir() -> Path:
+    """Root of downloaded add-ons, dependency packages and launcher state."""
+    return _from_env(LOCAL_DIR_ENV) or Path(platformdirs.user_data_dir(APP_NAME, APP_AUTHOR))
+
+
+def config_dir() -> Path:
+    """Per-user configuration (credentials fallback file, preferences)."""
+    return _from_env(CONFIG_DIR_ENV) or Path(platformdirs.user_config_dir(APP_NAME, APP_AUTHOR))
+
+
+def addons_dir() -> Path:
+    return local_dir() / "addons"
+
+
+def dependency_packages_dir() -> Path:
+    return local_dir() / "dependency_packages"
+
+
+def logs_dir() -> Path:
+    return local_dir() / "logs"
+
+
+def state_dir() -> Path:
+    """Small state files: last installed bundle, locks."""
+    return local_dir() / "state"
+
+
+def local_server_dir() -> Path:
+    """Default data directory of the embedded local AYON server."""
+    return _from_env(SERVER_DATA_DIR_ENV) or Path(
+        platformdirs.user_data_dir("AYON-local-server", APP_AUTHOR)
+    )

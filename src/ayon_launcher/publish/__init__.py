@@ -1,0 +1,1 @@
+"""pyblish glue for ``ayon publish``."""

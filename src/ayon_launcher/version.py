@@ -1,0 +1,3 @@
+"""The launcher's own version string."""
+
+__version__ = "0.1.0"
