@@ -1,0 +1,1 @@
+"""Demo data of the local server: add-on source folders zipped by the seed."""

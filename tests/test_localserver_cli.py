@@ -1,0 +1,69 @@
+"""`ayon server --demo` in a subprocess: prints its URL and answers HTTP."""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+
+import requests
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def test_server_command_demo(tmp_path):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AYON_")}
+    env["PYTHONUNBUFFERED"] = "1"
+    port = _free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "ayon_launcher", "server", "--demo", "--port", str(port),
+         "--data-dir", str(tmp_path / "data")],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+    )
+    try:
+        lines = []
+        deadline = time.monotonic() + 60
+        url = None
+        while time.monotonic() < deadline and url is None:
+            line = proc.stdout.readline()
+            if not line:
+                break
+            lines.append(line)
+            match = re.search(r"(http://127\.0\.0\.1:\d+)", line)
+            if match:
+                url = match.group(1)
+        assert url == f"http://127.0.0.1:{port}", lines
+        info = requests.get(f"{url}/api/info", timeout=5).json()
+        assert info["version"]
+        for _ in range(3):
+            lines.append(proc.stdout.readline())
+        text = "".join(lines)
+        assert "admin" in text and "API key" in text
+        token = requests.post(f"{url}/api/auth/login", json={"name": "admin",
+                              "password": "admin"}, timeout=5).json()["token"]
+        bundles = requests.get(f"{url}/api/bundles", timeout=5,
+                               headers={"Authorization": f"Bearer {token}"}).json()
+        assert bundles["productionBundle"] == "demo_production"
+    finally:
+        proc.terminate()
+        try:
+            proc.communicate(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.communicate()
+
+
+def test_server_command_rejects_non_loopback(tmp_path):
+    result = subprocess.run(
+        [sys.executable, "-m", "ayon_launcher", "server", "--host", "0.0.0.0",
+         "--data-dir", str(tmp_path)], capture_output=True, text=True, timeout=60,
+    )
+    assert result.returncode == 2
+    assert "loopback" in result.stderr and "Traceback" not in result.stderr
