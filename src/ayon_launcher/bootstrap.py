@@ -7,11 +7,15 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from .context import LauncherContext
+from .errors import ServerUnreachableError
+from .log import get_logger
 
 if TYPE_CHECKING:
     import ayon_api
 
     from .addons.base import AYONAddon
+    from .distribution.state import InstalledBundle
+    from .distribution.sync import ItemProgress
 
 
 @dataclass
@@ -25,6 +29,8 @@ class Progress:
 
 
 ProgressCallback = Callable[[Progress], None]
+
+log = get_logger("bootstrap")
 
 
 @dataclass
@@ -40,16 +46,83 @@ class BootstrapResult:
     python_paths: list[str] = field(default_factory=list)
     # Studio settings of the bundle, per add-on name.
     settings: dict[str, Any] = field(default_factory=dict)
+    # Add-ons that failed to load: name -> one-line reason (the others are loaded).
+    load_errors: dict[str, str] = field(default_factory=dict)
 
 
 def bootstrap(
     ctx: LauncherContext,
     progress: ProgressCallback | None = None,
 ) -> BootstrapResult:
-    """Run the whole bootstrap for ``ctx``; ``--skip-bootstrap`` returns an empty result."""
+    """Run the whole bootstrap for ``ctx``; ``--skip-bootstrap`` returns an empty result.
+
+    Connects, chooses the bundle, syncs its add-ons and dependency package, then loads the
+    add-ons. When the server cannot be reached, starts from the last fully installed bundle.
+    """
     if ctx.skip_bootstrap:
         return BootstrapResult(server_url=ctx.server_url)
     from .connection import connect
+    from .distribution.distribute import distribute, fetch_bundle
 
-    api = connect(ctx)
-    return BootstrapResult(server_url=ctx.server_url, api=api, bundle_name=ctx.bundle_name)
+    api = None
+    offline = False
+    try:
+        api = connect(ctx)
+        bundle = fetch_bundle(api, bundle_name=ctx.bundle_name, use_staging=ctx.use_staging,
+                              use_dev=ctx.use_dev)
+        installed = distribute(api, bundle, _item_progress(progress))
+    except ServerUnreachableError as exc:
+        installed = _offline_bundle(ctx, exc)
+        offline = True
+        api = None
+    return _load(ctx, installed, api, offline)
+
+
+def _item_progress(progress: ProgressCallback | None) -> ItemProgress | None:
+    if progress is None:
+        return None
+
+    def report(item: str, done: int, total: int | None, state: str) -> None:
+        progress(Progress(item=item, done=done, total=total, state=state))
+
+    return report
+
+
+def _offline_bundle(ctx: LauncherContext, exc: ServerUnreachableError) -> InstalledBundle:
+    import os
+
+    from .distribution import state
+
+    url = (ctx.server_url or os.environ.get("AYON_SERVER_URL") or "").rstrip("/") or None
+    variant = "staging" if ctx.use_staging else None
+    installed = state.last_installed(server_url=url, bundle_name=ctx.bundle_name,
+                                     variant=variant)
+    if installed is None:
+        what = f"bundle {ctx.bundle_name!r}" if ctx.bundle_name else "no bundle"
+        raise ServerUnreachableError(
+            f"{exc}; {what} was fully installed here before, so the launcher cannot start "
+            "offline (connect once to the server, or use --skip-bootstrap)"
+        ) from None
+    log.warning("%s: starting OFFLINE with bundle %s installed %s", exc, installed.bundle_name,
+                installed.installed_at)
+    if installed.server_url and not ctx.server_url:
+        ctx.server_url = installed.server_url
+    return installed
+
+
+def _load(ctx: LauncherContext, installed: InstalledBundle, api: ayon_api.ServerAPI | None,
+          offline: bool) -> BootstrapResult:
+    from .addons.loader import AddonFolder, load_addons
+
+    folders = [AddonFolder(a.name, a.version, a.path) for a in installed.addons]
+    loaded = load_addons(folders, installed.settings, installed.dependency_package)
+    return BootstrapResult(
+        server_url=ctx.server_url or installed.server_url,
+        api=api,
+        bundle_name=installed.bundle_name,
+        offline=offline,
+        addons=loaded.addons,
+        python_paths=loaded.python_paths,
+        settings=installed.settings,
+        load_errors=loaded.errors,
+    )

@@ -1,0 +1,134 @@
+"""Bring the chosen bundle's add-ons and dependency package into the local store."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ..errors import DistributionError, ServerUnreachableError
+from ..log import get_logger
+from . import state, store
+from .bundles import choose_bundle
+from .models import Bundle, DistItem, addon_item, dependency_item
+from .sources import FetchSettings
+from .sync import ItemProgress, sync_items
+
+if TYPE_CHECKING:
+    import ayon_api
+
+log = get_logger("distribution")
+
+
+def server_get(api: ayon_api.ServerAPI, endpoint: str, what: str) -> Any:
+    """GET a JSON endpoint; ServerUnreachableError when there is no answer at all."""
+    response = api.get(endpoint)
+    if getattr(response, "orig_response", None) is None:
+        raise ServerUnreachableError(f"cannot reach the AYON server to read {what}")
+    if response.status_code in (502, 503, 504):
+        raise ServerUnreachableError(
+            f"the AYON server is unavailable (HTTP {response.status_code})")
+    if not 200 <= response.status_code < 300:
+        raise DistributionError(f"cannot read {what} from the server "
+                                f"(HTTP {response.status_code}: {response.detail})")
+    return response.data
+
+
+def current_username(api: ayon_api.ServerAPI) -> str | None:
+    try:
+        data = server_get(api, "users/me", "the current user")
+    except DistributionError:
+        return None
+    return data.get("name") if isinstance(data, dict) else None
+
+
+def fetch_bundle(api: ayon_api.ServerAPI, *, bundle_name: str | None, use_staging: bool,
+                 use_dev: bool) -> Bundle:
+    payload = server_get(api, "bundles", "the bundles")
+    username = current_username(api) if use_dev else None
+    return choose_bundle(payload, bundle_name=bundle_name, use_staging=use_staging,
+                         use_dev=use_dev, username=username)
+
+
+def plan_items(api: ayon_api.ServerAPI, bundle: Bundle) -> tuple[list[DistItem], dict[str, str]]:
+    """Items to sync for ``bundle`` and the dev add-ons used in place ({name: path})."""
+    info = server_get(api, "addons?details=1", "the add-on list")
+    versions: dict[tuple[str, str], dict[str, Any]] = {}
+    for addon in info.get("addons") or []:
+        for version, data in (addon.get("versions") or {}).items():
+            versions[(addon["name"], version)] = data or {}
+
+    items: list[DistItem] = []
+    dev_paths: dict[str, str] = {}
+    missing = []
+    for name, version in sorted(bundle.addons.items()):
+        dev = bundle.dev_path(name)
+        if dev:
+            dev_paths[name] = dev
+            continue
+        data = versions.get((name, version))
+        if data is None:
+            missing.append(f"{name} {version}")
+            continue
+        if not data.get("clientSourceInfo"):
+            log.debug("add-on %s %s has no client code", name, version)
+            continue
+        items.append(addon_item(name, version, data))
+    if missing:
+        raise DistributionError(
+            f"bundle {bundle.name!r} names add-on versions the server does not have: "
+            + ", ".join(missing)
+        )
+
+    filename = bundle.dependency_package()
+    if filename:
+        packages = server_get(api, "desktop/dependencyPackages", "the dependency packages")
+        package = next((p for p in packages.get("packages") or []
+                        if p.get("filename") == filename), None)
+        if package is None:
+            raise DistributionError(
+                f"bundle {bundle.name!r} names dependency package {filename!r} "
+                "which the server does not have"
+            )
+        items.append(dependency_item(package))
+    return items, dev_paths
+
+
+def fetch_settings(api: ayon_api.ServerAPI, bundle: Bundle) -> dict[str, Any]:
+    """The bundle's studio settings per add-on name ({} with a warning when unavailable)."""
+    try:
+        return api.get_addons_settings(bundle_name=bundle.name, variant=bundle.variant) or {}
+    except Exception as exc:  # noqa: BLE001 - add-ons still load, with default settings
+        log.warning("could not read the studio settings of bundle %s: %s", bundle.name, exc)
+        return {}
+
+
+def distribute(api: ayon_api.ServerAPI, bundle: Bundle, progress: ItemProgress | None = None,
+               fetch_settings_fn: Callable[..., dict[str, Any]] = fetch_settings,
+               ) -> state.InstalledBundle:
+    """Sync ``bundle`` into the store, record it as installed, clean up unused versions."""
+    items, dev_paths = plan_items(api, bundle)
+    settings = FetchSettings(server_url=api.get_base_url(), server_headers=api.get_headers())
+    with store.store_lock():
+        sync_items(items, settings, progress, lock=False)
+        addons = [
+            state.InstalledAddon(name=i.name, version=i.version or "", path=str(i.target))
+            for i in items if i.kind == "addon"
+        ]
+        addons += [
+            state.InstalledAddon(name=name, version=bundle.addons[name], path=str(Path(path)),
+                                 dev=True)
+            for name, path in dev_paths.items()
+        ]
+        package = next((str(i.target) for i in items if i.kind == "dependency_package"), None)
+        installed = state.InstalledBundle(
+            bundle_name=bundle.name,
+            server_url=api.get_base_url(),
+            variant=bundle.variant,
+            addons=sorted(addons, key=lambda a: a.name),
+            dependency_package=package,
+            settings=fetch_settings_fn(api, bundle),
+        )
+        history = state.record_installed(installed)
+        state.cleanup(history, installed)
+    return installed

@@ -1,0 +1,125 @@
+"""The local store: item folders, their metadata file, atomic installs and the store lock."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from .. import paths
+from ..errors import DistributionError
+from ..log import get_logger
+from .models import DistItem
+
+log = get_logger("distribution")
+
+METADATA_FILE = ".ayon_distribution.json"
+TMP_PREFIX = ".tmp-"
+TRASH_PREFIX = ".trash-"
+LOCK_TIMEOUT_ENV = "AYON_LAUNCHER_LOCK_TIMEOUT"
+
+
+def read_metadata(folder: Path) -> dict[str, Any] | None:
+    try:
+        data = json.loads((folder / METADATA_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def is_installed(item: DistItem) -> bool:
+    """True when the item's folder exists and its metadata matches the server checksum."""
+    meta = read_metadata(item.target)
+    if meta is None:
+        return False
+    if item.checksum:
+        return (str(meta.get("checksum", "")).lower() == item.checksum.strip().lower()
+                and meta.get("algorithm", "sha256") == item.algorithm)
+    # No checksum announced: a complete earlier install of the same name/version is enough.
+    return meta.get("name") == item.name and meta.get("version") == item.version
+
+
+def new_temp_dir(parent: Path) -> Path:
+    """A fresh work folder beside the targets (same filesystem, so rename is atomic)."""
+    parent.mkdir(parents=True, exist_ok=True)
+    path = parent / f"{TMP_PREFIX}{uuid.uuid4().hex[:12]}"
+    path.mkdir()
+    return path
+
+
+def write_json_atomic(path: Path, data: Any) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f"{path.name}.{uuid.uuid4().hex[:8]}.tmp")
+    tmp.write_text(json.dumps(data, indent=2, sort_keys=True, default=str), encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def install(item: DistItem, extracted: Path, source: str, checksum: str) -> None:
+    """Move a fully extracted folder into place with its metadata; the last step is a rename."""
+    meta = {
+        "kind": item.kind,
+        "name": item.name,
+        "version": item.version,
+        "source": source,
+        "checksum": checksum,
+        "algorithm": item.algorithm,
+        "installed_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+    }
+    write_json_atomic(extracted / METADATA_FILE, meta)
+    target = item.target
+    if target.exists():
+        # An invalid earlier copy (checksum changed on the server): move it aside first.
+        trash = target.with_name(f"{TRASH_PREFIX}{target.name}-{uuid.uuid4().hex[:8]}")
+        os.rename(target, trash)
+        os.rename(extracted, target)
+        shutil.rmtree(trash, ignore_errors=True)
+    else:
+        os.rename(extracted, target)
+
+
+def remove_leftovers(*folders: Path) -> int:
+    """Delete work folders of killed runs (call with the store lock held). Returns the count."""
+    count = 0
+    for folder in folders:
+        if not folder.is_dir():
+            continue
+        for entry in folder.iterdir():
+            if entry.name.startswith((TMP_PREFIX, TRASH_PREFIX)):
+                if entry.is_dir() and not entry.is_symlink():
+                    shutil.rmtree(entry, ignore_errors=True)
+                else:
+                    entry.unlink(missing_ok=True)
+                count += 1
+    return count
+
+
+def lock_path() -> Path:
+    return paths.state_dir() / "store.lock"
+
+
+@contextmanager
+def store_lock(timeout: float | None = None) -> Iterator[None]:
+    """Exclusive lock over the store, shared by every launcher process of this user."""
+    from filelock import FileLock, Timeout
+
+    path = lock_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if timeout is None:
+        timeout = float(os.environ.get(LOCK_TIMEOUT_ENV, "900"))
+    lock = FileLock(str(path))
+    try:
+        lock.acquire(timeout=timeout)
+    except Timeout:
+        raise DistributionError(
+            f"another AYON launcher holds the add-on store lock ({path}) for over {timeout:.0f}s"
+        ) from None
+    try:
+        yield
+    finally:
+        lock.release()

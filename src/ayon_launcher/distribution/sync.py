@@ -1,0 +1,139 @@
+"""Make a list of items available locally: parallel download, validation, safe extract, install."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+
+from ..errors import DistributionError
+from ..log import get_logger
+from . import store
+from .archives import safe_extract
+from .models import DistItem
+from .sources import FetchSettings, describe, fetch
+
+log = get_logger("distribution")
+
+WORKERS_ENV = "AYON_LAUNCHER_DOWNLOAD_WORKERS"
+
+# item label, done, total, state — bootstrap wraps this into its Progress dataclass.
+ItemProgress = Callable[[str, int, "int | None", str], None]
+
+
+@dataclass
+class SyncReport:
+    """What a sync did."""
+
+    installed: list[DistItem] = field(default_factory=list)
+    skipped: list[DistItem] = field(default_factory=list)
+
+
+def _workers(count: int) -> int:
+    try:
+        wanted = int(os.environ.get(WORKERS_ENV, "4"))
+    except ValueError:
+        wanted = 4
+    return max(1, min(wanted, count))
+
+
+def sync_items(items: list[DistItem], settings: FetchSettings,
+               progress: ItemProgress | None = None, lock: bool = True) -> SyncReport:
+    """Install every item not already present and valid; raise naming each item that failed.
+
+    Items that succeed stay installed even when others fail (they are complete and valid).
+    """
+    report = SyncReport()
+
+    def emit(label: str, done: int, total: int | None, state: str) -> None:
+        if progress is None:
+            return
+        try:
+            progress(label, done, total, state)
+        except Exception:  # noqa: BLE001 - a broken progress display must not break the sync
+            log.debug("progress callback failed", exc_info=True)
+
+    def run() -> None:
+        parents = {item.target.parent for item in items}
+        removed = store.remove_leftovers(*parents)
+        if removed:
+            log.info("removed %d leftover folder(s) of an interrupted run", removed)
+        todo = []
+        for item in items:
+            if store.is_installed(item):
+                report.skipped.append(item)
+                emit(item.label, 1, 1, "skipped")
+            else:
+                todo.append(item)
+        if not todo:
+            return
+        errors: list[str] = []
+        with ThreadPoolExecutor(max_workers=_workers(len(todo)),
+                                thread_name_prefix="ayon-sync") as pool:
+            futures = {pool.submit(_install_one, item, settings, emit): item for item in todo}
+            for future, item in futures.items():
+                try:
+                    future.result()
+                except DistributionError as exc:
+                    errors.append(str(exc))
+                    emit(item.label, 0, None, "failed")
+                except Exception as exc:  # noqa: BLE001 - reported with the item's name
+                    errors.append(f"{item.label}: {type(exc).__name__}: {exc}")
+                    emit(item.label, 0, None, "failed")
+                else:
+                    report.installed.append(item)
+        if errors:
+            raise DistributionError("; ".join(errors))
+
+    if lock:
+        with store.store_lock():
+            run()
+    else:
+        run()
+    return report
+
+
+def _install_one(item: DistItem, settings: FetchSettings,
+                 emit: Callable[[str, int, int | None, str], None]) -> None:
+    if not item.sources:
+        raise DistributionError(f"{item.label}: the server lists no source to download it from")
+    work = store.new_temp_dir(item.target.parent)
+    try:
+        reasons = []
+        for source in item.sources:
+            archive = work / "archive"
+            content = work / "content"
+            if content.exists():
+                shutil.rmtree(content)
+            content.mkdir()
+            try:
+                emit(item.label, 0, item.size, "downloading")
+                digest = fetch(
+                    item, source, archive, settings,
+                    on_bytes=lambda done, total: emit(item.label, done, total, "downloading"),
+                )
+                emit(item.label, 0, None, "extracting")
+                safe_extract(archive, content, item.label,
+                             progress=lambda done, total: emit(item.label, done, total,
+                                                               "extracting"))
+            except DistributionError as exc:
+                log.warning("%s", exc)
+                reasons.append(f"{describe(source)}: {_reason(exc, item)}")
+                continue
+            archive.unlink(missing_ok=True)
+            store.install(item, content, describe(source), digest)
+            emit(item.label, 1, 1, "done")
+            log.debug("installed %s from %s", item.label, describe(source))
+            return
+        raise DistributionError(f"{item.label}: every source failed ({'; '.join(reasons)})")
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def _reason(exc: Exception, item: DistItem) -> str:
+    text = str(exc)
+    prefix = f"{item.label}: "
+    return text[len(prefix):] if text.startswith(prefix) else text
+
