@@ -1,0 +1,106 @@
+"""``ayon contextselection OUT.json [--project P] [--asset F] [--strict]``: pick a context in Qt."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+import click
+
+from ..context import LauncherContext
+from ..errors import LauncherError, UsageError
+from ..log import get_logger
+
+if TYPE_CHECKING:
+    from ..environment.entities import ContextSource
+
+log = get_logger("contextselection")
+
+ShowDialog = Callable[["ContextSource", str | None, str | None, bool], "dict | None"]
+
+
+def display_problem(headless: bool) -> str | None:
+    """Why no dialog can be shown here (None when a display is available)."""
+    if headless:
+        return "contextselection shows a dialog and cannot run in headless mode"
+    if sys.platform.startswith("linux"):
+        platform_plugin = os.environ.get("QT_QPA_PLATFORM", "")
+        has_display = os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")
+        # offscreen/minimal/vnc platforms need no display server.
+        if not has_display and platform_plugin.split(":")[0] not in {
+                "offscreen", "minimal", "vnc", "eglfs", "linuxfb"}:
+            return ("contextselection needs a display (DISPLAY/WAYLAND_DISPLAY is not set); "
+                    "use extractenvironments with --project/--asset/--task/--app instead")
+    return None
+
+
+def _show_dialog(source: ContextSource, project: str | None, asset: str | None,
+                 strict: bool) -> dict | None:
+    # Qt is imported only here: this command is the only one that needs it.
+    from ..gui.context_dialog import run_context_dialog
+
+    return run_context_dialog(source, project=project, folder=asset, strict=strict)
+
+
+def select_and_write(source: ContextSource, output_json_path: str, project: str | None,
+                     asset: str | None, strict: bool,
+                     show: ShowDialog = _show_dialog) -> dict:
+    """Validate the presets, show the dialog and write the choice; cancel raises (exit 1)."""
+    from ..environment.entities import find_folder, find_project
+    from ..environment.output import write_json_atomic
+
+    if asset and not project:
+        raise UsageError("--asset needs --project (the folder is looked up in that project)")
+    if project:
+        project = find_project(source, project)
+        if asset:
+            asset = find_folder(source, project, asset).path
+    context = show(source, project, asset, strict)
+    if context is None:
+        raise LauncherError("context selection cancelled: nothing written", exit_code=1)
+    if strict and not (context.get("project") and context.get("asset") and context.get("task")):
+        raise LauncherError("context is incomplete (--strict): nothing written", exit_code=1)
+    data = {
+        "project": context.get("project"),
+        "asset": context.get("asset"),
+        "folder_path": context.get("folder_path"),
+        "task": context.get("task"),
+    }
+    write_json_atomic(output_json_path, data)
+    return data
+
+
+@click.command()
+@click.argument("output_json_path", type=click.Path(dir_okay=False))
+@click.option("--project", help="Pre-define the project; it cannot be changed in the dialog.")
+@click.option("--asset", "--folder", "asset",
+              help="Pre-select a folder (name or path) of --project.")
+@click.option("--strict", is_flag=True,
+              help="Project, folder and task must all be set to confirm.")
+@click.pass_obj
+def contextselection(launcher: LauncherContext | None, output_json_path: str,
+                     project: str | None, asset: str | None, strict: bool) -> None:
+    """Open the context selection dialog and write the choice to OUTPUT_JSON_PATH.
+
+    The file gets {"project", "asset", "folder_path", "task"}. Cancelling writes nothing
+    and exits with code 1.
+    """
+    from ..environment.entities import ServerContextSource
+    from .extractenvironments import prepare_launcher
+
+    launcher = launcher or LauncherContext()
+    if asset and not project:
+        raise UsageError("--asset needs --project (the folder is looked up in that project)")
+    problem = display_problem(launcher.headless)
+    if problem:
+        raise LauncherError(problem)
+    result = prepare_launcher(launcher)
+    if result.api is None:
+        why = "--skip-bootstrap was given" if not result.bundle_name else \
+            "the server cannot be reached"
+        raise LauncherError(f"contextselection needs the AYON server, but {why}")
+    data = select_and_write(ServerContextSource(result.api), output_json_path, project, asset,
+                            strict)
+    log.info("context written to %s: %s", output_json_path, data)

@@ -1,0 +1,84 @@
+"""``ayon extractenvironments OUT.json [--project --asset --task --app]``: environment to JSON."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import click
+
+from ..context import LauncherContext
+from ..errors import LauncherError
+from ..log import get_logger
+
+if TYPE_CHECKING:
+    from ..bootstrap import BootstrapResult
+
+log = get_logger("extractenvironments")
+
+
+def prepare_launcher(launcher: LauncherContext) -> BootstrapResult:
+    """CORE's ``prepare(ctx)``; a plain bootstrap while that module is not there yet."""
+    try:
+        from .common import prepare
+    except ImportError:
+        from ..bootstrap import bootstrap
+
+        return bootstrap(launcher)
+    return prepare(launcher)
+
+
+def base_environment(launcher: LauncherContext, result: BootstrapResult) -> dict[str, str]:
+    """What every child process gets: os.environ + the AYON runtime variables."""
+    import os
+
+    try:
+        from ..environment.runtime import child_environment
+    except ImportError:  # CORE's runtime module not there yet
+        return dict(os.environ)
+    return child_environment(launcher, result)
+
+
+@click.command()
+@click.argument("output_json_path", type=click.Path(dir_okay=False))
+@click.option("--project", help="Project name.")
+@click.option("--asset", "--folder", "asset", help="Folder (asset) name or path.")
+@click.option("--task", help="Task name.")
+@click.option("--app", help="Application name, e.g. maya/2024 or maya-2024.")
+@click.pass_obj
+def extractenvironments(launcher: LauncherContext | None, output_json_path: str,
+                        project: str | None, asset: str | None, task: str | None,
+                        app: str | None) -> None:
+    """Extract environment variables for a context to a JSON file.
+
+    With --project, --asset, --task and --app: the environment the application gets in that
+    context. With none (or only some) of them: only AYON's global environment.
+    """
+    from ..environment.output import write_json_atomic
+
+    launcher = launcher or LauncherContext()
+    options = {"project": project, "asset": asset, "task": task, "app": app}
+    given = [name for name, value in options.items() if value]
+    missing = [name for name, value in options.items() if not value]
+    result = prepare_launcher(launcher)
+    environment = base_environment(launcher, result)
+    if given and missing:
+        log.warning("context is incomplete (missing %s): extracting only the global "
+                    "environment", ", ".join(f"--{name}" for name in missing))
+    if not missing:
+        environment = _context_environment(result, environment, project, asset, task, app)
+    target = write_json_atomic(output_json_path, {str(k): str(v) for k, v in environment.items()})
+    log.info("environment written to %s", target)
+
+
+def _context_environment(result: BootstrapResult, base: dict[str, str], project: str,
+                         asset: str, task: str, app: str) -> dict[str, str]:
+    from ..environment.context import context_environment, resolve_context
+    from ..environment.entities import ServerContextSource
+
+    if result.api is None:
+        why = ("--skip-bootstrap was given" if not result.bundle_name
+               else "the server cannot be reached")
+        raise LauncherError(f"the context needs the AYON server, but {why}")
+    source = ServerContextSource(result.api)
+    context = resolve_context(source, result.settings, project, asset, task, app)
+    return context_environment(context, result.settings, base)

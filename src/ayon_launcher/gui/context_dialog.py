@@ -1,0 +1,398 @@
+"""Context selection dialog: project, folder tree (with filter), task; loads off the UI thread."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from typing import Any
+
+from qtpy import QtCore, QtGui, QtWidgets
+
+from ..environment.entities import ContextSource, FolderInfo, TaskInfo
+
+FOLDER_ID_ROLE = QtCore.Qt.ItemDataRole.UserRole + 1
+FOLDER_PATH_ROLE = QtCore.Qt.ItemDataRole.UserRole + 2
+FOLDER_NAME_ROLE = QtCore.Qt.ItemDataRole.UserRole + 3
+TASK_NAME_ROLE = QtCore.Qt.ItemDataRole.UserRole + 4
+
+# Test-only hook (used by the test-suite to drive the real CLI in a subprocess):
+# "accept:<task name>" selects that task once loaded and confirms; "reject" cancels.
+TEST_HOOK_ENV = "AYON_LAUNCHER_TEST_CONTEXT_DIALOG"
+
+
+class _Signals(QtCore.QObject):
+    done = QtCore.Signal(int, object)
+    failed = QtCore.Signal(int, str)
+
+
+class _Job(QtCore.QRunnable):
+    """Runs one data request in the thread pool; results come back through queued signals."""
+
+    def __init__(self, request_id: int, call: Callable[[], Any], signals: _Signals) -> None:
+        super().__init__()
+        self.request_id = request_id
+        self.call = call
+        self.signals = signals
+
+    def run(self) -> None:
+        try:
+            result = self.call()
+        except Exception as exc:  # noqa: BLE001 - shown in the dialog, never crashes the UI
+            message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            self.signals.failed.emit(self.request_id, message)
+        else:
+            self.signals.done.emit(self.request_id, result)
+
+
+class ContextDialog(QtWidgets.QDialog):
+    """Pick a project, a folder and a task; ``selected_context()`` returns the choice."""
+
+    # Emitted each time a load finishes (projects, folders or tasks): handy for tests.
+    loaded = QtCore.Signal(str)
+
+    def __init__(self, source: ContextSource, project: str | None = None,
+                 folder: str | None = None, strict: bool = False,
+                 parent: QtWidgets.QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("AYON - Select context")
+        self.resize(760, 480)
+        self._source = source
+        self._fixed_project = project
+        self._preset_folder = folder
+        self._strict = strict
+        self._pool = QtCore.QThreadPool(self)
+        self._pool.setMaxThreadCount(2)
+        # No Qt parent: running jobs keep it alive even after the dialog is gone.
+        self._signals = _Signals()
+        self._signals.done.connect(self._on_done)
+        self._signals.failed.connect(self._on_failed)
+        self._next_id = 0
+        # request id -> (kind, key); answers to requests no longer current are dropped.
+        self._pending: dict[int, tuple[str, Any]] = {}
+        self._current = {"projects": -1, "folders": -1, "tasks": -1}
+        self._folders_by_id: dict[str, FolderInfo] = {}
+        self._busy = 0
+        self._build()
+        self._update_ok()
+        self._request("projects", None, source.project_names)
+
+    # -- layout -------------------------------------------------------------------------------
+    def _build(self) -> None:
+        self.project_combo = QtWidgets.QComboBox()
+        self.project_combo.setObjectName("project_combo")
+        self.project_combo.setPlaceholderText("Loading projects...")
+        self.project_combo.currentIndexChanged.connect(self._on_project_changed)
+
+        self.filter_edit = QtWidgets.QLineEdit()
+        self.filter_edit.setObjectName("folder_filter")
+        self.filter_edit.setPlaceholderText("Filter folders...")
+        self.filter_edit.setClearButtonEnabled(True)
+
+        self.folder_model = QtGui.QStandardItemModel(self)
+        self.folder_proxy = QtCore.QSortFilterProxyModel(self)
+        self.folder_proxy.setSourceModel(self.folder_model)
+        self.folder_proxy.setRecursiveFilteringEnabled(True)
+        self.folder_proxy.setFilterCaseSensitivity(QtCore.Qt.CaseSensitivity.CaseInsensitive)
+        if hasattr(self.folder_proxy, "setAutoAcceptChildRows"):
+            self.folder_proxy.setAutoAcceptChildRows(True)  # children of a match stay visible
+        self.filter_edit.textChanged.connect(self._on_filter_changed)
+
+        self.folder_view = QtWidgets.QTreeView()
+        self.folder_view.setObjectName("folder_view")
+        self.folder_view.setHeaderHidden(True)
+        self.folder_view.setEditTriggers(QtWidgets.QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.folder_view.setModel(self.folder_proxy)
+        self.folder_view.selectionModel().selectionChanged.connect(self._on_folder_changed)
+
+        self.task_model = QtGui.QStandardItemModel(self)
+        self.task_view = QtWidgets.QListView()
+        self.task_view.setObjectName("task_view")
+        self.task_view.setEditTriggers(QtWidgets.QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.task_view.setModel(self.task_model)
+        self.task_view.selectionModel().selectionChanged.connect(self._update_ok)
+        self.task_view.doubleClicked.connect(self._on_task_activated)
+
+        self.status_label = QtWidgets.QLabel()
+        self.status_label.setObjectName("status_label")
+        self.status_label.setWordWrap(True)
+
+        self.buttons = QtWidgets.QDialogButtonBox(
+            QtWidgets.QDialogButtonBox.StandardButton.Ok
+            | QtWidgets.QDialogButtonBox.StandardButton.Cancel)
+        self.ok_button = self.buttons.button(QtWidgets.QDialogButtonBox.StandardButton.Ok)
+        self.buttons.accepted.connect(self.accept)
+        self.buttons.rejected.connect(self.reject)
+
+        folders_box = QtWidgets.QVBoxLayout()
+        folders_box.addWidget(QtWidgets.QLabel("Folders"))
+        folders_box.addWidget(self.filter_edit)
+        folders_box.addWidget(self.folder_view, 1)
+        tasks_box = QtWidgets.QVBoxLayout()
+        tasks_box.addWidget(QtWidgets.QLabel("Tasks"))
+        tasks_box.addWidget(self.task_view, 1)
+        columns = QtWidgets.QHBoxLayout()
+        columns.addLayout(folders_box, 3)
+        columns.addLayout(tasks_box, 2)
+        form = QtWidgets.QFormLayout()
+        form.addRow("Project", self.project_combo)
+        layout = QtWidgets.QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addLayout(columns, 1)
+        layout.addWidget(self.status_label)
+        layout.addWidget(self.buttons)
+
+    # -- background loading -------------------------------------------------------------------
+    def _request(self, kind: str, key: Any, call: Callable[[], Any]) -> None:
+        self._next_id += 1
+        request_id = self._next_id
+        self._pending[request_id] = (kind, key)
+        self._current[kind] = request_id
+        self._busy += 1
+        self._set_status(f"Loading {kind}...")
+        self._pool.start(_Job(request_id, call, self._signals))
+
+    def _take(self, request_id: int) -> tuple[str, Any] | None:
+        kind, key = self._pending.pop(request_id, (None, None))
+        self._busy = max(0, self._busy - 1)
+        if kind is None or self._current.get(kind) != request_id:
+            return None  # a newer request of that kind replaced this one
+        return kind, key
+
+    def _on_failed(self, request_id: int, message: str) -> None:
+        taken = self._take(request_id)
+        if taken is not None:
+            self._set_status(f"Could not load {taken[0]}: {message}", error=True)
+            self.loaded.emit(taken[0])
+
+    def _on_done(self, request_id: int, result: Any) -> None:
+        taken = self._take(request_id)
+        if taken is None:
+            return
+        kind, key = taken
+        if kind == "projects":
+            self._fill_projects(result)
+        elif kind == "folders":
+            self._fill_folders(result)
+        elif kind == "tasks":
+            self._fill_tasks(result)
+        if not self._busy and not self.status_label.property("error"):
+            self._set_status("")
+        self.loaded.emit(kind)
+
+    def finish_loads(self, timeout_ms: int) -> bool:
+        """Wait (bounded) for running background loads; their results are dropped."""
+        self._current = {k: -1 for k in self._current}
+        self._pool.clear()
+        return self._pool.waitForDone(timeout_ms)
+
+    def wait_idle(self, timeout_ms: int = 10000) -> bool:
+        """Process events until no load is pending (for tests and scripted use)."""
+        timer = QtCore.QElapsedTimer()
+        timer.start()
+        while (self._busy or self._pool.activeThreadCount()) and timer.elapsed() < timeout_ms:
+            QtWidgets.QApplication.processEvents(QtCore.QEventLoop.ProcessEventsFlag.AllEvents, 20)
+            self._pool.waitForDone(10)
+        QtWidgets.QApplication.processEvents()
+        return not self._busy
+
+    # -- projects -----------------------------------------------------------------------------
+    def _fill_projects(self, names: list[str]) -> None:
+        self.project_combo.blockSignals(True)
+        self.project_combo.clear()
+        self.project_combo.addItems(list(names))
+        self.project_combo.setPlaceholderText("Select a project" if names else "No project")
+        self.project_combo.setCurrentIndex(-1)
+        self.project_combo.blockSignals(False)
+        if self._fixed_project:
+            index = self.project_combo.findText(self._fixed_project)
+            if index < 0:
+                self._set_status(f"Project {self._fixed_project!r} does not exist", error=True)
+            self.project_combo.setCurrentIndex(index)
+            self.project_combo.setEnabled(False)  # --project fixes the project
+        elif len(names) == 1:
+            self.project_combo.setCurrentIndex(0)
+        self._update_ok()
+
+    def _on_project_changed(self, index: int) -> None:
+        self.folder_model.clear()
+        self.task_model.clear()
+        self._folders_by_id = {}
+        project = self.current_project()
+        if project:
+            source = self._source  # the job must not hold the dialog itself
+            self._request("folders", project, lambda: source.folders(project))
+        self._update_ok()
+
+    def current_project(self) -> str | None:
+        text = self.project_combo.currentText() if self.project_combo.currentIndex() >= 0 else ""
+        return text or None
+
+    # -- folders ------------------------------------------------------------------------------
+    def _fill_folders(self, folders: list[FolderInfo]) -> None:
+        self.folder_model.clear()
+        self._folders_by_id = {f.id: f for f in folders}
+        items: dict[str, QtGui.QStandardItem] = {}
+        for folder in sorted(folders, key=lambda f: f.path):
+            item = QtGui.QStandardItem(folder.label or folder.name)
+            item.setData(folder.id, FOLDER_ID_ROLE)
+            item.setData(folder.path, FOLDER_PATH_ROLE)
+            item.setData(folder.name, FOLDER_NAME_ROLE)
+            item.setToolTip(f"{folder.path} ({folder.folder_type})")
+            items[folder.id] = item
+        for folder in sorted(folders, key=lambda f: f.path):
+            parent = items.get(folder.parent_id or "")
+            (parent or self.folder_model.invisibleRootItem()).appendRow(items[folder.id])
+        self.folder_view.expandToDepth(0)
+        if self._preset_folder:
+            preset, self._preset_folder = self._preset_folder, None
+            if not self.select_folder(preset):
+                self._set_status(f"Folder {preset!r} not found in this project", error=True)
+        self._update_ok()
+
+    def _on_filter_changed(self, text: str) -> None:
+        self.folder_proxy.setFilterFixedString(text)
+        if text:
+            self.folder_view.expandAll()
+
+    def select_folder(self, name_or_path: str) -> bool:
+        """Select a folder by path (``/assets/x``) or unique name; False when not found."""
+        wanted = name_or_path.strip()
+        if "/" in wanted:
+            path = "/" + wanted.strip("/")
+            matches = [f for f in self._folders_by_id.values() if f.path == path]
+        else:
+            matches = [f for f in self._folders_by_id.values() if f.name == wanted]
+        if len(matches) != 1:
+            return False
+        source_index = self._find_folder_index(matches[0].id)
+        if source_index is None:
+            return False
+        index = self.folder_proxy.mapFromSource(source_index)
+        if not index.isValid():  # hidden by the filter
+            self.filter_edit.clear()
+            index = self.folder_proxy.mapFromSource(source_index)
+        self.folder_view.scrollTo(index)
+        self.folder_view.selectionModel().setCurrentIndex(
+            index, QtCore.QItemSelectionModel.SelectionFlag.ClearAndSelect)
+        return True
+
+    def _find_folder_index(self, folder_id: str) -> QtCore.QModelIndex | None:
+        matches = self.folder_model.match(
+            self.folder_model.index(0, 0), FOLDER_ID_ROLE, folder_id, 1,
+            QtCore.Qt.MatchFlag.MatchExactly | QtCore.Qt.MatchFlag.MatchRecursive)
+        return matches[0] if matches else None
+
+    def current_folder(self) -> FolderInfo | None:
+        indexes = self.folder_view.selectionModel().selectedIndexes()
+        if not indexes:
+            return None
+        return self._folders_by_id.get(indexes[0].data(FOLDER_ID_ROLE))
+
+    def _on_folder_changed(self, *args: Any) -> None:
+        self.task_model.clear()
+        folder = self.current_folder()
+        project = self.current_project()
+        if folder and project:
+            source, folder_id = self._source, folder.id
+            self._request("tasks", folder_id, lambda: source.tasks(project, folder_id))
+        else:
+            self._current["tasks"] = -1  # drop answers for a previous folder
+        self._update_ok()
+
+    # -- tasks --------------------------------------------------------------------------------
+    def _fill_tasks(self, tasks: list[TaskInfo]) -> None:
+        self.task_model.clear()
+        for task in tasks:
+            text = task.label or task.name
+            item = QtGui.QStandardItem(f"{text}  ({task.task_type})" if task.task_type else text)
+            item.setData(task.name, TASK_NAME_ROLE)
+            self.task_model.appendRow(item)
+        self._update_ok()
+
+    def select_task(self, name: str) -> bool:
+        for row in range(self.task_model.rowCount()):
+            index = self.task_model.index(row, 0)
+            if index.data(TASK_NAME_ROLE) == name:
+                self.task_view.selectionModel().setCurrentIndex(
+                    index, QtCore.QItemSelectionModel.SelectionFlag.ClearAndSelect)
+                return True
+        return False
+
+    def _on_task_activated(self, index: QtCore.QModelIndex) -> None:
+        self.accept()  # double-click on a task confirms (when OK is enabled)
+
+    def current_task(self) -> str | None:
+        indexes = self.task_view.selectionModel().selectedIndexes()
+        return indexes[0].data(TASK_NAME_ROLE) if indexes else None
+
+    # -- result -------------------------------------------------------------------------------
+    def selected_context(self) -> dict[str, str | None]:
+        """``{"project", "asset" (folder name), "folder_path", "task"}``; unset parts are None."""
+        folder = self.current_folder()
+        return {
+            "project": self.current_project(),
+            "asset": folder.name if folder else None,
+            "folder_path": folder.path if folder else None,
+            "task": self.current_task(),
+        }
+
+    def _update_ok(self, *args: Any) -> None:
+        context = self.selected_context()
+        complete = bool(context["project"] and context["asset"] and context["task"])
+        self.ok_button.setEnabled(complete if self._strict else True)
+        if self._strict and not complete:
+            self.ok_button.setToolTip("Select a project, a folder and a task (--strict)")
+        else:
+            self.ok_button.setToolTip("")
+
+    def accept(self) -> None:
+        if self.ok_button.isEnabled():
+            super().accept()
+
+    def _set_status(self, text: str, error: bool = False) -> None:
+        self.status_label.setText(text)
+        self.status_label.setProperty("error", error and bool(text))
+        self.status_label.setStyleSheet("color: #e05555;" if error and text else "")
+
+    def closeEvent(self, event: QtGui.QCloseEvent) -> None:
+        self._current = {k: -1 for k in self._current}
+        super().closeEvent(event)
+
+    def done(self, result: int) -> None:
+        self._current = {k: -1 for k in self._current}
+        self._pool.clear()
+        super().done(result)
+
+
+def _install_test_hook(dialog: ContextDialog, hook: str) -> None:
+    """Test-only automation (see TEST_HOOK_ENV): pick a task after loading, then accept."""
+    if hook == "reject":
+        QtCore.QTimer.singleShot(0, dialog.reject)
+        return
+    task_name = hook.partition(":")[2]
+
+    def on_loaded(kind: str) -> None:
+        if kind == "tasks" and (not task_name or dialog.select_task(task_name)):
+            dialog.accept()
+
+    dialog.loaded.connect(on_loaded)
+
+
+def run_context_dialog(source: ContextSource, project: str | None = None,
+                       folder: str | None = None, strict: bool = False
+                       ) -> dict[str, str | None] | None:
+    """Show the dialog (creating the QApplication when needed); None when cancelled."""
+    app = QtWidgets.QApplication.instance() or QtWidgets.QApplication(["ayon"])
+    dialog = ContextDialog(source, project=project, folder=folder, strict=strict)
+    hook = os.environ.get(TEST_HOOK_ENV)
+    if hook:
+        _install_test_hook(dialog, hook)
+    dialog.show()
+    dialog.raise_()
+    accepted = dialog.exec() == QtWidgets.QDialog.DialogCode.Accepted
+    context = dialog.selected_context() if accepted else None
+    # A load still running must finish before the interpreter shuts down (bounded wait).
+    dialog.finish_loads(10000)
+    dialog.deleteLater()
+    app.processEvents()
+    return context

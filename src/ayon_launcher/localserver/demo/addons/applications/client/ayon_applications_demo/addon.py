@@ -1,0 +1,36 @@
+"""The demo applications add-on: exposes the applications and tools of its settings."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ayon_launcher.addons import AYONAddon
+
+from .version import __version__
+
+
+class ApplicationsAddon(AYONAddon):
+    """Holds the studio's application and tool definitions (read by extractenvironments)."""
+
+    name = "applications"
+    version = __version__
+
+    def initialize(self, settings: dict[str, Any]) -> None:
+        from ayon_launcher.environment.applications import ApplicationsSettings
+
+        self.applications = ApplicationsSettings(settings)
+
+    def application_names(self) -> list[str]:
+        """Full names (``maya/2024``) of the enabled applications."""
+        return sorted(self.applications.applications)
+
+    def cli(self, addon_group: Any) -> None:
+        import click
+
+        @addon_group.command("list")
+        def list_applications() -> None:
+            """List the applications and tools of the bundle."""
+            for app in self.applications.applications.values():
+                click.echo(f"{app.full_name}\t{app.label}\t{app.host_name}")
+            for tool in self.applications.tools.values():
+                click.echo(f"{tool.full_name}\ttool")

@@ -1,0 +1,3 @@
+"""Version of the demo applications client."""
+
+__version__ = "1.0.0"

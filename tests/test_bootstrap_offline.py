@@ -1,0 +1,28 @@
+"""Offline start: the last fully installed bundle is used when the server cannot be reached."""
+
+from __future__ import annotations
+
+from conftest import isolated_env, run_ayon
+
+
+def test_offline_uses_last_installed_bundle_then_errors_without_one(fresh_server, tmp_path):
+    env = isolated_env(tmp_path / "a", fresh_server.url)
+    env["AYON_API_KEY"] = fresh_server.service_api_key
+    online = run_ayon(["--use-staging", "addon", "demo_tools", "hello"], env)
+    assert online.returncode == 0, online.stderr
+    assert "(demo_tools 1.1.0)" in online.stdout
+
+    fresh_server.stop()
+    offline = run_ayon(["--use-staging", "addon", "demo_tools", "hello"], env, timeout=120)
+    assert offline.returncode == 0, offline.stderr
+    assert "(demo_tools 1.1.0)" in offline.stdout
+    assert "OFFLINE" in offline.stderr and "demo_staging" in offline.stderr
+    # Settings come from the snapshot taken at the last sync.
+    assert "Hello from demo_tools!" in offline.stdout
+
+    nothing = isolated_env(tmp_path / "b", fresh_server.url)
+    nothing["AYON_API_KEY"] = fresh_server.service_api_key
+    failed = run_ayon(["addon", "demo_tools", "hello"], nothing, timeout=120)
+    assert failed.returncode == 3
+    lines = failed.stderr.strip().splitlines()
+    assert len(lines) == 1 and "cannot start offline" in lines[-1]
