@@ -7,6 +7,11 @@ import pytest
 from conftest import isolated_env, run_ayon
 
 
+def messages(stderr: str) -> list[str]:
+    """stderr without the log lines of a first sync (``INFO: installed ...``)."""
+    return [line for line in stderr.strip().splitlines() if not line.startswith("INFO: ")]
+
+
 @pytest.fixture
 def env(tmp_path, local_server):
     env = isolated_env(tmp_path, local_server.url)
@@ -36,7 +41,7 @@ def test_staging_and_named_bundle(env):
 def test_missing_named_bundle_is_one_clear_line(env):
     done = run_ayon(["--bundle", "nope", "addon", "demo_tools", "hello"], env)
     assert done.returncode == 5
-    lines = done.stderr.strip().splitlines()
+    lines = messages(done.stderr)
     assert len(lines) == 1 and "'nope'" in lines[0]
     assert "demo_production" in lines[0] and "demo_staging" in lines[0]
 
@@ -51,12 +56,12 @@ def test_module_alias_with_deprecation_note(env):
 def test_unknown_addon_and_unknown_command(env):
     done = run_ayon(["addon", "nope", "hello"], env)
     assert done.returncode == 2
-    assert done.stderr.strip().splitlines() == [
-        "ayon: error: unknown add-on 'nope' (add-ons with commands: demo_tools)"
+    assert messages(done.stderr) == [
+        "ayon: error: unknown add-on 'nope' (add-ons with commands: applications, demo_tools)"
     ]
     done = run_ayon(["addon", "demo_tools", "bye"], env)
     assert done.returncode == 2
-    assert done.stderr.strip().splitlines() == [
+    assert messages(done.stderr) == [
         "ayon: error: add-on 'demo_tools' has no command 'bye' (commands: hello)"
     ]
 
@@ -80,5 +85,5 @@ def test_two_launchers_at_once_share_one_store(env, tmp_path):
     assert [p.returncode for p in procs] == [0, 0], [err for _, err in outputs]
     assert all("(demo_tools 1.0.0)" in out for out, _ in outputs)
     addons = tmp_path / "local" / "addons"
-    assert sorted(p.name for p in addons.iterdir()) == ["demo_tools_1.0.0"]
+    assert sorted(p.name for p in addons.iterdir()) == ["applications_1.0.0", "demo_tools_1.0.0"]
     assert store.read_metadata(addons / "demo_tools_1.0.0")["name"] == "demo_tools"

@@ -64,7 +64,7 @@ def test_production_staging_named_and_missing_bundle(local_server):
     assert fetch_bundle(api, **choose).name == "demo_production"
     assert fetch_bundle(api, **{**choose, "use_staging": True}).name == "demo_staging"
     named = fetch_bundle(api, **{**choose, "bundle_name": "demo_staging"})
-    assert named.name == "demo_staging" and named.addons == {"demo_tools": "1.1.0"}
+    assert named.name == "demo_staging" and named.addons["demo_tools"] == "1.1.0"
     with pytest.raises(BundleNotFoundError) as info:
         fetch_bundle(api, **{**choose, "bundle_name": "nope"})
     message = str(info.value)
@@ -208,7 +208,8 @@ def test_cleanup_keeps_versions_of_recent_bundles_only(fresh_server, local, monk
     current = sync(api, use_staging=True)
     assert not (addons / "demo_tools_1.0.0").exists()
     assert (addons / "demo_tools_1.1.0" / "ayon_demo_tools").is_dir()  # in use: kept
-    assert [a.path for a in current.addons] == [str(addons / "demo_tools_1.1.0")]
+    assert [a.path for a in current.addons] == [str(addons / "applications_1.0.0"),
+                                                str(addons / "demo_tools_1.1.0")]
     # The dependency package is used by the current bundle too.
     assert Path(current.dependency_package).is_dir()
-    assert os.listdir(addons) == ["demo_tools_1.1.0"]
+    assert sorted(os.listdir(addons)) == ["applications_1.0.0", "demo_tools_1.1.0"]

@@ -252,7 +252,8 @@ def test_settings(fresh_server):
     assert studio["demo_tools"]["greeting"] == "Hello from demo_tools"
     staging = con.get_bundle_settings(variant="staging")
     assert staging["bundleName"] == "demo_staging"
-    assert staging["addons"][0]["version"] == "1.1.0"
+    versions = {addon["name"]: addon["version"] for addon in staging["addons"]}
+    assert versions["demo_tools"] == "1.1.0"
     named = con.get_addons_studio_settings(bundle_name="demo_staging", only_values=False)
     assert named["bundleName"] == "demo_staging"
     assert con.get_addon_studio_settings("demo_tools", "1.0.0")["tray_label"] == "Say hello"

@@ -53,21 +53,26 @@ class BootstrapResult:
 def bootstrap(
     ctx: LauncherContext,
     progress: ProgressCallback | None = None,
+    api: ayon_api.ServerAPI | None = None,
+    offline: bool = False,
 ) -> BootstrapResult:
     """Run the whole bootstrap for ``ctx``; ``--skip-bootstrap`` returns an empty result.
 
     Connects, chooses the bundle, syncs its add-ons and dependency package, then loads the
     add-ons. When the server cannot be reached, starts from the last fully installed bundle.
+    ``api`` reuses a connection made before (e.g. in a GUI's main thread). ``offline`` starts
+    from the last fully installed bundle without calling the server (the user chose it).
     """
     if ctx.skip_bootstrap:
         return BootstrapResult(server_url=ctx.server_url)
     from .connection import connect
     from .distribution.distribute import distribute, fetch_bundle
 
-    api = None
-    offline = False
+    if offline:
+        installed = _offline_bundle(ctx, ServerUnreachableError("offline start chosen"))
+        return _load(ctx, installed, None, True)
     try:
-        api = connect(ctx)
+        api = api or connect(ctx)
         bundle = fetch_bundle(api, bundle_name=ctx.bundle_name, use_staging=ctx.use_staging,
                               use_dev=ctx.use_dev)
         installed = distribute(api, bundle, _item_progress(progress))

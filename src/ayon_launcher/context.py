@@ -48,4 +48,6 @@ class LauncherContext:
     skip_bootstrap: bool = False
     # Filled in by connection/bootstrap.
     server_url: str | None = None
+    # The session token or API key; never shown in a repr (logs, tracebacks).
+    token: str | None = field(default=None, repr=False)
     extra: dict[str, Any] = field(default_factory=dict)

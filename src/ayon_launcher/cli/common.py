@@ -1,0 +1,54 @@
+"""What most commands do first: bootstrap, then make the add-ons and runtime variables live."""
+
+from __future__ import annotations
+
+import os
+import sys
+from contextlib import nullcontext
+from typing import TYPE_CHECKING
+
+from ..log import get_logger
+
+if TYPE_CHECKING:
+    import ayon_api
+
+    from ..bootstrap import BootstrapResult, Progress, ProgressCallback
+    from ..context import LauncherContext
+
+log = get_logger("cli")
+
+
+def _log_progress(report: Progress) -> None:
+    # Farm logs get one line per item that really changed, no bars.
+    if report.state == "done":
+        log.info("installed %s", report.item)
+    elif report.state == "failed":
+        log.warning("failed: %s", report.item)
+
+
+def prepare(launcher: LauncherContext, progress: ProgressCallback | None = None,
+            api: ayon_api.ServerAPI | None = None, offline: bool = False) -> BootstrapResult:
+    """Bootstrap, put the add-ons on ``sys.path`` and the runtime variables in ``os.environ``.
+
+    Progress goes to a terminal bar when stderr is a terminal, else to log lines.
+    """
+    from ..addons.loader import apply_sys_path
+    from ..bootstrap import bootstrap
+    from ..environment.runtime import child_environment
+
+    if progress is not None or launcher.skip_bootstrap:
+        bars = nullcontext(progress)
+    elif sys.stderr.isatty():
+        from ..distribution.progress import rich_progress
+
+        bars = rich_progress()
+    else:
+        bars = nullcontext(_log_progress)
+    with bars as callback:
+        result = bootstrap(launcher, progress=callback, api=api, offline=offline)
+    for name, reason in sorted(result.load_errors.items()):
+        log.warning("add-on %s was not loaded: %s", name, reason)
+    apply_sys_path(result.python_paths)
+    # In-process code (scripts, add-ons, ayon_api's global connection) sees what children see.
+    os.environ.update(child_environment(launcher, result))
+    return result

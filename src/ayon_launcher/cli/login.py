@@ -1,0 +1,29 @@
+"""``ayon login`` (first login, or as another user) and ``ayon logout``."""
+
+from __future__ import annotations
+
+import click
+
+from ..context import LauncherContext
+
+
+@click.command()
+@click.pass_obj
+def login(launcher: LauncherContext | None) -> None:
+    """Log in to the AYON server (again, or as another user) and remember the login."""
+    from ..connection import activate, resolve_session
+
+    launcher = launcher or LauncherContext()
+    session = resolve_session(launcher, force_login=True)
+    activate(launcher, session)
+    click.echo(f"Logged in to {session.server_url} as {session.username}.")
+
+
+@click.command()
+@click.pass_obj
+def logout(launcher: LauncherContext | None) -> None:
+    """Log out and forget the stored token (the server URL and user name stay as defaults)."""
+    from ..connection import forget_login
+
+    url = forget_login(launcher or LauncherContext())
+    click.echo(f"Logged out of {url}." if url else "Not logged in to any AYON server.")

@@ -1,0 +1,196 @@
+"""From flags, environment and stored credentials to a logged-in session (asking if needed)."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from ..context import LauncherContext
+from ..errors import AuthenticationRequired
+from ..log import get_logger, register_secret
+from .credentials import StoredLogin, credential_store
+from .login import LoginFailed, Session, check_server, session_of
+from .urls import SERVER_URL_ENV, normalize_server_url
+
+if TYPE_CHECKING:
+    import ayon_api
+
+log = get_logger("connection")
+
+API_KEY_ENV = "AYON_API_KEY"
+
+NO_LOGIN_HINT = (
+    "set AYON_SERVER_URL and AYON_API_KEY (the API key of a service user, for farms and "
+    "automation), or run `ayon login` where a screen or a terminal is available"
+)
+
+
+@dataclass
+class LoginPrompt:
+    """What a login UI starts from."""
+
+    server_url: str | None = None
+    username: str | None = None
+    message: str | None = None  # why the login is asked for (token expired, ...)
+    url_locked: bool = False  # AYON_SERVER_URL is set: the URL cannot be changed
+
+
+# Shows a login UI; returns the logged-in session, or None when the user cancels.
+LoginAsker = Callable[[LoginPrompt], "Session | None"]
+
+
+def _server_url_from(ctx: LauncherContext) -> tuple[str | None, bool]:
+    """(URL, locked): the environment's URL wins over the stored one."""
+    env_url = os.environ.get(SERVER_URL_ENV)
+    if env_url:
+        return normalize_server_url(env_url), True
+    if ctx.server_url:
+        return normalize_server_url(ctx.server_url), False
+    stored = credential_store().server_url()
+    return (normalize_server_url(stored) if stored else None), False
+
+
+def resolve_session(ctx: LauncherContext, ask: LoginAsker | None = None, *,
+                    interactive: bool = True, force_login: bool = False) -> Session:
+    """A session for the server of ``ctx``: API key, stored token, or a new login.
+
+    Raises ServerUnreachableError before asking anything when the server is down, and
+    AuthenticationRequired when a login is needed but cannot (or may not) be asked for.
+    ``force_login`` always asks (log in as another user).
+    """
+    url, locked = _server_url_from(ctx)
+    username = None
+    message = None
+    if url and not force_login:
+        check_server(url)
+        api_key = os.environ.get(API_KEY_ENV)
+        if api_key:
+            register_secret(api_key)
+            session = session_of(url, api_key)
+            if session is None:
+                raise AuthenticationRequired(
+                    f"the server {url} rejected the key in AYON_API_KEY (revoked or expired)")
+            return session
+        stored = credential_store().load(url)
+        username = stored.username
+        if stored.token:
+            session = session_of(url, stored.token)
+            if session is not None:
+                log.debug("reusing the stored login of %s on %s", session.username, url)
+                return session
+            credential_store().forget_token(url)
+            message = "Your login has expired: please log in again."
+            log.info("the stored login for %s is no longer valid: logging in again", url)
+    elif url and force_login:
+        username = credential_store().load(url).username
+
+    asker = ask if ask is not None else (default_asker(ctx) if interactive else None)
+    if asker is None:
+        where = f"for {url}" if url else "and no AYON server URL is known"
+        raise AuthenticationRequired(f"a login is needed {where}: {NO_LOGIN_HINT}")
+    session = asker(LoginPrompt(url, username, message, locked))
+    if session is None:
+        raise AuthenticationRequired("login cancelled")
+    credential_store().save(StoredLogin(session.server_url, session.token, session.username))
+    return session
+
+
+def activate(ctx: LauncherContext, session: Session) -> None:
+    """Make ``session`` the launcher's: context, and the variables ayon_api and children read."""
+    register_secret(session.token)
+    ctx.server_url = session.server_url
+    ctx.token = session.token
+    ctx.extra["username"] = session.username
+    ctx.extra["is_service"] = session.is_service
+    os.environ[SERVER_URL_ENV] = session.server_url
+    os.environ[API_KEY_ENV] = session.token
+
+
+def open_api(session: Session) -> ayon_api.ServerAPI:
+    import ayon_api
+
+    return ayon_api.ServerAPI(session.server_url, token=session.token)
+
+
+def connect(ctx: LauncherContext, ask: LoginAsker | None = None, *,
+            interactive: bool = True) -> ayon_api.ServerAPI:
+    """Log in as needed and return a connected ``ayon_api.ServerAPI`` (bootstrap's entry)."""
+    session = resolve_session(ctx, ask, interactive=interactive)
+    activate(ctx, session)
+    return open_api(session)
+
+
+def forget_login(ctx: LauncherContext) -> str | None:
+    """``ayon logout``: end the stored session on the server and forget its token.
+
+    The server URL and user name stay, so that the next login starts from them. Returns the
+    server URL that was logged out of (None when none is known).
+    """
+    from .login import logout
+
+    url, _locked = _server_url_from(ctx)
+    if not url:
+        return None
+    stored = credential_store().load(url)
+    if stored.token:
+        logout(Session(url, stored.token, stored.username, False))
+        credential_store().forget_token(url)
+    return url
+
+
+_PROCESS_ASKER: LoginAsker | None = None
+
+
+def use_login_asker(asker: LoginAsker | None) -> None:
+    """Make ``asker`` this process's login UI (the tray's dialog, callable from any thread)."""
+    global _PROCESS_ASKER
+    _PROCESS_ASKER = asker
+
+
+def default_asker(ctx: LauncherContext) -> LoginAsker | None:
+    """The process's login UI if one is set; else the Qt login dialog with a screen, a
+    terminal prompt with a terminal, or None."""
+    from ..display import display_problem
+
+    if _PROCESS_ASKER is not None:
+        return _PROCESS_ASKER
+
+    if display_problem(ctx.headless, "the login dialog") is None:
+        from ..gui.login_dialog import ask_login
+
+        return ask_login
+    if sys.stdin is not None and sys.stdin.isatty():
+        return terminal_login
+    return None
+
+
+def terminal_login(prompt: LoginPrompt, attempts: int = 3) -> Session | None:
+    """Ask on the terminal (password not echoed); a wrong password may be retried."""
+    import click
+
+    from .login import login
+    from .urls import url_problem
+
+    if prompt.message:
+        click.echo(prompt.message, err=True)
+    url = prompt.server_url
+    while not url:
+        answer = click.prompt("AYON server URL", err=True).strip()
+        problem = url_problem(answer)
+        if problem:
+            click.echo(problem, err=True)
+            continue
+        url = normalize_server_url(answer)
+    for attempt in range(attempts):
+        username = click.prompt("User name", default=prompt.username or None, err=True)
+        password = click.prompt("Password", hide_input=True, err=True)
+        try:
+            return login(url, username, password)
+        except LoginFailed as exc:
+            if attempt == attempts - 1:
+                raise
+            click.echo(str(exc), err=True)
+    return None

@@ -1,0 +1,30 @@
+"""Whether a window can be shown here, without importing Qt."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+# Qt platform plugins that need no display server.
+_NO_SERVER_PLATFORMS = {"offscreen", "minimal", "vnc", "eglfs", "linuxfb"}
+
+
+def has_display() -> bool:
+    """True when Qt can open windows: any non-Linux desktop, X11/Wayland, or a serverless
+    Qt platform plugin (``QT_QPA_PLATFORM=offscreen`` in tests)."""
+    if not sys.platform.startswith("linux"):
+        return True
+    platform_plugin = os.environ.get("QT_QPA_PLATFORM", "").split(":")[0]
+    if platform_plugin in _NO_SERVER_PLATFORMS:
+        return True
+    return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+
+
+def display_problem(headless: bool, what: str, alternative: str = "") -> str | None:
+    """Why ``what`` (a command showing windows) cannot run here; None when it can."""
+    tail = f"; {alternative}" if alternative else ""
+    if headless:
+        return f"{what} shows a window and cannot run in headless mode{tail}"
+    if not has_display():
+        return f"{what} needs a display (DISPLAY/WAYLAND_DISPLAY is not set){tail}"
+    return None
