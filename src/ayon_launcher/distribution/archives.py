@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import errno
 import hashlib
+import lzma
 import os
-import shutil
 import stat
 import tarfile
 import zipfile
+import zlib
 from collections.abc import Callable
 from pathlib import Path, PurePosixPath
+from typing import IO
 
 from ..errors import DistributionError
 
@@ -22,6 +25,55 @@ class ArchiveError(DistributionError):
 
 class ChecksumError(DistributionError):
     """The file does not match the checksum the server announced."""
+
+
+class LocalWriteError(DistributionError):
+    """Writing into the local store failed (disk full, read-only, permissions): no source helps."""
+
+
+# What a damaged member raises while it is read: bad CRC, cut stream, broken compressed data.
+READ_ERRORS = (zipfile.BadZipFile, tarfile.TarError, EOFError, zlib.error, lzma.LZMAError,
+               NotImplementedError, ValueError)
+
+_FULL = {errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC)}
+
+
+def write_error(what: str, path: Path, exc: OSError) -> LocalWriteError:
+    """A one-line error for a failed local write; 'disk full' said plainly."""
+    if exc.errno in _FULL:
+        reason = "no space left on the device"
+    else:
+        reason = exc.strerror or type(exc).__name__
+    return LocalWriteError(f"{what}: cannot write {path}: {reason}")
+
+
+def copy_member(src: IO[bytes], dest: Path, what: str, member: str) -> None:
+    """Copy one archive member to ``dest``: damaged data is an ArchiveError, a failed write a
+    LocalWriteError (a full disk must not be reported as a corrupt archive)."""
+    try:
+        out = open(dest, "wb")
+    except OSError as exc:
+        raise write_error(what, dest, exc) from None
+    with out:
+        while True:
+            try:
+                chunk = src.read(CHUNK)
+            except (*READ_ERRORS, OSError) as exc:
+                raise ArchiveError(f"{what}: corrupt archive member {member!r} "
+                                   f"({type(exc).__name__}: {exc})") from None
+            if not chunk:
+                break
+            try:
+                out.write(chunk)
+            except OSError as exc:
+                raise write_error(what, dest, exc) from None
+
+
+def make_dirs(path: Path, what: str) -> None:
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise write_error(what, path, exc) from None
 
 
 def new_hasher(algorithm: str) -> hashlib._Hash:  # type: ignore[name-defined]
@@ -98,7 +150,7 @@ def _extract_zip(archive: Path, target: Path, what: str,
                  progress: Callable[[int, int], None] | None) -> None:
     try:
         zf = zipfile.ZipFile(archive)
-    except (zipfile.BadZipFile, OSError) as exc:
+    except (*READ_ERRORS, OSError) as exc:
         raise ArchiveError(f"{what}: unreadable zip archive ({exc})") from None
     with zf:
         members = zf.infolist()
@@ -118,15 +170,16 @@ def _extract_zip(archive: Path, target: Path, what: str,
                 raise ArchiveError(
                     f"{what}: archive rejected, {info.filename!r} escapes the target")
             if info.is_dir():
-                dest.mkdir(parents=True, exist_ok=True)
+                make_dirs(dest, what)
                 continue
-            dest.parent.mkdir(parents=True, exist_ok=True)
+            make_dirs(dest.parent, what)
             try:
-                with zf.open(info) as src, open(dest, "wb") as out:
-                    shutil.copyfileobj(src, out, CHUNK)
-            except (zipfile.BadZipFile, OSError, EOFError) as exc:
-                raise ArchiveError(f"{what}: corrupt archive member {info.filename!r} ({exc})") \
-                    from None
+                src = zf.open(info)
+            except (*READ_ERRORS, OSError) as exc:
+                raise ArchiveError(f"{what}: corrupt archive member {info.filename!r} "
+                                   f"({type(exc).__name__}: {exc})") from None
+            with src:
+                copy_member(src, dest, what, info.filename)
             mode = info.external_attr >> 16
             if mode & 0o111:
                 os.chmod(dest, 0o755)
@@ -139,10 +192,14 @@ def _extract_tar(archive: Path, target: Path, what: str,
                  progress: Callable[[int, int], None] | None) -> None:
     try:
         tf = tarfile.open(archive)
-    except (tarfile.TarError, OSError) as exc:
+    except (*READ_ERRORS, OSError) as exc:
         raise ArchiveError(f"{what}: unreadable tar archive ({exc})") from None
     with tf:
-        members = tf.getmembers()
+        try:
+            members = tf.getmembers()
+        except (*READ_ERRORS, OSError) as exc:
+            raise ArchiveError(f"{what}: corrupt tar archive ({type(exc).__name__}: {exc})") \
+                from None
         for member in members:
             reason = _unsafe_member(member.name)
             if reason:
@@ -158,14 +215,18 @@ def _extract_tar(archive: Path, target: Path, what: str,
             if not _inside(target, dest):
                 raise ArchiveError(f"{what}: archive rejected, {member.name!r} escapes the target")
             if member.isdir():
-                dest.mkdir(parents=True, exist_ok=True)
+                make_dirs(dest, what)
                 continue
-            dest.parent.mkdir(parents=True, exist_ok=True)
-            src = tf.extractfile(member)
+            make_dirs(dest.parent, what)
+            try:
+                src = tf.extractfile(member)
+            except (*READ_ERRORS, OSError) as exc:
+                raise ArchiveError(f"{what}: corrupt archive member {member.name!r} "
+                                   f"({type(exc).__name__}: {exc})") from None
             if src is None:
                 continue
-            with src, open(dest, "wb") as out:
-                shutil.copyfileobj(src, out, CHUNK)
+            with src:
+                copy_member(src, dest, what, member.name)
             if member.mode & 0o111:
                 os.chmod(dest, 0o755)
             done += member.size

@@ -6,13 +6,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..errors import DistributionError, ServerUnreachableError
+from ..errors import AuthenticationRequired, DistributionError, ServerUnreachableError
 from ..log import get_logger
 from . import state, store
 from .bundles import choose_bundle
 from .models import Bundle, DistItem, addon_item, dependency_item
 from .sources import FetchSettings
-from .sync import ItemProgress, sync_items
+from .sync import ItemProgress, SyncFailed, sync_items
 
 if TYPE_CHECKING:
     import ayon_api
@@ -21,14 +21,28 @@ log = get_logger("distribution")
 
 
 def server_get(api: ayon_api.ServerAPI, endpoint: str, what: str) -> Any:
-    """GET a JSON endpoint; ServerUnreachableError when there is no answer at all."""
+    """GET a JSON endpoint.
+
+    Raises AuthenticationRequired when the credentials are refused (401/403: expired token,
+    revoked API key), ServerUnreachableError when there is no answer or a 5xx one (the caller
+    may start offline), DistributionError for any other failure.
+    """
     response = api.get(endpoint)
+    status = response.status_code
+    # ayon_api answers 401 itself, without a request, once it knows the token is invalid.
+    if status in (401, 403):
+        raise AuthenticationRequired(
+            f"the AYON server rejected the credentials while reading {what} (HTTP {status}); "
+            "log in again or set a valid AYON_API_KEY")
     if getattr(response, "orig_response", None) is None:
-        raise ServerUnreachableError(f"cannot reach the AYON server to read {what}")
-    if response.status_code in (502, 503, 504):
+        detail = str(getattr(response, "detail", "") or "").removeprefix("AYON api error: ")
+        detail = detail.rstrip(".").lower() if detail else ""
+        raise ServerUnreachableError(f"cannot reach the AYON server to read {what}"
+                                     + (f" ({detail})" if detail else ""))
+    if status >= 500:
         raise ServerUnreachableError(
-            f"the AYON server is unavailable (HTTP {response.status_code})")
-    if not 200 <= response.status_code < 300:
+            f"the AYON server is unavailable: reading {what} answered HTTP {status}")
+    if not 200 <= status < 300:
         raise DistributionError(f"cannot read {what} from the server "
                                 f"(HTTP {response.status_code}: {response.detail})")
     return response.data
@@ -110,7 +124,18 @@ def distribute(api: ayon_api.ServerAPI, bundle: Bundle, progress: ItemProgress |
     items, dev_paths = plan_items(api, bundle)
     settings = FetchSettings(server_url=api.get_base_url(), server_headers=api.get_headers())
     with store.store_lock():
-        sync_items(items, settings, progress, lock=False)
+        try:
+            sync_items(items, settings, progress, lock=False)
+        except SyncFailed as exc:
+            if exc.kind == "network":
+                # The server stopped delivering files: like a server that cannot be reached,
+                # so that the bootstrap can start from the last complete bundle.
+                raise ServerUnreachableError(
+                    f"the AYON server stopped delivering files: {exc}") from None
+            if exc.kind == "auth":
+                raise AuthenticationRequired(
+                    f"the AYON server rejected the credentials: {exc}") from None
+            raise
         addons = [
             state.InstalledAddon(name=i.name, version=i.version or "", path=str(i.target))
             for i in items if i.kind == "addon"

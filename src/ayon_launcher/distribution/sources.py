@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, BinaryIO
 
 import requests
 
 from ..errors import DistributionError
 from ..log import get_logger
-from .archives import CHUNK, check_checksum, new_hasher
+from .archives import CHUNK, check_checksum, new_hasher, write_error
 from .models import DistItem, FilesystemSource, HttpSource, ServerSource, Source
 
 log = get_logger("distribution")
@@ -22,11 +23,65 @@ TIMEOUT_ENV = "AYON_LAUNCHER_DOWNLOAD_TIMEOUT"
 
 
 class SourceError(DistributionError):
-    """This source could not deliver a valid file (the next source may)."""
+    """This source could not deliver a valid file (the next source may).
+
+    ``kind`` tells the caller what went wrong: "network" (no answer, reset, timeout, 5xx,
+    after retries), "auth" (HTTP 401/403) or "file" (missing, bad checksum, bad archive).
+    """
+
+    kind = "file"
 
 
 class TransientError(SourceError):
     """A network failure worth retrying: connection error, reset, timeout, 5xx."""
+
+    kind = "network"
+
+
+class SourceUnavailable(SourceError):
+    """A network source still failing after every retry."""
+
+    kind = "network"
+
+
+class SourceAuthError(SourceError):
+    """The server refused the credentials (expired token, revoked API key)."""
+
+    kind = "auth"
+
+
+def public_url(url: str) -> str:
+    """``url`` without a query string or ``user:password@``, safe for messages and metadata."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    url = url.split("?", 1)[0].split("#", 1)[0]
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return url
+    if parts.username is None and parts.password is None:
+        return url
+    host = parts.hostname or ""
+    if parts.port:
+        host = f"{host}:{parts.port}"
+    return urlunsplit((parts.scheme, host, parts.path, "", ""))
+
+
+def _network_reason(exc: BaseException, settings: FetchSettings) -> str:
+    """Plain words for a requests/urllib3 failure (their own texts repeat the whole URL)."""
+    import urllib3.exceptions
+
+    if isinstance(exc, requests.ConnectTimeout | urllib3.exceptions.ConnectTimeoutError):
+        return f"connection timed out after {settings.connect_timeout:g}s"
+    if isinstance(exc, requests.Timeout | urllib3.exceptions.ReadTimeoutError
+                  | TimeoutError):
+        return f"timed out: no data for {settings.read_timeout:g}s"
+    text = str(exc)
+    if "Connection refused" in text:
+        return "connection refused"
+    if "reset" in text.lower():
+        return "connection reset"
+    return f"connection failed ({type(exc).__name__})"
 
 
 @dataclass
@@ -65,7 +120,7 @@ def describe(source: Source) -> str:
     if isinstance(source, ServerSource):
         return f"server:{source.filename}"
     if isinstance(source, HttpSource):
-        return f"http:{source.url.split('?', 1)[0]}"
+        return f"http:{public_url(source.url)}"
     return f"filesystem:{source.path}"
 
 
@@ -85,16 +140,40 @@ def _copy_file(item: DistItem, path: Path, dest: Path, on_bytes: BytesCallback |
     if not path.is_file():
         raise SourceError(f"{item.label}: file not found: {path}")
     hasher = new_hasher(item.algorithm)
-    total = path.stat().st_size
+    try:
+        total = path.stat().st_size
+        src = open(path, "rb")
+    except OSError as exc:
+        raise SourceError(f"{item.label}: cannot read {path}: {exc.strerror}") from None
     done = 0
-    with open(path, "rb") as src, open(dest, "wb") as out:
-        while chunk := src.read(CHUNK):
+    with src, _open_dest(item, dest) as out:
+        while True:
+            try:
+                chunk = src.read(CHUNK)
+            except OSError as exc:
+                raise SourceError(f"{item.label}: cannot read {path}: {exc.strerror}") from None
+            if not chunk:
+                break
             hasher.update(chunk)
-            out.write(chunk)
+            _write(item, dest, out, chunk)
             done += len(chunk)
             if on_bytes:
                 on_bytes(done, total)
     return hasher.hexdigest()
+
+
+def _open_dest(item: DistItem, dest: Path) -> BinaryIO:
+    try:
+        return open(dest, "wb")
+    except OSError as exc:
+        raise write_error(item.label, dest, exc) from None
+
+
+def _write(item: DistItem, dest: Path, out: BinaryIO, chunk: bytes) -> None:
+    try:
+        out.write(chunk)
+    except OSError as exc:
+        raise write_error(item.label, dest, exc) from None
 
 
 def _download_with_retries(item: DistItem, url: str, headers: dict[str, str], dest: Path,
@@ -106,26 +185,40 @@ def _download_with_retries(item: DistItem, url: str, headers: dict[str, str], de
             return _download(item, url, headers, dest, settings, on_bytes)
         except TransientError as exc:
             if attempt == attempts:
-                raise SourceError(f"{exc} (gave up after {attempts} attempts)") from None
+                raise SourceUnavailable(f"{exc} (gave up after {attempts} attempts)") from None
             log.debug("%s; retry %d/%d in %.2fs", exc, attempt, attempts - 1, delay)
             time.sleep(delay)
             delay *= 2
     raise AssertionError("unreachable")
 
 
+def _arriving_chunks(raw: Any) -> Iterator[bytes]:
+    """The body as it arrives: ``read1`` returns what is there instead of waiting for a full
+    CHUNK, so the progress of a slow server moves (urllib3 2); ``stream`` otherwise."""
+    read1 = getattr(raw, "read1", None)
+    if read1 is None:
+        yield from raw.stream(CHUNK, decode_content=True)
+        return
+    while chunk := read1(CHUNK, decode_content=True):
+        yield chunk
+
+
 def _download(item: DistItem, url: str, headers: dict[str, str], dest: Path,
               settings: FetchSettings, on_bytes: BytesCallback | None) -> str:
     getter = settings.session.get if settings.session is not None else requests.get
-    short = url.split("?", 1)[0]
+    short = public_url(url)
     try:
         response = getter(url, headers=headers, stream=True,
                           timeout=(settings.connect_timeout, settings.read_timeout))
     except (requests.ConnectionError, requests.Timeout) as exc:
         raise TransientError(f"{item.label}: cannot download {short}: "
-                             f"{type(exc).__name__}") from None
+                             f"{_network_reason(exc, settings)}") from None
     with response:
         if response.status_code >= 500 or response.status_code == 429:
             raise TransientError(f"{item.label}: {short} answered HTTP {response.status_code}")
+        if response.status_code in (401, 403):
+            raise SourceAuthError(f"{item.label}: {short} rejected the credentials "
+                                  f"(HTTP {response.status_code})")
         if response.status_code != 200:
             raise SourceError(f"{item.label}: {short} answered HTTP {response.status_code}")
         expected = response.headers.get("Content-Length")
@@ -133,8 +226,8 @@ def _download(item: DistItem, url: str, headers: dict[str, str], dest: Path,
         # With a Content-Encoding, Content-Length is the compressed size: skip that check.
         hasher = new_hasher(item.algorithm)
         done = 0
-        chunks = response.raw.stream(CHUNK, decode_content=True)
-        with open(dest, "wb") as out:
+        chunks = _arriving_chunks(response.raw)
+        with _open_dest(item, dest) as out:
             while True:
                 try:
                     chunk = next(chunks)
@@ -142,11 +235,11 @@ def _download(item: DistItem, url: str, headers: dict[str, str], dest: Path,
                     break
                 except Exception as exc:  # noqa: BLE001 - urllib3 protocol/read-timeout errors
                     raise TransientError(f"{item.label}: download of {short} interrupted: "
-                                         f"{type(exc).__name__}") from None
+                                         f"{_network_reason(exc, settings)}") from None
                 if not chunk:
                     continue
                 hasher.update(chunk)
-                out.write(chunk)
+                _write(item, dest, out, chunk)
                 done += len(chunk)
                 if on_bytes:
                     on_bytes(done, total)

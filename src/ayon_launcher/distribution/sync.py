@@ -11,9 +11,9 @@ from dataclasses import dataclass, field
 from ..errors import DistributionError
 from ..log import get_logger
 from . import store
-from .archives import safe_extract
+from .archives import LocalWriteError, safe_extract, write_error
 from .models import DistItem
-from .sources import FetchSettings, describe, fetch
+from .sources import FetchSettings, SourceError, describe, fetch
 
 log = get_logger("distribution")
 
@@ -21,6 +21,32 @@ WORKERS_ENV = "AYON_LAUNCHER_DOWNLOAD_WORKERS"
 
 # item label, done, total, state — bootstrap wraps this into its Progress dataclass.
 ItemProgress = Callable[[str, int, "int | None", str], None]
+
+
+class ItemFailed(DistributionError):
+    """Every source of one item failed; ``kind`` is "network" when all failed on the network,
+    "auth" when the server refused the credentials, else "file"."""
+
+    def __init__(self, message: str, kind: str = "file") -> None:
+        super().__init__(message)
+        self.kind = kind
+
+
+class SyncFailed(DistributionError):
+    """Some items could not be installed (the others are). ``kind`` as for ItemFailed: the
+    caller treats an all-network failure as an unreachable server (offline start)."""
+
+    def __init__(self, message: str, kind: str = "file") -> None:
+        super().__init__(message)
+        self.kind = kind
+
+
+def _combined_kind(kinds: list[str]) -> str:
+    if kinds and all(k == "network" for k in kinds):
+        return "network"
+    if kinds and all(k in ("network", "auth") for k in kinds):
+        return "auth"
+    return "file"
 
 
 @dataclass
@@ -70,6 +96,7 @@ def sync_items(items: list[DistItem], settings: FetchSettings,
         if not todo:
             return
         errors: list[str] = []
+        kinds: list[str] = []
         with ThreadPoolExecutor(max_workers=_workers(len(todo)),
                                 thread_name_prefix="ayon-sync") as pool:
             futures = {pool.submit(_install_one, item, settings, emit): item for item in todo}
@@ -78,14 +105,16 @@ def sync_items(items: list[DistItem], settings: FetchSettings,
                     future.result()
                 except DistributionError as exc:
                     errors.append(str(exc))
+                    kinds.append(getattr(exc, "kind", "file"))
                     emit(item.label, 0, None, "failed")
                 except Exception as exc:  # noqa: BLE001 - reported with the item's name
                     errors.append(f"{item.label}: {type(exc).__name__}: {exc}")
+                    kinds.append("file")
                     emit(item.label, 0, None, "failed")
                 else:
                     report.installed.append(item)
         if errors:
-            raise DistributionError("; ".join(errors))
+            raise SyncFailed("; ".join(errors), _combined_kind(kinds))
 
     if lock:
         with store.store_lock():
@@ -99,15 +128,22 @@ def _install_one(item: DistItem, settings: FetchSettings,
                  emit: Callable[[str, int, int | None, str], None]) -> None:
     if not item.sources:
         raise DistributionError(f"{item.label}: the server lists no source to download it from")
-    work = store.new_temp_dir(item.target.parent)
+    try:
+        work = store.new_temp_dir(item.target.parent)
+    except OSError as exc:
+        raise write_error(item.label, item.target.parent, exc) from None
     try:
         reasons = []
+        kinds = []
         for source in item.sources:
             archive = work / "archive"
             content = work / "content"
             if content.exists():
                 shutil.rmtree(content)
-            content.mkdir()
+            try:
+                content.mkdir()
+            except OSError as exc:
+                raise write_error(item.label, content, exc) from None
             try:
                 emit(item.label, 0, item.size, "downloading")
                 digest = fetch(
@@ -118,16 +154,23 @@ def _install_one(item: DistItem, settings: FetchSettings,
                 safe_extract(archive, content, item.label,
                              progress=lambda done, total: emit(item.label, done, total,
                                                                "extracting"))
+            except LocalWriteError:
+                raise  # the disk, not the source: another source would fail the same way
             except DistributionError as exc:
                 log.warning("%s", exc)
                 reasons.append(f"{describe(source)}: {_reason(exc, item)}")
+                kinds.append(exc.kind if isinstance(exc, SourceError) else "file")
                 continue
             archive.unlink(missing_ok=True)
-            store.install(item, content, describe(source), digest)
+            try:
+                store.install(item, content, describe(source), digest)
+            except OSError as exc:
+                raise write_error(item.label, item.target, exc) from None
             emit(item.label, 1, 1, "done")
             log.debug("installed %s from %s", item.label, describe(source))
             return
-        raise DistributionError(f"{item.label}: every source failed ({'; '.join(reasons)})")
+        raise ItemFailed(f"{item.label}: every source failed ({'; '.join(reasons)})",
+                         _combined_kind(kinds))
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

@@ -1,0 +1,155 @@
+"""Helpers of the failure suite: a fault-injecting loopback proxy in front of the local server."""
+
+from __future__ import annotations
+
+import socket
+import struct
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import requests
+
+# How long a stalled answer waits at most before giving up on its own (keeps tests bounded).
+STALL_LIMIT = 20.0
+HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "te", "trailer", "upgrade",
+              "proxy-authorization", "proxy-authenticate", "content-encoding", "content-length"}
+
+
+class FaultProxy:
+    """Forwards every request to ``upstream``; requests whose path contains a rule's text get
+    that rule's fault instead:
+
+    * ``"500"``: HTTP 500 with a JSON body, as a crashing server answers;
+    * ``"503"``: HTTP 503 (overloaded / restarting);
+    * ``"hang"``: reads the request and sends nothing until :meth:`release` (or STALL_LIMIT);
+    * ``"stall"``: sends the headers and half of the body, then nothing (slow server);
+    * ``"reset"``: sends the headers and half of the body, then resets the TCP connection;
+    * ``"close"``: closes the connection without any answer (server died mid-request).
+
+    ``times`` bounds how often a rule fires (None: always). ``hits`` counts requests per path.
+    """
+
+    def __init__(self, upstream: str) -> None:
+        self.upstream = upstream.rstrip("/")
+        self.rules: list[list] = []  # [text, mode, remaining or None]
+        self.hits: dict[str, int] = {}
+        self.partial_bytes: dict[str, int] = {}
+        self._release = threading.Event()
+        self._lock = threading.Lock()
+        owner = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+            def _handle(self) -> None:
+                owner._serve(self)
+
+            do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = _handle  # noqa: N815
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        self._thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self._thread.start()
+
+    # -- configuration --------------------------------------------------------------------------
+
+    def fail(self, path_contains: str, mode: str, times: int | None = None) -> None:
+        with self._lock:
+            self.rules.append([path_contains, mode, times])
+
+    def clear(self) -> None:
+        with self._lock:
+            self.rules.clear()
+        self.release()
+
+    def release(self) -> None:
+        """Let every stalled or hanging answer finish (by closing its connection)."""
+        self._release.set()
+
+    def hits_for(self, path_contains: str) -> int:
+        return sum(count for path, count in self.hits.items() if path_contains in path)
+
+    def close(self) -> None:
+        self.release()
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+    # -- serving --------------------------------------------------------------------------------
+
+    def _rule_for(self, path: str) -> str | None:
+        with self._lock:
+            self.hits[path] = self.hits.get(path, 0) + 1
+            for rule in self.rules:
+                text, mode, remaining = rule
+                if text in path and (remaining is None or remaining > 0):
+                    if remaining is not None:
+                        rule[2] = remaining - 1
+                    return mode
+        return None
+
+    def _serve(self, handler: BaseHTTPRequestHandler) -> None:
+        length = int(handler.headers.get("Content-Length") or 0)
+        body = handler.rfile.read(length) if length else None
+        mode = self._rule_for(handler.path)
+        if mode == "close":
+            handler.close_connection = True
+            return
+        if mode == "hang":
+            self._release.wait(STALL_LIMIT)
+            handler.close_connection = True
+            return
+        if mode in ("500", "503"):
+            payload = b'{"detail": "Internal Server Error", "code": %s}' % mode.encode()
+            handler.send_response(int(mode))
+            handler.send_header("Content-Type", "application/json")
+            handler.send_header("Content-Length", str(len(payload)))
+            handler.end_headers()
+            handler.wfile.write(payload)
+            return
+        headers = {k: v for k, v in handler.headers.items() if k.lower() not in HOP_BY_HOP
+                   and k.lower() != "host"}
+        try:
+            upstream = requests.request(handler.command, self.upstream + handler.path,
+                                        headers=headers, data=body, timeout=60, stream=True)
+            data = upstream.raw.read(decode_content=False)
+        except requests.RequestException as exc:
+            handler.send_error(502, f"proxy: {type(exc).__name__}")
+            return
+        handler.send_response(upstream.status_code)
+        for key, value in upstream.headers.items():
+            if key.lower() not in HOP_BY_HOP:
+                handler.send_header(key, value)
+        if upstream.headers.get("Content-Encoding"):
+            handler.send_header("Content-Encoding", upstream.headers["Content-Encoding"])
+        handler.send_header("Content-Length", str(len(data)))
+        handler.end_headers()
+        if mode in ("stall", "reset") and handler.command != "HEAD":
+            half = data[: max(1, len(data) // 2)]
+            handler.wfile.write(half)
+            handler.wfile.flush()
+            self.partial_bytes[handler.path] = len(half)
+            if mode == "stall":
+                self._release.wait(STALL_LIMIT)
+            else:
+                # SO_LINGER with a zero timeout: close() sends a RST instead of a FIN.
+                handler.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
+                                              struct.pack("ii", 1, 0))
+            handler.close_connection = True
+            return
+        if handler.command != "HEAD":
+            handler.wfile.write(data)
+
+
+def closed_port_url() -> str:
+    """The URL of a loopback port nobody listens on (connection refused: server down)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    # Give the kernel a moment: the port stays free since nothing listens on it.
+    time.sleep(0.01)
+    return f"http://127.0.0.1:{port}"

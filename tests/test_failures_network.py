@@ -1,0 +1,213 @@
+"""Failure suite, network: server down, HTTP 500, slow server, connection reset mid-download.
+
+The real local server sits behind a loopback fault proxy (tests/failure_helpers.py) that
+answers 500, stalls, hangs or resets the connection for chosen paths and forwards the rest.
+Each case checks the error is one clear line naming what failed, the store keeps its previous
+complete state, and the offline start takes over where a previous bundle is installed.
+"""
+
+from __future__ import annotations
+
+import ayon_api
+import pytest
+
+from ayon_launcher.distribution import state, store
+from ayon_launcher.distribution.distribute import distribute, fetch_bundle
+from ayon_launcher.errors import DistributionError, LauncherError, ServerUnreachableError
+from failure_helpers import FaultProxy
+
+DEMO_DOWNLOAD = "/api/addons/demo_tools/1.1.0/private/"
+
+
+@pytest.fixture
+def local(tmp_path, monkeypatch):
+    monkeypatch.setenv("AYON_LAUNCHER_LOCAL_DIR", str(tmp_path / "local"))
+    monkeypatch.setenv("AYON_LAUNCHER_DOWNLOAD_RETRIES", "2")
+    monkeypatch.setenv("AYON_LAUNCHER_DOWNLOAD_TIMEOUT", "1")
+    # ayon_api's own request timeout and retries, so a hanging server fails within seconds.
+    monkeypatch.setenv("AYON_SERVER_TIMEOUT", "1.5")
+    monkeypatch.setenv("AYON_SERVER_RETRIES", "1")
+    return tmp_path / "local"
+
+
+@pytest.fixture
+def proxy(local_server):
+    fault = FaultProxy(local_server.url)
+    yield fault
+    fault.close()
+
+
+def api_for(url: str, key: str) -> ayon_api.ServerAPI:
+    return ayon_api.ServerAPI(url, token=key)
+
+
+def sync(api: ayon_api.ServerAPI, log: list | None = None, **choice) -> state.InstalledBundle:
+    choice = {"bundle_name": None, "use_staging": False, "use_dev": False, **choice}
+    bundle = fetch_bundle(api, **choice)
+    reports = log if log is not None else []
+    return distribute(api, bundle, lambda item, done, total, st: reports.append(
+        (item, done, total, st)))
+
+
+def snapshot(local) -> dict[str, str]:
+    """Every store folder with its recorded checksum (the complete state of the store)."""
+    found = {}
+    for folder in ("addons", "dependency_packages"):
+        root = local / folder
+        for entry in sorted(root.iterdir()) if root.is_dir() else []:
+            meta = store.read_metadata(entry)
+            found[f"{folder}/{entry.name}"] = meta["checksum"] if meta else "NO METADATA"
+    return found
+
+
+def assert_previous_state(local, before: dict[str, str]) -> None:
+    assert snapshot(local) == before
+    assert all(value != "NO METADATA" for value in before.values())
+    leftovers = [p.name for folder in ("addons", "dependency_packages")
+                 for p in (local / folder).iterdir() if p.name.startswith(".")]
+    assert leftovers == []
+    last = state.last_installed()
+    assert last is not None and last.bundle_name == "demo_production"
+
+
+def one_line(exc: BaseException) -> str:
+    text = str(exc)
+    assert "\n" not in text and "Traceback" not in text
+    return text
+
+
+# --- server down -------------------------------------------------------------------------------
+
+def test_server_down_is_unreachable_not_a_crash(local, local_server, proxy):
+    api = api_for(proxy.url, local_server.service_api_key)
+    proxy.close()  # the server goes down after the launcher connected
+    with pytest.raises(ServerUnreachableError) as info:
+        fetch_bundle(api, bundle_name=None, use_staging=False, use_dev=False)
+    assert "cannot reach the AYON server" in one_line(info.value)
+    assert info.value.exit_code == 3
+
+
+def test_server_dies_between_listing_and_download(local, local_server, proxy):
+    api = api_for(proxy.url, local_server.service_api_key)
+    sync(api)
+    before = snapshot(local)
+    # The bundle list still arrives, then every download connection is dropped.
+    proxy.fail(DEMO_DOWNLOAD, "close")
+    with pytest.raises(ServerUnreachableError) as info:
+        sync(api, use_staging=True)
+    message = one_line(info.value)
+    assert "addon demo_tools 1.1.0" in message
+    assert proxy.hits_for(DEMO_DOWNLOAD) == 2  # retried, then gave up
+    assert_previous_state(local, before)
+
+
+# --- server answering 500 ----------------------------------------------------------------------
+
+def test_server_500_on_bundles_is_reported_as_unavailable(local, local_server, proxy):
+    api = api_for(proxy.url, local_server.service_api_key)
+    proxy.fail("/api/bundles", "500")
+    with pytest.raises(ServerUnreachableError) as info:
+        sync(api)
+    message = one_line(info.value)
+    assert "HTTP 500" in message and "bundles" in message
+
+
+def test_server_500_on_download_retried_then_previous_state_kept(local, local_server, proxy):
+    api = api_for(proxy.url, local_server.service_api_key)
+    sync(api)
+    before = snapshot(local)
+
+    proxy.fail(DEMO_DOWNLOAD, "500", times=1)  # one failure: the retry succeeds
+    installed = sync(api, use_staging=True)
+    assert installed.bundle_name == "demo_staging"
+    assert proxy.hits_for(DEMO_DOWNLOAD) == 2
+    assert store.read_metadata(local / "addons" / "demo_tools_1.1.0") is not None
+
+    # A staging add-on the server keeps failing to deliver: nothing of it is left behind.
+    (local / "addons" / "demo_tools_1.1.0").rename(local / "gone")
+    proxy.fail(DEMO_DOWNLOAD, "500")
+    with pytest.raises(ServerUnreachableError) as info:
+        sync(api, use_staging=True)
+    message = one_line(info.value)
+    assert "addon demo_tools 1.1.0" in message and "HTTP 500" in message
+    assert "gave up after 2 attempts" in message
+    assert not (local / "addons" / "demo_tools_1.1.0").exists()
+    # The production bundle is still complete: that is what an offline start uses.
+    assert_previous_state(local, before)
+
+
+# --- slow server -------------------------------------------------------------------------------
+
+def test_slow_download_times_out_with_progress_shown(local, local_server, proxy):
+    api = api_for(proxy.url, local_server.service_api_key)
+    sync(api)
+    before = snapshot(local)
+    proxy.fail(DEMO_DOWNLOAD, "stall")
+    reports: list = []
+    with pytest.raises(ServerUnreachableError) as info:
+        sync(api, reports, use_staging=True)
+    message = one_line(info.value)
+    assert "addon demo_tools 1.1.0" in message and "timed out" in message
+    # The bar moved before the server stalled: partial bytes were reported, then the failure.
+    downloading = [(done, total) for item, done, total, st in reports
+                   if item == "addon demo_tools 1.1.0" and st == "downloading"]
+    partial = [done for done, total in downloading if done > 0]
+    total = next(total for done, total in downloading if total)
+    assert partial and max(partial) < total
+    assert ("addon demo_tools 1.1.0", 0, None, "failed") in reports
+    proxy.release()
+    assert_previous_state(local, before)
+
+
+def test_hanging_api_call_times_out(local, local_server, proxy):
+    api = api_for(proxy.url, local_server.service_api_key)
+    api.get_info()  # connected before the server starts hanging
+    proxy.fail("/api/bundles", "hang")
+    with pytest.raises(ServerUnreachableError) as info:
+        sync(api)
+    assert "timed out" in one_line(info.value).lower()
+    proxy.release()
+
+
+# --- connection reset mid-download -------------------------------------------------------------
+
+def test_connection_reset_mid_download_then_resumes_on_retry(local, local_server, proxy):
+    api = api_for(proxy.url, local_server.service_api_key)
+    proxy.fail(DEMO_DOWNLOAD, "reset", times=1)
+    installed = sync(api, use_staging=True)
+    assert installed.bundle_name == "demo_staging"
+    assert proxy.partial_bytes  # the first answer really was cut half-way
+    meta = store.read_metadata(local / "addons" / "demo_tools_1.1.0")
+    server_zip = local_server.store.addon_dir("demo_tools", "1.1.0") / "client.zip"
+    from ayon_launcher.distribution.archives import file_checksum
+    assert meta["checksum"] == file_checksum(server_zip)
+
+
+def test_connection_reset_every_time_keeps_previous_state(local, local_server, proxy):
+    api = api_for(proxy.url, local_server.service_api_key)
+    sync(api)
+    before = snapshot(local)
+    proxy.fail(DEMO_DOWNLOAD, "reset")
+    with pytest.raises(LauncherError) as info:
+        sync(api, use_staging=True)
+    message = one_line(info.value)
+    assert isinstance(info.value, ServerUnreachableError)
+    assert "addon demo_tools 1.1.0" in message and "interrupted" in message
+    assert_previous_state(local, before)
+
+
+def test_bad_archive_is_not_mistaken_for_an_outage(local, fresh_server):
+    """Only network failures mean 'unreachable' (offline start); a bad file stays an error."""
+    fault = FaultProxy(fresh_server.url)
+    try:
+        api = api_for(fault.url, fresh_server.service_api_key)
+        sync(api)
+        fault.fail(DEMO_DOWNLOAD, "reset", times=1)  # one network failure, then a bad file
+        client = fresh_server.store.addon_dir("demo_tools", "1.1.0") / "client.zip"
+        client.write_bytes(client.read_bytes()[:-10] + b"tampered!!")
+        with pytest.raises(DistributionError) as info:
+            sync(api, use_staging=True)
+    finally:
+        fault.close()
+    assert not isinstance(info.value, ServerUnreachableError)
+    assert "checksum mismatch" in one_line(info.value)
