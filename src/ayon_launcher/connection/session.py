@@ -81,14 +81,16 @@ def resolve_session(ctx: LauncherContext, ask: LoginAsker | None = None, *,
             if session is not None:
                 log.debug("reusing the stored login of %s on %s", session.username, url)
                 return session
-            credential_store().forget_token(url)
-            message = "Your login has expired: please log in again."
-            log.info("the stored login for %s is no longer valid: logging in again", url)
+            # Kept until a new login replaces it: the URL and user name stay the defaults.
+            message = f"Your login to {url} has expired: please log in again."
     elif url and force_login:
         username = credential_store().load(url).username
 
     asker = ask if ask is not None else (default_asker(ctx) if interactive else None)
     if asker is None:
+        if message:
+            raise AuthenticationRequired(f"the stored login for {url} has expired: "
+                                         f"{NO_LOGIN_HINT}")
         where = f"for {url}" if url else "and no AYON server URL is known"
         raise AuthenticationRequired(f"a login is needed {where}: {NO_LOGIN_HINT}")
     session = asker(LoginPrompt(url, username, message, locked))

@@ -44,10 +44,18 @@ def rich_progress(transient: bool = True) -> Iterator[ProgressCallback]:
     tasks: dict[str, TaskID] = {}
     guard = threading.Lock()
 
+    started = False
+
     def callback(report: Progress) -> None:
+        nonlocal started
         if report.state == "skipped":
             return
         with guard:
+            if not started:
+                # Drawn only once there is work: an up-to-date start prints nothing, and a
+                # login prompt before the first download is not overwritten.
+                bars.start()
+                started = True
             task = tasks.get(report.item)
             if task is None:
                 task = bars.add_task(f"{report.item} ({report.state})", total=report.total)
@@ -60,5 +68,8 @@ def rich_progress(transient: bool = True) -> Iterator[ProgressCallback]:
                 bars.update(task, description=description, completed=report.done,
                             total=report.total)
 
-    with bars:
+    try:
         yield callback
+    finally:
+        if started:
+            bars.stop()

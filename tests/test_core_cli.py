@@ -1,0 +1,334 @@
+"""The launcher core end to end: login on a terminal, stored token, URL rules, runtime
+environment of children, scripts, interactive console, logout. Real subprocesses against
+the local server; the terminal is a real pseudo-terminal."""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+
+from conftest import isolated_env, run_ayon
+from pty_helpers import run_ayon_pty
+
+USER = "artist"
+PASSWORD = "Ex4mple-Passw0rd!"  # distinctive, so that a leak cannot hide in other text
+
+RUNTIME_VARIABLES = [
+    "USE_AYON_SERVER", "AYON_VERSION", "AYON_ROOT", "AYON_EXECUTABLE", "AYON_HEADLESS_MODE",
+    "AYON_LOG_LEVEL", "AYON_DEBUG", "AYON_USE_STAGING", "AYON_BUNDLE_NAME", "AYON_SERVER_URL",
+    "AYON_API_KEY",
+]
+ALIASES = {
+    "OPENPYPE_HEADLESS_MODE": "AYON_HEADLESS_MODE",
+    "OPENPYPE_USE_STAGING": "AYON_USE_STAGING",
+    "OPENPYPE_LOG_LEVEL": "AYON_LOG_LEVEL",
+    "OPENPYPE_DEBUG": "AYON_DEBUG",
+    "OPENPYPE_VERSION": "AYON_VERSION",
+    "OPENPYPE_EXECUTABLE": "AYON_EXECUTABLE",
+    "OPENPYPE_ROOT": "AYON_ROOT",
+    "OPENPYPE_REPOS_ROOT": "AYON_ROOT",
+}
+
+# A script that starts a real child process and writes what the child saw, plus its argv.
+DUMP_SCRIPT = textwrap.dedent("""
+    import json, os, subprocess, sys
+    child = subprocess.run(
+        [sys.executable, "-c", "import json, os; print(json.dumps(dict(os.environ)))"],
+        capture_output=True, text=True, check=True)
+    out = {"argv": sys.argv, "child_env": json.loads(child.stdout)}
+    with open(os.environ["DUMP_TO"], "w") as handle:
+        json.dump(out, handle)
+    sys.exit(int(os.environ.get("EXIT_WITH", "0")))
+""")
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    """A server of this module's own, with a person's account (token lifetime is changed)."""
+    from ayon_launcher.localserver.testing import start_test_server
+
+    with start_test_server(tmp_path_factory.mktemp("core-server"), demo=True) as running:
+        running.store.create_user(USER, PASSWORD, full_name="An Artist")
+        yield running
+
+
+@pytest.fixture
+def env(tmp_path, server):
+    return isolated_env(tmp_path, server.url)
+
+
+@pytest.fixture
+def dump(tmp_path):
+    script = tmp_path / "dump_env.py"
+    script.write_text(DUMP_SCRIPT)
+    return script
+
+
+def token_count(server) -> int:
+    return len(server.store.list("token"))
+
+
+def stored_credentials(tmp_path: Path) -> Path:
+    return tmp_path / "config" / "credentials.json"
+
+
+def login_answers(user: str = USER, password: str = PASSWORD) -> list[tuple[str, str]]:
+    return [("User name", user), ("Password", password)]
+
+
+def test_first_login_on_terminal_then_token_reused(env, server, tmp_path, dump):
+    out = tmp_path / "out.json"
+    env = {**env, "DUMP_TO": str(out)}
+    before = token_count(server)
+    first = run_ayon_pty(["--headless", str(dump), "one"], env, login_answers())
+    assert first.returncode == 0, first.output
+    assert first.unanswered == []
+    assert PASSWORD not in first.output  # not echoed
+    assert token_count(server) == before + 1
+    credentials = stored_credentials(tmp_path)
+    # No keyring backend here: the private file, readable by the user only.
+    assert stat.S_IMODE(credentials.stat().st_mode) == 0o600
+    assert server.url in credentials.read_text()
+    assert json.loads(out.read_text())["argv"][1:] == ["one"]
+
+    # Second start: no terminal at all, no login call, the stored token is used.
+    second = run_ayon(["--headless", str(dump), "two"], env)
+    assert second.returncode == 0, second.stderr
+    assert token_count(server) == before + 1
+    seen = json.loads(out.read_text())
+    assert seen["argv"][1:] == ["two"]
+    assert seen["child_env"]["AYON_SERVER_URL"] == server.url
+
+
+def test_expired_token_asks_again_and_keeps_the_url(tmp_path, server, dump):
+    env = isolated_env(tmp_path, server.url)
+    env["DUMP_TO"] = str(tmp_path / "out.json")
+    server.set_token_lifetime(2)
+    try:
+        first = run_ayon_pty(["--headless", str(dump)], env, login_answers())
+        assert first.returncode == 0, first.output
+    finally:
+        server.set_token_lifetime(24 * 3600)
+    time.sleep(2.5)
+    # The URL now comes from the store, not the environment.
+    env.pop("AYON_SERVER_URL")
+    no_terminal = run_ayon(["--headless", str(dump)], env)
+    assert no_terminal.returncode == 4
+    assert no_terminal.stderr.strip().splitlines()[-1].startswith("ayon: error:")
+    assert "AYON_API_KEY" in no_terminal.stderr and "Traceback" not in no_terminal.stderr
+    again = run_ayon_pty(["--headless", str(dump)], env, login_answers())
+    assert again.returncode == 0, again.output
+    assert "expired" in again.output.lower()
+    assert "AYON server URL" not in again.output  # the stored URL was kept
+
+
+def test_wrong_password_can_be_retried(env, tmp_path, dump):
+    env = {**env, "DUMP_TO": str(tmp_path / "out.json")}
+    answers = [("User name", USER), ("Password", "wrong"), ("User name", USER),
+               ("Password", PASSWORD)]
+    done = run_ayon_pty(["--headless", str(dump)], env, answers)
+    assert done.returncode == 0, done.output
+    assert "wrong user name or password" in done.output.lower() or "failed" in done.output
+
+
+def test_url_prompt_validates_the_scheme(tmp_path, server, dump):
+    env = isolated_env(tmp_path)  # no URL anywhere: it is asked for
+    env["DUMP_TO"] = str(tmp_path / "out.json")
+    answers = [("AYON server URL", "ftp://example"), ("AYON server URL", server.url + "/"),
+               *login_answers()]
+    done = run_ayon_pty(["--headless", str(dump)], env, answers)
+    assert done.returncode == 0, done.output
+    assert "http://" in done.output  # the explanation of the bad URL
+    # Stored without the trailing slash: later starts find it.
+    later = run_ayon(["--headless", str(dump)], env)
+    assert later.returncode == 0, later.stderr
+
+
+def test_environment_url_wins_over_the_stored_one(env, tmp_path, dump):
+    env = {**env, "DUMP_TO": str(tmp_path / "out.json")}
+    assert run_ayon_pty(["--headless", str(dump)], env, login_answers()).returncode == 0
+    elsewhere = {**env, "AYON_SERVER_URL": "http://127.0.0.1:9/"}  # nothing listens there
+    done = run_ayon(["--headless", str(dump)], elsewhere)
+    assert done.returncode == 3
+    assert "127.0.0.1:9" in done.stderr and "Traceback" not in done.stderr
+
+
+@pytest.mark.parametrize("url", ["ftp://studio", "studio.example:5000", "http://", " "])
+def test_bad_server_url_is_one_line_exit_2(tmp_path, url, dump):
+    env = isolated_env(tmp_path)
+    env["AYON_SERVER_URL"] = url
+    done = run_ayon(["--headless", str(dump)], env)
+    assert done.returncode == 2, done.stderr
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("ayon: error:")
+    assert "http://" in lines[0]
+
+
+def test_no_terminal_no_key_tells_how_to_authenticate(tmp_path, server, dump):
+    env = isolated_env(tmp_path, server.url)
+    done = run_ayon(["--headless", str(dump)], env)
+    assert done.returncode == 4
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1
+    assert "AYON_SERVER_URL" in lines[0] and "AYON_API_KEY" in lines[0]
+
+
+@pytest.mark.parametrize("level, expected", [("debug", "10"), ("35", "35"), ("critical", "50"),
+                                             ("NOTSET", "0")])
+def test_verbose_levels_reach_the_children(tmp_path, dump, level, expected):
+    env = isolated_env(tmp_path)
+    env["DUMP_TO"] = str(tmp_path / "out.json")
+    done = run_ayon(["--skip-bootstrap", "--verbose", level, str(dump)], env)
+    assert done.returncode == 0, done.stderr
+    child = json.loads((tmp_path / "out.json").read_text())["child_env"]
+    assert child["AYON_LOG_LEVEL"] == expected == child["OPENPYPE_LOG_LEVEL"]
+
+
+@pytest.mark.parametrize("level", ["loud", "51", "-1", "1.5"])
+def test_bad_verbose_level_is_a_clear_error(tmp_path, dump, level):
+    done = run_ayon(["--skip-bootstrap", "--verbose", level, str(dump)], isolated_env(tmp_path))
+    assert done.returncode == 2
+    assert "0-50" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_every_runtime_variable_reaches_a_child(env, server, tmp_path, dump):
+    out = tmp_path / "out.json"
+    env = {**env, "DUMP_TO": str(out), "AYON_API_KEY": server.service_api_key}
+    done = run_ayon(["--headless", "--use-staging", "--debug", str(dump), "a", "b c"], env)
+    assert done.returncode == 0, done.stderr
+    seen = json.loads(out.read_text())
+    child = seen["child_env"]
+    assert seen["argv"][1:] == ["a", "b c"]
+    missing = [name for name in [*RUNTIME_VARIABLES, *ALIASES] if name not in child]
+    assert missing == []
+    assert child["USE_AYON_SERVER"] == "1"
+    assert child["AYON_HEADLESS_MODE"] == "1"
+    assert child["AYON_USE_STAGING"] == "1"
+    assert child["AYON_DEBUG"] == "1"
+    assert child["AYON_BUNDLE_NAME"] == "demo_staging"
+    assert child["AYON_SERVER_URL"] == server.url
+    assert child["AYON_API_KEY"] == server.service_api_key
+    assert Path(child["AYON_EXECUTABLE"]).samefile(sys.executable)
+    assert (Path(child["AYON_ROOT"]) / "ayon_launcher").is_dir()
+    from ayon_launcher.version import __version__
+
+    assert child["AYON_VERSION"] == __version__
+    for alias, name in ALIASES.items():
+        assert child[alias] == child[name], alias
+    # The bundle's add-ons are importable in children and contribute their variables.
+    assert child["AYON_DEMO_TOOLS_VERSION"] == "1.1.0"
+    assert any("demo_tools_1.1.0" in part for part in child["PYTHONPATH"].split(os.pathsep))
+
+
+def test_script_exit_codes(tmp_path):
+    env = isolated_env(tmp_path)
+    cases = {
+        "ok.py": ("print('fine')", 0),
+        "seven.py": ("import sys; sys.exit(7)", 7),
+        "message.py": ("import sys; sys.exit('bad things')", 1),
+        "raises.py": ("raise RuntimeError('boom')", 1),
+    }
+    for name, (body, code) in cases.items():
+        (tmp_path / name).write_text(body)
+        done = run_ayon(["--skip-bootstrap", str(tmp_path / name)], env)
+        assert done.returncode == code, (name, done.stderr)
+    raised = run_ayon(["--skip-bootstrap", str(tmp_path / "raises.py")], env)
+    assert "RuntimeError: boom" in raised.stderr  # the script's own error, as Python shows it
+
+
+def test_missing_script_is_one_line(tmp_path):
+    done = run_ayon(["--skip-bootstrap", str(tmp_path / "nope.py")], isolated_env(tmp_path))
+    assert done.returncode == 2
+    assert done.stderr.strip() == f"ayon: error: script not found: {tmp_path / 'nope.py'}"
+
+
+def test_run_script_is_deprecated_but_works(tmp_path, dump):
+    env = isolated_env(tmp_path)
+    env["DUMP_TO"] = str(tmp_path / "out.json")
+    done = run_ayon(["--skip-bootstrap", "run", "--script", str(dump), "x", "--flag"], env)
+    assert done.returncode == 0, done.stderr
+    assert "deprecated" in done.stderr
+    assert json.loads((tmp_path / "out.json").read_text())["argv"][1:] == ["x", "--flag"]
+
+
+def test_interactive_console_has_a_connection(env, server):
+    env = {**env, "AYON_API_KEY": server.service_api_key}
+    done = subprocess.run(
+        [sys.executable, "-m", "ayon_launcher", "--headless", "interactive"],
+        input="print('user=' + con.get_user()['name'])\nprint(len(addons))\n",
+        env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert ">>> user=service\n>>> 2\n" in done.stdout
+
+
+def test_logout_forgets_the_token(env, tmp_path, dump):
+    env = {**env, "DUMP_TO": str(tmp_path / "out.json")}
+    assert run_ayon_pty(["--headless", str(dump)], env, login_answers()).returncode == 0
+    token = json.loads(stored_credentials(tmp_path).read_text())
+    out = run_ayon(["logout"], env)
+    assert out.returncode == 0, out.stderr
+    assert "Logged out" in out.stdout
+    after = stored_credentials(tmp_path).read_text()
+    assert after != json.dumps(token)
+    again = run_ayon(["--headless", str(dump)], env)
+    assert again.returncode == 4
+
+
+def test_no_secret_in_any_output_at_debug(env, server, tmp_path, dump):
+    env = {**env, "DUMP_TO": str(tmp_path / "out.json")}
+    first = run_ayon_pty(["--headless", "--debug", "--verbose", "debug", str(dump)], env,
+                         login_answers())
+    assert first.returncode == 0, first.output
+    stored = json.loads(stored_credentials(tmp_path).read_text())
+    tokens = [value for entry in stored.values() if isinstance(entry, dict)
+              for key, value in entry.items() if "token" in key]
+    assert tokens, stored
+    second = run_ayon(["--headless", "--debug", "--verbose", "debug", str(dump)], env)
+    keyed = run_ayon(["--headless", "--debug", "--verbose", "0", str(dump)],
+                     {**env, "AYON_API_KEY": server.service_api_key})
+    assert second.returncode == 0 and keyed.returncode == 0, second.stderr + keyed.stderr
+    assert "DEBUG" in second.stderr  # the debug logs really were on
+    for text in (first.output, second.stdout + second.stderr, keyed.stdout + keyed.stderr):
+        for secret in [PASSWORD, server.service_api_key, *tokens]:
+            assert secret not in text
+
+
+def test_version_and_help():
+    from ayon_launcher.version import __version__
+
+    env = isolated_env(Path("/nonexistent"))
+    version = run_ayon(["--version"], env)
+    assert version.returncode == 0 and __version__ in version.stdout
+    helped = run_ayon(["--help"], env)
+    assert helped.returncode == 0
+    for word in ("--headless", "--use-staging", "--skip-bootstrap", "--verbose", "--debug",
+                 "--bundle", "--use-dev", "extractenvironments", "contextselection", "publish",
+                 "tray", "interactive"):
+        assert word in helped.stdout, word
+
+
+def test_keyring_is_used_when_a_backend_works(env, server, tmp_path, dump):
+    # The keyring backend is a stand-in for an OS keychain (tests/keyring_stand_in.py).
+    keyring_file = tmp_path / "keychain.json"
+    env = {**env, "DUMP_TO": str(tmp_path / "out.json"),
+           "PYTHON_KEYRING_BACKEND": "keyring_stand_in.FileStandInKeyring",
+           "TEST_KEYRING_FILE": str(keyring_file),
+           "PYTHONPATH": str(Path(__file__).parent)}
+    first = run_ayon_pty(["--headless", str(dump)], env, login_answers())
+    assert first.returncode == 0, first.output
+    assert not stored_credentials(tmp_path).exists()
+    keychain = json.loads(keyring_file.read_text())
+    assert any(server.url in key and key.endswith("\ntoken") for key in keychain)
+    assert server.url in keychain.values()  # the last server URL
+    before = token_count(server)
+    again = run_ayon(["--headless", str(dump)], {**env, "AYON_SERVER_URL": ""})
+    assert again.returncode == 0, again.stderr
+    assert token_count(server) == before
