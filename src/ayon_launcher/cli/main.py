@@ -102,6 +102,8 @@ def _verbose_callback(ctx: click.Context, param: click.Parameter, value: Any) ->
 @click.option("--debug", is_flag=True, envvar="AYON_DEBUG", help="Debug mode (tracebacks, logs).")
 @click.option("--skip-bootstrap", is_flag=True,
               help="No server call, no updates, no add-ons.")
+@click.option("--local-server", is_flag=True,
+              help="Start (or reuse) the embedded demo AYON server and connect to it.")
 @click.version_option(__version__, "--version", prog_name="AYON launcher")
 @click.pass_context
 def cli(
@@ -113,6 +115,7 @@ def cli(
     verbose: int | None,
     debug: bool,
     skip_bootstrap: bool,
+    local_server: bool,
 ) -> None:
     """AYON desktop launcher.
 
@@ -134,8 +137,20 @@ def cli(
     )
     setup_logging(level, debug)
     ctx.obj = launcher
+    if local_server:
+        _use_local_server(ctx)
     if ctx.invoked_subcommand is None:
         ctx.invoke(_load(COMMANDS["tray"]))
+
+
+def _use_local_server(ctx: click.Context) -> None:
+    """Point this process (and its children) at the embedded server, as its service user."""
+    from ..localserver.embedded import start_embedded
+
+    embedded = start_embedded()
+    ctx.call_on_close(embedded.close)
+    os.environ["AYON_SERVER_URL"] = embedded.url
+    os.environ["AYON_API_KEY"] = embedded.api_key
 
 
 def main(argv: list[str] | None = None) -> None:
