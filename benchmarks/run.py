@@ -1,6 +1,14 @@
-"""Start-up and bootstrap benchmarks: every figure is a ratio against a baseline of the same run.
+"""AYON launcher benchmarks: every figure is a ratio against a baseline measured in the same run.
 
-Usage: ``python benchmarks/run.py [--runs N] [--skip-sync]``. Not part of the test suite.
+Usage: ``python benchmarks/run.py [--quick] [--runs N] [--skip-sync]``. Prints a table; each
+time is the median of several runs, ours and the baseline's alternately. Not part of the tests.
+
+* start-up: ``ayon --skip-bootstrap script.py`` vs ``python script.py``;
+* no-op bootstrap: ``ayon --headless script.py`` with everything up to date, against the local
+  server, vs ``python script.py`` (the absolute time is reported too);
+* cold sync of ~200 MB of add-ons vs ``curl`` + ``unzip`` of the same archives;
+* ``ayon extractenvironments`` for a full context vs the no-op bootstrap;
+* peak RSS of a headless run vs ``python script.py``.
 """
 
 from __future__ import annotations
@@ -8,115 +16,184 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import statistics
-import subprocess
+import platform
+import shutil
 import sys
 import tempfile
-import time
-from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
+from common import (
+    BenchFailure,
+    ayon_command,
+    clean_env,
+    launcher_env,
+    median_pair,
+    peak_rss_mib,
+    run_checked,
+)
+
+PROJECT, FOLDER, TASK, APP = "demo_Commercial", "robot", "modeling", "maya/2024"
 
 
-def _median_seconds(run: Callable[[], None], runs: int) -> float:
-    samples = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        run()
-        samples.append(time.perf_counter() - start)
-    return statistics.median(samples)
+@dataclass
+class Row:
+    figure: str
+    value: str
+    baseline: str = ""
+    ratio: str = ""
+    target: str = ""
+    met: str = ""
 
 
-def _runner(cmd: list[str], env: dict[str, str]) -> Callable[[], None]:
-    def run() -> None:
-        done = subprocess.run(cmd, env=env, capture_output=True, text=True)
-        if done.returncode != 0:
-            raise SystemExit(f"benchmark command failed: {' '.join(cmd)}\n{done.stderr[-2000:]}")
-
-    return run
+def _ms(seconds: float) -> str:
+    return f"{seconds * 1000:.0f} ms"
 
 
-def _peak_rss_mib(cmd: list[str], env: dict[str, str]) -> float:
-    # Measured through a fresh wrapper process: RUSAGE_CHILDREN of *this* process would keep the
-    # maximum of every earlier child. ru_maxrss is in KiB on Linux.
-    probe = (
-        "import resource, subprocess, sys;"
-        "subprocess.run(sys.argv[1:], check=True, capture_output=True);"
-        "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)"
-    )
-    done = subprocess.run([sys.executable, "-c", probe, *cmd], env=env, capture_output=True,
-                          text=True, check=True)
-    return int(done.stdout.strip()) / 1024
+def _verdict(ok: bool) -> str:
+    return "yes" if ok else "NO"
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--runs", type=int, default=7, help="runs per figure (median)")
-    parser.add_argument("--skip-sync", action="store_true", help="skip the 200 MB sync figure")
+def _failed(figure: str, exc: Exception) -> Row:
+    return Row(figure, "failed", ratio=str(exc)[:160])
+
+
+def startup_row(script: Path, runs: int) -> Row:
+    figure = "start-up: ayon --skip-bootstrap script.py"
+    env = clean_env()
+    ours = [*ayon_command(), "--skip-bootstrap", str(script)]
+    python = [sys.executable, str(script)]
+    try:
+        run_checked(ours, env)  # warm the bytecode caches
+        t_ours, t_py = median_pair(lambda: run_checked(ours, env),
+                                   lambda: run_checked(python, env), runs)
+    except BenchFailure as exc:
+        return _failed(figure, exc)
+    ratio = t_ours / t_py
+    return Row(figure, _ms(t_ours), f"python script.py {_ms(t_py)}", f"{ratio:.2f}x",
+               "<= 1.5x", _verdict(ratio <= 1.5))
+
+
+def noop_row(script: Path, env: dict[str, str], runs: int) -> tuple[Row, float | None]:
+    figure = "no-op bootstrap: ayon --headless script.py"
+    ours = [*ayon_command(), "--headless", str(script)]
+    python = [sys.executable, str(script)]
+    try:
+        run_checked(ours, env)  # the first run syncs the demo bundle; then all is up to date
+        t_ours, t_py = median_pair(lambda: run_checked(ours, env),
+                                   lambda: run_checked(python, env), runs)
+    except BenchFailure as exc:
+        return _failed(figure, exc), None
+    return Row(figure, _ms(t_ours), f"python script.py {_ms(t_py)}", f"{t_ours / t_py:.2f}x",
+               "< 300 ms absolute", _verdict(t_ours < 0.3)), t_ours
+
+
+def extract_row(script: Path, env: dict[str, str], work: Path, runs: int) -> Row:
+    figure = "extractenvironments, full context"
+    out = work / "env.json"
+    ours = [*ayon_command(), "--headless", "extractenvironments", str(out), "--project",
+            PROJECT, "--asset", FOLDER, "--task", TASK, "--app", APP]
+    noop = [*ayon_command(), "--headless", str(script)]
+    try:
+        run_checked(ours, env)
+        if json.loads(out.read_text()).get("AYON_APP_NAME") is None:
+            raise BenchFailure("extractenvironments wrote no application environment")
+        t_ours, t_noop = median_pair(lambda: run_checked(ours, env),
+                                     lambda: run_checked(noop, env), runs)
+    except BenchFailure as exc:
+        return _failed(figure, exc)
+    return Row(figure, _ms(t_ours), f"no-op bootstrap {_ms(t_noop)}",
+               f"{t_ours / t_noop:.2f}x")
+
+
+def rss_row(script: Path, env: dict[str, str]) -> Row:
+    figure = "peak RSS of a headless run"
+    try:
+        ours = peak_rss_mib([*ayon_command(), "--headless", str(script)], env)
+        python = peak_rss_mib([sys.executable, str(script)], env)
+    except BenchFailure as exc:
+        return _failed(figure, exc)
+    return Row(figure, f"{ours:.0f} MiB", f"python script.py {python:.0f} MiB",
+               f"{ours / python:.2f}x")
+
+
+def sync_row(server: object, work: Path, size_mb: int, count: int, runs: int,
+             workers: int) -> Row:
+    from sync_benchmark import archive_bytes, measure_cold_sync, missing_tools, upload_bench_bundle
+
+    try:
+        addons = upload_bench_bundle(server, work, size_mb, count)
+        size = archive_bytes(server, addons) / 1024 / 1024
+        figure = f"cold sync, {count} add-ons, {size:.0f} MB"
+        times = measure_cold_sync(server, work, addons, runs, workers)
+    except BenchFailure as exc:
+        return _failed(f"cold sync, {count} add-ons", exc)
+    if "baseline" not in times:
+        return Row(figure, _ms(times["ours"]),
+                   f"skipped: {', '.join(missing_tools())} not installed "
+                   "(apt-get install -y curl unzip)")
+    ratio = times["ours"] / times["baseline"]
+    return Row(figure, _ms(times["ours"]),
+               f"curl + unzip, {workers} at once {_ms(times['baseline'])}", f"{ratio:.2f}x",
+               "<= 1.3x", _verdict(ratio <= 1.3))
+
+
+def print_table(rows: list[Row], header: str) -> None:
+    columns = [("figure", "figure"), ("median", "value"), ("baseline (same run)", "baseline"),
+               ("ratio", "ratio"), ("target", "target"), ("met", "met")]
+    widths = [max(len(title), *(len(getattr(r, key)) for r in rows)) for title, key in columns]
+    print(header)
+    print("  ".join(title.ljust(w) for (title, _), w in zip(columns, widths, strict=True)))
+    print("  ".join("-" * w for w in widths))
+    for row in rows:
+        print("  ".join(getattr(row, key).ljust(w)
+                        for (_, key), w in zip(columns, widths, strict=True)).rstrip())
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true",
+                        help="fewer runs and a 40 MB bundle (about a minute)")
+    parser.add_argument("--runs", type=int, help="runs per start-up figure (default 9, quick 5)")
+    parser.add_argument("--sync-runs", type=int, help="runs of the sync figure (default 3)")
+    parser.add_argument("--size-mb", type=int, help="size of the synced bundle (default 200)")
+    parser.add_argument("--addons", type=int, default=8, help="add-ons in the synced bundle")
+    parser.add_argument("--workers", type=int, default=4,
+                        help="parallel downloads, ours and the baseline's")
+    parser.add_argument("--skip-sync", action="store_true", help="skip the cold sync figure")
     args = parser.parse_args()
+    runs = args.runs or (5 if args.quick else 9)
+    sync_runs = args.sync_runs or (2 if args.quick else 3)
+    size_mb = args.size_mb or (40 if args.quick else 200)
+    count = min(args.addons, 4) if args.quick and not args.size_mb else args.addons
 
     from ayon_launcher.localserver.testing import start_test_server
 
-    rows: list[tuple[str, str, str]] = []
+    rows: list[Row] = []
     with tempfile.TemporaryDirectory(prefix="ayon-bench-") as tmp:
-        tmp_path = Path(tmp)
-        script = tmp_path / "script.py"
+        work = Path(tmp)
+        script = work / "script.py"
         script.write_text("import sys\nsys.exit(0)\n")
-        python = sys.executable
-        ayon = [python, "-m", "ayon_launcher"]
-        base_env = {k: v for k, v in os.environ.items() if not k.startswith(("AYON_", "OPENPYPE_"))}
+        print(f"start-up ({runs} runs) ...", file=sys.stderr)
+        rows.append(startup_row(script, runs))
+        with start_test_server(work / "server", demo=True) as server:
+            env = launcher_env(server, work, work / "local")
+            print("no-op bootstrap ...", file=sys.stderr)
+            row, _noop = noop_row(script, env, runs)
+            rows.append(row)
+            print("extractenvironments ...", file=sys.stderr)
+            rows.append(extract_row(script, env, work, runs))
+            rows.append(rss_row(script, env))
+            if not args.skip_sync:
+                print(f"cold sync of {size_mb} MB ({sync_runs} runs) ...", file=sys.stderr)
+                rows.append(sync_row(server, work, size_mb, count, sync_runs, args.workers))
+        shutil.rmtree(work / "server", ignore_errors=True)
 
-        baseline = _median_seconds(_runner([python, str(script)], base_env), args.runs)
-        rows.append(("python script.py (baseline)", f"{baseline * 1000:.1f} ms", "1.00x"))
-
-        skip = _median_seconds(
-            _runner([*ayon, "--skip-bootstrap", str(script)], base_env), args.runs
-        )
-        rows.append(("ayon --skip-bootstrap script.py", f"{skip * 1000:.1f} ms",
-                     f"{skip / baseline:.2f}x (target <= 1.5x)"))
-
-        with start_test_server(tmp_path / "server", demo=True) as server:
-            env = dict(
-                base_env,
-                AYON_SERVER_URL=server.url,
-                AYON_API_KEY=server.service_api_key,
-                AYON_LAUNCHER_LOCAL_DIR=str(tmp_path / "local"),
-                AYON_LAUNCHER_CONFIG_DIR=str(tmp_path / "config"),
-                PYTHON_KEYRING_BACKEND="keyring.backends.fail.Keyring",
-            )
-            headless = [*ayon, "--headless", str(script)]
-            _runner(headless, env)()  # first run syncs; the figure is the up-to-date start
-            noop = _median_seconds(_runner(headless, env), args.runs)
-            rows.append(("ayon --headless script.py (no-op bootstrap)", f"{noop * 1000:.1f} ms",
-                         f"{noop / baseline:.2f}x (target < 300 ms absolute)"))
-
-            out = tmp_path / "env.json"
-            extract = [*ayon, "--headless", "extractenvironments", str(out),
-                       "--project", "demo_Commercial", "--asset", "robot",
-                       "--task", "modeling", "--app", "maya/2024"]
-            _runner(extract, env)()
-            extract_time = _median_seconds(_runner(extract, env), args.runs)
-            rows.append(("ayon extractenvironments (full context)",
-                         f"{extract_time * 1000:.1f} ms",
-                         f"{extract_time / noop:.2f}x of no-op bootstrap"))
-            if json.loads(out.read_text()).get("AYON_APP_NAME") is None:
-                raise SystemExit("extractenvironments wrote no application environment")
-
-            rss = _peak_rss_mib(headless, env)
-            python_rss = _peak_rss_mib([python, str(script)], base_env)
-            rows.append(("peak RSS of a headless run", f"{rss:.1f} MiB",
-                         f"{rss / max(python_rss, 0.1):.2f}x of python's"))
-
-    width = max(len(r[0]) for r in rows)
-    print(f"{'figure'.ljust(width)}  {'median':>10}  ratio")
-    for name, value, ratio in rows:
-        print(f"{name.ljust(width)}  {value:>10}  {ratio}")
-
-    if not args.skip_sync:
-        print("\ncold sync of ~200 MB of add-ons vs curl + unzip:")
-        subprocess.run([sys.executable, str(HERE / "sync_benchmark.py")], check=False)
+    header = (f"AYON launcher benchmarks: python {platform.python_version()}, "
+              f"{os.cpu_count()} CPUs, {platform.system()} {platform.machine()}; medians")
+    print_table(rows, header)
+    return 1 if any(r.value == "failed" for r in rows) else 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -1,8 +1,10 @@
-"""Add-on sync benchmark: cold sync vs curl + unzip, no-op bootstrap vs ``python -c pass``.
+"""Add-on sync benchmark: cold sync of a bundle (~200 MB) vs ``curl`` + ``unzip`` of its archives.
 
-Usage: ``python benchmarks/sync_benchmark.py [--runs 3] [--size-mb 200] [--addons 8]``.
-Starts the local server in a temp folder, uploads a bundle of add-ons with random (incompressible)
-data, and prints the median of ``--runs`` runs as a table. Not part of the test suite.
+Usage: ``python benchmarks/sync_benchmark.py [--runs 3] [--size-mb 200] [--addons 8]``; also
+used by ``benchmarks/run.py``. Starts the local server in a temp folder, uploads a bundle of
+add-ons (python sources plus incompressible binary data, like real client code with its
+resources) and times the real ``ayon --headless --bundle bench script.py`` with an empty store.
+Not part of the test suite.
 """
 
 from __future__ import annotations
@@ -10,63 +12,142 @@ from __future__ import annotations
 import argparse
 import io
 import os
+import random
 import shutil
-import statistics
-import subprocess
 import sys
 import tempfile
-import time
 import zipfile
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
-BOOTSTRAP_CODE = (
-    "from ayon_launcher.bootstrap import bootstrap;"
-    "from ayon_launcher.context import LauncherContext;"
-    "r = bootstrap(LauncherContext(headless=True));"
-    "assert r.bundle_name, r"
-)
+from common import BenchFailure, ayon_command, launcher_env, median_pair, run_checked
 
-
-def _median(run: Callable[[], None], runs: int, before: Callable[[], None] | None = None) -> float:
-    samples = []
-    for _ in range(runs):
-        if before:
-            before()
-        start = time.perf_counter()
-        run()
-        samples.append(time.perf_counter() - start)
-    return statistics.median(samples)
+BUNDLE = "bench"
+VERSION = "1.0.0"
+WORDS = ("import", "def", "return", "self", "settings", "folder", "task", "version", "path",
+         "environment", "publish", "render", "context", "product", "representation", "None")
 
 
-def _check(cmd: list[str], env: dict[str, str] | None = None) -> None:
-    done = subprocess.run(cmd, env=env, capture_output=True, text=True)
-    if done.returncode != 0:
-        raise SystemExit(f"command failed: {' '.join(cmd[:3])} ...\n{done.stderr[-2000:]}")
+def _source_file(rng: random.Random, index: int) -> str:
+    lines = [f'"""Generated module {index}."""', ""]
+    for fn in range(40):
+        body = " ".join(rng.choice(WORDS) for _ in range(8))
+        lines += [f"def function_{fn}(value):", f"    # {body}", "    return value", ""]
+    return "\n".join(lines)
 
 
-def _client_zip(package: str, addon_name: str, version: str, size: int) -> bytes:
-    """A client zip with a real AYONAddon package and ``size`` bytes of random data."""
+def client_zip(package: str, addon_name: str, size: int, seed: int) -> bytes:
+    """A client zip: a real AYONAddon package, ~300 small modules and binary blobs to ``size``."""
+    rng = random.Random(seed)
     buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as zf:
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as zf:
         zf.writestr(f"{package}/__init__.py", (
             "from ayon_launcher.addons import AYONAddon\n"
-            f"class BenchAddon(AYONAddon):\n    name = {addon_name!r}\n    version = {version!r}\n"
+            f"class BenchAddon(AYONAddon):\n    name = {addon_name!r}\n"
+            f"    version = {VERSION!r}\n"
         ))
-        chunk = 1024 * 1024
-        for index in range(max(1, size // chunk)):
-            zf.writestr(f"{package}/data/blob_{index:04d}.bin", os.urandom(chunk))
+        written = 0
+        for index in range(300):
+            text = _source_file(rng, index).encode()
+            zf.writestr(f"{package}/lib/module_{index:03d}.py", text)
+            written += len(text) // 6  # roughly what it weighs once deflated
+        blob = 512 * 1024
+        index = 0
+        while written < size:
+            zf.writestr(f"{package}/resources/blob_{index:04d}.bin", rng.randbytes(blob))
+            written += blob
+            index += 1
     return buffer.getvalue()
 
 
-def _addon_package(work: Path, name: str, version: str, size: int) -> Path:
-    """A server add-on package zip (package.py + private/client.zip), as uploaded to AYON."""
-    path = work / f"{name}-{version}.zip"
+def addon_package(work: Path, name: str, size: int, seed: int) -> Path:
+    """A server add-on package (package.py + private/client.zip), as uploaded to AYON."""
+    path = work / f"{name}-{VERSION}.zip"
     with zipfile.ZipFile(path, "w", zipfile.ZIP_STORED) as zf:
-        zf.writestr("package.py", f'name = "{name}"\nversion = "{version}"\n'
-                                  f'client_dir = "{name}_client"\n')
-        zf.writestr("private/client.zip", _client_zip(f"{name}_client", name, version, size))
+        zf.writestr("package.py", f'name = "{name}"\nversion = "{VERSION}"\n')
+        zf.writestr("private/client.zip", client_zip(f"{name}_client", name, size, seed))
     return path
+
+
+def upload_bench_bundle(server: Any, work: Path, size_mb: int, count: int) -> dict[str, str]:
+    """Upload ``count`` add-ons totalling ``size_mb`` and create bundle ``bench``."""
+    per_addon = size_mb * 1024 * 1024 // count
+    addons = {}
+    for index in range(count):
+        name = f"bench{index:02d}"
+        package = addon_package(work, name, per_addon, seed=index)
+        server.add_addon_zip(package)
+        package.unlink()
+        addons[name] = VERSION
+    server.create_bundle(BUNDLE, addons)
+    return addons
+
+
+def archive_bytes(server: Any, addons: dict[str, str]) -> int:
+    return sum((server.store.addon_dir(name, version) / "client.zip").stat().st_size
+               for name, version in addons.items())
+
+
+def curl_unzip(server: Any, addons: dict[str, str], out: Path, workers: int) -> Callable[[], None]:
+    """The baseline: ``curl`` each client archive then ``unzip`` it, ``workers`` at a time."""
+    curl, unzip = shutil.which("curl"), shutil.which("unzip")
+
+    def one(name: str, version: str) -> None:
+        archive = out / f"{name}.zip"
+        url = f"{server.url}/api/addons/{name}/{version}/private/client.zip"
+        run_checked([curl, "-sSf", "-H", f"X-Api-Key: {server.service_api_key}", "-o",
+                     str(archive), url])
+        run_checked([unzip, "-q", "-o", str(archive), "-d", str(out / name)])
+        archive.unlink()
+
+    def run() -> None:
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            for future in [pool.submit(one, n, v) for n, v in addons.items()]:
+                future.result()
+
+    return run
+
+
+def missing_tools() -> list[str]:
+    return [tool for tool in ("curl", "unzip") if shutil.which(tool) is None]
+
+
+def measure_cold_sync(server: Any, work: Path, addons: dict[str, str], runs: int,
+                      workers: int) -> dict[str, float]:
+    """Median seconds of our cold sync and of the curl + unzip baseline (interleaved runs)."""
+    script = work / "noop_script.py"
+    script.write_text("import sys\nsys.exit(0)\n")
+    local = work / "bench-local"
+    env = launcher_env(server, work, local)
+    env["AYON_LAUNCHER_DOWNLOAD_WORKERS"] = str(workers)
+    ours = [*ayon_command(), "--headless", "--bundle", BUNDLE, str(script)]
+    out = work / "baseline"
+
+    def wipe_ours() -> None:
+        shutil.rmtree(local, ignore_errors=True)
+
+    def wipe_baseline() -> None:
+        shutil.rmtree(out, ignore_errors=True)
+        out.mkdir()
+
+    result: dict[str, float] = {}
+    if missing_tools():
+        result["ours"] = median_pair(lambda: run_checked(ours, env), None, runs,
+                                     before=wipe_ours)[0]
+        return result
+    baseline = curl_unzip(server, addons, out, workers)
+    result["ours"], result["baseline"] = median_pair(
+        lambda: run_checked(ours, env), baseline, runs, before=wipe_ours,
+        before_baseline=wipe_baseline)
+    # Same result on disk: every add-on extracted in both.
+    for name in addons:
+        if not (local / "addons" / f"{name}_{VERSION}" / f"{name}_client").is_dir():
+            raise BenchFailure(f"cold sync did not install {name}")
+        if not (out / name / f"{name}_client").is_dir():
+            raise BenchFailure(f"baseline did not extract {name}")
+    return result
 
 
 def main() -> None:
@@ -74,6 +155,8 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--size-mb", type=int, default=200)
     parser.add_argument("--addons", type=int, default=8)
+    parser.add_argument("--workers", type=int, default=4,
+                        help="parallel downloads, ours and the baseline's")
     args = parser.parse_args()
 
     from ayon_launcher.localserver.testing import start_test_server
@@ -81,65 +164,20 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="ayon-sync-bench-") as tmp:
         work = Path(tmp)
         with start_test_server(work / "server", demo=False) as server:
-            per_addon = args.size_mb * 1024 * 1024 // args.addons
-            addons = {}
-            for index in range(args.addons):
-                name = f"bench{index:02d}"
-                server.add_addon_zip(_addon_package(work, name, "1.0.0", per_addon))
-                addons[name] = "1.0.0"
-            server.create_bundle("bench", addons, is_production=True)
-
-            env = {k: v for k, v in os.environ.items() if not k.startswith("AYON_")}
-            env.update(AYON_SERVER_URL=server.url, AYON_API_KEY=server.service_api_key,
-                       PYTHON_KEYRING_BACKEND="keyring.backends.fail.Keyring",
-                       AYON_LAUNCHER_CONFIG_DIR=str(work / "config"))
-            local = work / "local"
-            env["AYON_LAUNCHER_LOCAL_DIR"] = str(local)
-            bootstrap_cmd = [sys.executable, "-c", BOOTSTRAP_CODE]
-
-            def wipe() -> None:
-                shutil.rmtree(local, ignore_errors=True)
-
-            cold = _median(lambda: _check(bootstrap_cmd, env), args.runs, before=wipe)
-            noop = _median(lambda: _check(bootstrap_cmd, env), args.runs)
-            bare = _median(lambda: _check([sys.executable, "-c", "pass"]), args.runs)
-
-            baseline = None
-            curl, unzip = shutil.which("curl"), shutil.which("unzip")
-            if curl and unzip:
-                out = work / "baseline"
-
-                def reset_baseline() -> None:
-                    shutil.rmtree(out, ignore_errors=True)
-                    out.mkdir()
-
-                def curl_unzip() -> None:
-                    for name, version in addons.items():
-                        archive = out / f"{name}.zip"
-                        url = f"{server.url}/api/addons/{name}/{version}/private/client.zip"
-                        _check([curl, "-sSf", "-H", f"X-Api-Key: {server.service_api_key}",
-                                "-o", str(archive), url])
-                        _check([unzip, "-q", "-o", str(archive), "-d", str(out / name)])
-
-                baseline = _median(curl_unzip, args.runs, before=reset_baseline)
-
-    print(f"\nAYON launcher sync benchmark: {args.addons} add-ons, ~{args.size_mb} MB, "
-          f"median of {args.runs} runs\n")
-    rows = [("cold sync (bootstrap, empty store)", cold)]
-    if baseline is not None:
-        rows.append(("curl + unzip of the same archives (sequential)", baseline))
-    rows += [("no-op bootstrap (everything up to date)", noop), ("python -c pass", bare)]
-    width = max(len(label) for label, _ in rows)
-    print(f"{'measure'.ljust(width)}  seconds")
-    for label, value in rows:
-        print(f"{label.ljust(width)}  {value:7.3f}")
-    print()
-    if baseline is not None:
-        print(f"cold sync / (curl + unzip)        = {cold / baseline:5.2f}x")
+            addons = upload_bench_bundle(server, work, args.size_mb, args.addons)
+            size = archive_bytes(server, addons) / 1024 / 1024
+            times = measure_cold_sync(server, work, addons, args.runs, args.workers)
+    print(f"cold sync of {args.addons} add-ons, {size:.0f} MB of archives, median of "
+          f"{args.runs} runs")
+    print(f"  ayon cold sync:   {times['ours']:7.3f} s")
+    if "baseline" in times:
+        print(f"  curl + unzip:     {times['baseline']:7.3f} s")
+        print(f"  ratio:            {times['ours'] / times['baseline']:7.2f}x (target <= 1.3x)")
     else:
-        print("curl + unzip baseline skipped: curl or unzip is not installed")
-    print(f"no-op bootstrap / python -c pass = {noop / bare:5.2f}x")
+        print(f"  curl + unzip baseline skipped: not installed: {', '.join(missing_tools())}"
+              " (apt-get install -y curl unzip)")
 
 
 if __name__ == "__main__":
-    main()
+    os.environ.setdefault("PYTHONUNBUFFERED", "1")
+    sys.exit(main())

@@ -1,0 +1,89 @@
+"""Shared helpers of the benchmarks: timing, commands, isolated launcher environment."""
+
+from __future__ import annotations
+
+import os
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+
+class BenchFailure(Exception):
+    """A benchmarked command failed: the row is reported as failed, the others still run."""
+
+
+def ayon_command() -> list[str]:
+    """The installed ``ayon`` console script beside this python, else ``python -m``."""
+    script = Path(sys.executable).with_name("ayon")
+    if script.is_file():
+        return [str(script)]
+    return [sys.executable, "-m", "ayon_launcher"]
+
+
+def clean_env() -> dict[str, str]:
+    """os.environ without any AYON/OpenPype variable of the calling shell."""
+    return {k: v for k, v in os.environ.items()
+            if not k.startswith(("AYON_", "OPENPYPE_", "USE_AYON"))}
+
+
+def launcher_env(server: Any, work: Path, local: Path) -> dict[str, str]:
+    """A launcher environment of its own: server URL + service API key, private folders."""
+    env = clean_env()
+    env.update(
+        AYON_SERVER_URL=server.url,
+        AYON_API_KEY=server.service_api_key,
+        AYON_LAUNCHER_LOCAL_DIR=str(local),
+        AYON_LAUNCHER_CONFIG_DIR=str(work / "config"),
+        PYTHON_KEYRING_BACKEND="keyring.backends.fail.Keyring",
+    )
+    return env
+
+
+def run_checked(cmd: list[str], env: dict[str, str] | None = None) -> None:
+    done = subprocess.run(cmd, env=env, capture_output=True, text=True)
+    if done.returncode != 0:
+        tail = (done.stderr or done.stdout).strip().splitlines()[-3:]
+        raise BenchFailure(f"`{' '.join(Path(c).name for c in cmd[:4])} ...` exited "
+                           f"{done.returncode}: {' | '.join(tail)}")
+
+
+def _timed(run: Callable[[], None], before: Callable[[], None] | None) -> float:
+    if before:
+        before()
+    start = time.perf_counter()
+    run()
+    return time.perf_counter() - start
+
+
+def median_pair(run: Callable[[], None], baseline: Callable[[], None] | None, runs: int,
+                before: Callable[[], None] | None = None,
+                before_baseline: Callable[[], None] | None = None) -> tuple[float, float]:
+    """Median seconds of ``run`` and ``baseline``, measured alternately so that a load change
+    on the machine hits both alike. Preparation (``before*``) is not timed."""
+    ours, theirs = [], []
+    for _ in range(max(1, runs)):
+        ours.append(_timed(run, before))
+        if baseline is not None:
+            theirs.append(_timed(baseline, before_baseline))
+    return statistics.median(ours), statistics.median(theirs) if theirs else float("nan")
+
+
+def peak_rss_mib(cmd: list[str], env: dict[str, str]) -> float:
+    """Peak resident memory of ``cmd`` (and its children), through a fresh wrapper process:
+    this process's RUSAGE_CHILDREN would keep the maximum of every earlier child."""
+    probe = (
+        "import resource, subprocess, sys\n"
+        "done = subprocess.run(sys.argv[1:], capture_output=True)\n"
+        "print(done.returncode, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", probe, *cmd], env=env, capture_output=True,
+                          text=True, check=True)
+    code, rss = done.stdout.split()
+    if code != "0":
+        raise BenchFailure(f"`{' '.join(cmd[:3])} ...` exited {code}")
+    # ru_maxrss is in KiB on Linux, in bytes on macOS.
+    return int(rss) / (1024 * 1024 if sys.platform == "darwin" else 1024)
