@@ -16,17 +16,9 @@ _META_KEY = "ayon_launcher.addon_groups"
 
 
 def _bootstrap(ctx: click.Context) -> BootstrapResult:
-    launcher = ctx.find_object(LauncherContext) or LauncherContext()
-    try:
-        from .common import prepare
-    except ImportError:  # CORE's prepare() not there yet: bootstrap directly
-        from ..addons.loader import apply_sys_path
-        from ..bootstrap import bootstrap
+    from .common import prepare
 
-        result = bootstrap(launcher)
-        apply_sys_path(result.python_paths)
-        return result
-    return prepare(launcher)
+    return prepare(ctx.find_object(LauncherContext) or LauncherContext())
 
 
 class AddonCommands(click.Group):

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import os
-import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import click
 
 from ..context import LauncherContext
+from ..display import display_problem
 from ..errors import LauncherError, UsageError
 from ..log import get_logger
 
@@ -19,21 +18,6 @@ if TYPE_CHECKING:
 log = get_logger("contextselection")
 
 ShowDialog = Callable[["ContextSource", str | None, str | None, bool], "dict | None"]
-
-
-def display_problem(headless: bool) -> str | None:
-    """Why no dialog can be shown here (None when a display is available)."""
-    if headless:
-        return "contextselection shows a dialog and cannot run in headless mode"
-    if sys.platform.startswith("linux"):
-        platform_plugin = os.environ.get("QT_QPA_PLATFORM", "")
-        has_display = os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")
-        # offscreen/minimal/vnc platforms need no display server.
-        if not has_display and platform_plugin.split(":")[0] not in {
-                "offscreen", "minimal", "vnc", "eglfs", "linuxfb"}:
-            return ("contextselection needs a display (DISPLAY/WAYLAND_DISPLAY is not set); "
-                    "use extractenvironments with --project/--asset/--task/--app instead")
-    return None
 
 
 def _show_dialog(source: ContextSource, project: str | None, asset: str | None,
@@ -88,15 +72,17 @@ def contextselection(launcher: LauncherContext | None, output_json_path: str,
     and exits with code 1.
     """
     from ..environment.entities import ServerContextSource
-    from .extractenvironments import prepare_launcher
+    from .common import prepare
 
     launcher = launcher or LauncherContext()
     if asset and not project:
         raise UsageError("--asset needs --project (the folder is looked up in that project)")
-    problem = display_problem(launcher.headless)
+    problem = display_problem(launcher.headless, "contextselection",
+                              "use extractenvironments with --project/--asset/--task/--app "
+                              "instead")
     if problem:
         raise LauncherError(problem)
-    result = prepare_launcher(launcher)
+    result = prepare(launcher)
     if result.api is None:
         why = "--skip-bootstrap was given" if not result.bundle_name else \
             "the server cannot be reached"

@@ -16,28 +16,6 @@ if TYPE_CHECKING:
 log = get_logger("extractenvironments")
 
 
-def prepare_launcher(launcher: LauncherContext) -> BootstrapResult:
-    """CORE's ``prepare(ctx)``; a plain bootstrap while that module is not there yet."""
-    try:
-        from .common import prepare
-    except ImportError:
-        from ..bootstrap import bootstrap
-
-        return bootstrap(launcher)
-    return prepare(launcher)
-
-
-def base_environment(launcher: LauncherContext, result: BootstrapResult) -> dict[str, str]:
-    """What every child process gets: os.environ + the AYON runtime variables."""
-    import os
-
-    try:
-        from ..environment.runtime import child_environment
-    except ImportError:  # CORE's runtime module not there yet
-        return dict(os.environ)
-    return child_environment(launcher, result)
-
-
 @click.command()
 @click.argument("output_json_path", type=click.Path(dir_okay=False))
 @click.option("--project", help="Project name.")
@@ -59,8 +37,11 @@ def extractenvironments(launcher: LauncherContext | None, output_json_path: str,
     options = {"project": project, "asset": asset, "task": task, "app": app}
     given = [name for name, value in options.items() if value]
     missing = [name for name, value in options.items() if not value]
-    result = prepare_launcher(launcher)
-    environment = base_environment(launcher, result)
+    from ..environment.runtime import child_environment
+    from .common import prepare
+
+    result = prepare(launcher)
+    environment = child_environment(launcher, result)
     if given and missing:
         log.warning("context is incomplete (missing %s): extracting only the global "
                     "environment", ", ".join(f"--{name}" for name in missing))
