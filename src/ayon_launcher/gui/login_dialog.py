@@ -1,0 +1,281 @@
+"""Login dialog: server URL (http/https), user name, password; errors shown inline.
+
+The login request runs in a worker thread, so the dialog never freezes. ``ask_login`` is the
+``LoginAsker`` that ``connection`` uses when a screen is available.
+"""
+
+from __future__ import annotations
+
+import os
+
+from qtpy import QtCore, QtGui, QtWidgets
+
+from ..connection.login import Session
+from ..connection.session import LoginPrompt
+from .icons import logo_pixmap
+from .worker import run_in_background
+
+# Test-only hook for subprocess tests: "USER:PASSWORD" fills the fields and logs in, "cancel"
+# closes the dialog.
+TEST_HOOK_ENV = "AYON_LAUNCHER_TEST_LOGIN_DIALOG"
+
+ERROR_STYLE = "color: #e05555;"
+
+
+class LoginDialog(QtWidgets.QDialog):
+    """Asks for server URL, user name and password; ``session`` is set once logged in."""
+
+    # Emitted when a login attempt ends: "" on success, the error text otherwise (for tests).
+    attempt_finished = QtCore.Signal(str)
+
+    def __init__(self, prompt: LoginPrompt | None = None,
+                 parent: QtWidgets.QWidget | None = None) -> None:
+        super().__init__(parent)
+        prompt = prompt or LoginPrompt()
+        self.session: Session | None = None
+        self._busy = False
+        self.setWindowTitle("AYON - Log in")
+        self.setWindowIcon(QtGui.QIcon(logo_pixmap("starting")))
+        self.setMinimumWidth(420)
+
+        logo = QtWidgets.QLabel()
+        logo.setPixmap(logo_pixmap("starting", 56))
+        title = QtWidgets.QLabel("<b>Log in to AYON</b>")
+        self.message_label = QtWidgets.QLabel(prompt.message or "")
+        self.message_label.setWordWrap(True)
+        self.message_label.setVisible(bool(prompt.message))
+        header = QtWidgets.QHBoxLayout()
+        header.addWidget(logo)
+        titles = QtWidgets.QVBoxLayout()
+        titles.addWidget(title)
+        titles.addWidget(self.message_label)
+        header.addLayout(titles, 1)
+
+        self.url_edit = QtWidgets.QLineEdit(prompt.server_url or "")
+        self.url_edit.setPlaceholderText("https://ayon.studio.com")
+        self.url_edit.setObjectName("server_url")
+        if prompt.url_locked:
+            self.url_edit.setReadOnly(True)
+            self.url_edit.setToolTip("Set by the AYON_SERVER_URL environment variable")
+        self.url_error = self._error_label("url_error")
+        self.user_edit = QtWidgets.QLineEdit(prompt.username or "")
+        self.user_edit.setObjectName("username")
+        self.user_edit.setPlaceholderText("user name")
+        self.password_edit = QtWidgets.QLineEdit()
+        self.password_edit.setObjectName("password")
+        self.password_edit.setEchoMode(QtWidgets.QLineEdit.EchoMode.Password)
+        self.password_edit.setPlaceholderText("password")
+        self.error_label = self._error_label("login_error")
+
+        form = QtWidgets.QFormLayout()
+        form.addRow("Server URL", self.url_edit)
+        form.addRow("", self.url_error)
+        form.addRow("User name", self.user_edit)
+        form.addRow("Password", self.password_edit)
+
+        self.buttons = QtWidgets.QDialogButtonBox(
+            QtWidgets.QDialogButtonBox.StandardButton.Ok
+            | QtWidgets.QDialogButtonBox.StandardButton.Cancel)
+        self.login_button = self.buttons.button(QtWidgets.QDialogButtonBox.StandardButton.Ok)
+        self.login_button.setText("Log in")
+        self.buttons.accepted.connect(self.try_login)
+        self.buttons.rejected.connect(self.reject)
+
+        layout = QtWidgets.QVBoxLayout(self)
+        layout.addLayout(header)
+        layout.addLayout(form)
+        layout.addWidget(self.error_label)
+        layout.addWidget(self.buttons)
+
+        self.url_edit.textChanged.connect(self._validate_url)
+        for edit in (self.user_edit, self.password_edit):
+            edit.textChanged.connect(self._update_button)
+        self._validate_url()
+        focus = self.url_edit if not self.url_edit.text() else (
+            self.user_edit if not self.user_edit.text() else self.password_edit)
+        focus.setFocus()
+
+    @staticmethod
+    def _error_label(name: str) -> QtWidgets.QLabel:
+        label = QtWidgets.QLabel()
+        label.setObjectName(name)
+        label.setStyleSheet(ERROR_STYLE)
+        label.setWordWrap(True)
+        label.setVisible(False)
+        return label
+
+    @staticmethod
+    def _show(label: QtWidgets.QLabel, text: str) -> None:
+        label.setText(text)
+        label.setVisible(bool(text))
+
+    def url_problem(self) -> str:
+        """Why the URL field cannot be used ("" when it can)."""
+        from ..connection.urls import url_problem
+
+        text = self.url_edit.text().strip()
+        if not text:
+            return "Enter the URL of your AYON server."
+        problem = url_problem(text)
+        return "The URL must start with http:// or https:// and name a host." if problem else ""
+
+    def _validate_url(self) -> None:
+        text = self.url_edit.text().strip()
+        self._show(self.url_error, self.url_problem() if text else "")
+        self._update_button()
+
+    def _update_button(self) -> None:
+        ready = (not self.url_problem() and bool(self.user_edit.text().strip())
+                 and bool(self.password_edit.text()) and not self._busy)
+        self.login_button.setEnabled(ready)
+
+    def error_text(self) -> str:
+        """The inline errors currently shown (URL and login), for tests and screenshots."""
+        return "\n".join(label.text() for label in (self.url_error, self.error_label)
+                         if label.isVisible() and label.text())
+
+    def try_login(self) -> None:
+        """Validate the fields, then log in off the UI thread."""
+        problem = self.url_problem()
+        if problem:
+            self._show(self.url_error, problem)
+            self.attempt_finished.emit(problem)
+            return
+        username = self.user_edit.text().strip()
+        password = self.password_edit.text()
+        if not username or not password:
+            text = "Enter your user name and password."
+            self._show(self.error_label, text)
+            self.attempt_finished.emit(text)
+            return
+        from ..connection.login import login
+        from ..connection.urls import normalize_server_url
+
+        url = normalize_server_url(self.url_edit.text())
+        self._set_busy(True)
+        self._show(self.error_label, "")
+        run_in_background(lambda _report: login(url, username, password),
+                          self._on_logged_in, self._on_failed)
+
+    def _set_busy(self, busy: bool) -> None:
+        self._busy = busy
+        for widget in (self.url_edit, self.user_edit, self.password_edit):
+            widget.setEnabled(not busy)
+        self.login_button.setText("Logging in..." if busy else "Log in")
+        self._update_button()
+
+    def _on_logged_in(self, session: Session) -> None:
+        self._set_busy(False)
+        self.session = session
+        self.attempt_finished.emit("")
+        self.accept()
+
+    def _on_failed(self, exc: BaseException, details: str) -> None:
+        self._set_busy(False)
+        from ..connection.login import LoginFailed
+        from ..errors import LauncherError, ServerUnreachableError
+
+        if isinstance(exc, LoginFailed):
+            text = "Wrong user name or password."
+            self.password_edit.clear()
+            self.password_edit.setFocus()
+        elif isinstance(exc, ServerUnreachableError):
+            text = f"The server cannot be reached: {exc}"
+        elif isinstance(exc, LauncherError):
+            text = str(exc)
+        else:
+            text = f"Login failed: {type(exc).__name__}: {exc}".splitlines()[0]
+        self._show(self.error_label, text)
+        self.attempt_finished.emit(text)
+
+    def reject(self) -> None:
+        if not self._busy:
+            super().reject()
+
+
+def _install_test_hook(dialog: LoginDialog, hook: str) -> None:
+    if hook == "cancel":
+        QtCore.QTimer.singleShot(0, dialog.reject)
+        return
+    username, _, password = hook.partition(":")
+
+    def fill() -> None:
+        dialog.user_edit.setText(username)
+        dialog.password_edit.setText(password)
+        dialog.try_login()
+
+    QtCore.QTimer.singleShot(0, fill)
+
+
+def ask_login(prompt: LoginPrompt) -> Session | None:
+    """Show the login dialog modally (creating the QApplication if needed)."""
+    app = QtWidgets.QApplication.instance() or QtWidgets.QApplication(["ayon"])
+    dialog = LoginDialog(prompt)
+    hook = os.environ.get(TEST_HOOK_ENV)
+    if hook:
+        _install_test_hook(dialog, hook)
+    dialog.show()
+    dialog.raise_()
+    dialog.exec()
+    session = dialog.session
+    dialog.deleteLater()
+    app.processEvents()
+    return session
+
+
+class DialogAsker(QtCore.QObject):
+    """A ``LoginAsker`` callable from any thread: the dialog opens in the UI thread while the
+    calling worker waits, so a login asked for during bootstrap never freezes the UI."""
+
+    _requested = QtCore.Signal(object, object)
+    # The dialog just shown (tests drive it through this).
+    dialog_opened = QtCore.Signal(object)
+
+    def __init__(self, parent: QtCore.QObject | None = None) -> None:
+        super().__init__(parent)
+        self._pending: list[dict] = []
+        self.dialog: LoginDialog | None = None
+        self._requested.connect(self._open)
+
+    def __call__(self, prompt: LoginPrompt) -> Session | None:
+        if QtCore.QThread.currentThread() is self.thread():
+            return ask_login(prompt)
+        import threading
+
+        request = {"done": threading.Event(), "session": None}
+        self._pending.append(request)
+        self._requested.emit(prompt, request)
+        request["done"].wait()
+        return request["session"]
+
+    def _open(self, prompt: LoginPrompt, request: dict) -> None:
+        dialog = LoginDialog(prompt)
+        self.dialog = dialog
+
+        def finished(_result: int) -> None:
+            self._finish(request, dialog.session)
+            if self.dialog is dialog:
+                self.dialog = None
+            dialog.deleteLater()
+
+        dialog.finished.connect(finished)
+        hook = os.environ.get(TEST_HOOK_ENV)
+        if hook:
+            _install_test_hook(dialog, hook)
+        dialog.show()
+        dialog.raise_()
+        dialog.activateWindow()
+        self.dialog_opened.emit(dialog)
+
+    def _finish(self, request: dict, session: Session | None) -> None:
+        request["session"] = session
+        request["done"].set()
+        if request in self._pending:
+            self._pending.remove(request)
+
+    def cancel_all(self) -> None:
+        """Release every waiting caller with "cancelled" (the application is quitting)."""
+        for request in list(self._pending):
+            self._finish(request, None)
+        if self.dialog is not None:
+            self.dialog.close()

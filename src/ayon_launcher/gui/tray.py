@@ -1,0 +1,498 @@
+"""The AYON tray: login, bootstrap with progress, the tray menu, bundle-change checks.
+
+Everything slow (login requests, add-on sync, bundle checks) runs in worker threads; the UI
+thread only shows windows. ``TrayApp`` takes its ``prepare`` and ``restart`` functions from
+the caller, so tests drive the real thing against the local server.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from qtpy import QtCore, QtGui, QtWidgets
+
+from ..errors import AuthenticationRequired, LauncherError
+from ..log import get_logger, redact
+from .icons import logo_icon, logo_pixmap
+from .log_window import LogBuffer, LogWindow
+from .login_dialog import DialogAsker
+from .progress_window import ProgressWindow
+from .worker import run_in_background
+
+if TYPE_CHECKING:
+    from ..addons.base import AYONAddon, TrayAction
+    from ..bootstrap import BootstrapResult, ProgressCallback
+    from ..context import LauncherContext
+
+log = get_logger("tray")
+
+# Seconds between two checks of the production/staging bundle on the server; 0 disables.
+BUNDLE_CHECK_ENV = "AYON_TRAY_BUNDLE_CHECK_SECONDS"
+DEFAULT_BUNDLE_CHECK_SECONDS = 300.0
+# Test-only hook for subprocess tests: "snapshot:PATH" writes the menu as JSON once the tray
+# is ready, then quits.
+TEST_HOOK_ENV = "AYON_LAUNCHER_TEST_TRAY"
+
+# (ctx, progress callback, offline) -> bootstrap result with the add-ons loaded
+Prepare = Callable[["LauncherContext", "ProgressCallback | None", bool], "BootstrapResult"]
+Restart = Callable[[], None]
+
+
+def bundle_check_seconds() -> float:
+    try:
+        return max(0.0, float(os.environ.get(BUNDLE_CHECK_ENV, DEFAULT_BUNDLE_CHECK_SECONDS)))
+    except ValueError:
+        return DEFAULT_BUNDLE_CHECK_SECONDS
+
+
+def restart_command(argv: list[str] | None = None) -> list[str]:
+    """The command that starts this launcher again with the same arguments."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    if getattr(sys, "frozen", False):
+        return [sys.executable, *args]
+    return [sys.executable, "-m", "ayon_launcher", *args]
+
+
+def spawn_restart(env: dict[str, str] | None = None, argv: list[str] | None = None) -> None:
+    """Start a new launcher process (detached), with the environment the tray started with."""
+    import subprocess
+
+    kwargs: dict[str, Any] = {"env": env if env is not None else dict(os.environ)}
+    if sys.platform == "win32":
+        kwargs["creationflags"] = subprocess.DETACHED_PROCESS | subprocess.CREATE_NEW_PROCESS_GROUP
+    else:
+        kwargs["start_new_session"] = True
+    subprocess.Popen(restart_command(argv), close_fds=True, **kwargs)
+
+
+class TrayApp(QtCore.QObject):
+    """The tray application of one launcher run."""
+
+    # "starting", "connected", "offline", "update" (a new bundle waits), "error"
+    state_changed = QtCore.Signal(str)
+    ready = QtCore.Signal()
+    # Name of the bundle the server now wants (a restart applies it); "" for "server is back".
+    restart_offered = QtCore.Signal(str)
+    # A finished bundle check (the bundle name the server wants, or "" when unknown).
+    bundle_checked = QtCore.Signal(str)
+
+    def __init__(self, ctx: LauncherContext, prepare: Prepare, *,
+                 restart: Restart | None = None, log_buffer: LogBuffer | None = None,
+                 check_seconds: float | None = None,
+                 parent: QtCore.QObject | None = None) -> None:
+        super().__init__(parent)
+        from ..connection.session import use_login_asker
+
+        self.ctx = ctx
+        self._prepare = prepare
+        self._restart = restart or spawn_restart
+        self.log_buffer = log_buffer or LogBuffer().install()
+        self.check_seconds = bundle_check_seconds() if check_seconds is None else check_seconds
+        self.asker = DialogAsker(self)
+        use_login_asker(self.asker)
+        self.pool = QtCore.QThreadPool(self)
+        self.pool.setMaxThreadCount(2)
+
+        self.state = "starting"
+        self.result: BootstrapResult | None = None
+        self.pending_bundle: str | None = None
+        self.error_box: QtWidgets.QMessageBox | None = None
+        self.restart_box: QtWidgets.QMessageBox | None = None
+        self.action_errors: list[str] = []
+        self._checking = False
+        self._quitting = False
+        self._windows: dict[str, QtWidgets.QWidget] = {}
+
+        self.progress_window = ProgressWindow()
+        self.menu = QtWidgets.QMenu()
+        self.menu.setObjectName("ayon_tray_menu")
+        self.tray_icon = QtWidgets.QSystemTrayIcon(logo_icon("starting"), self)
+        self.tray_icon.setContextMenu(self.menu)
+        self.tray_icon.activated.connect(self._on_activated)
+        self.fallback_window: QtWidgets.QWidget | None = None
+        self._timer = QtCore.QTimer(self)
+        self._timer.timeout.connect(self.check_bundle)
+        self._build_menu()
+
+    # ----------------------------------------------------------------- start-up
+    def start(self) -> None:
+        """Show the progress window and the (amber) icon, then log in and bootstrap."""
+        self._set_state("starting")
+        self.tray_icon.setToolTip("AYON - starting")
+        if QtWidgets.QSystemTrayIcon.isSystemTrayAvailable():
+            self.tray_icon.show()
+        else:
+            log.warning("no system tray on this desktop: the AYON menu is shown in a window")
+            self._show_fallback_window()
+        self.progress_window.show()
+        self._run_bootstrap(offline=False)
+
+    def _run_bootstrap(self, offline: bool) -> None:
+        self.progress_window.set_status(
+            "Starting from the last installed bundle..." if offline
+            else "Connecting to the AYON server...")
+        self.progress_window.show()
+        run_in_background(lambda report: self._prepare(self.ctx, report, offline),
+                          self._on_ready, self._on_failed, self.progress_window.report,
+                          pool=self.pool)
+
+    def _on_ready(self, result: BootstrapResult) -> None:
+        self.result = result
+        self.progress_window.hide()
+        self._build_menu()
+        if result.offline:
+            self._set_state("offline")
+            self._notify("AYON is offline",
+                         f"The server cannot be reached: running bundle {result.bundle_name} "
+                         "as last installed.")
+        else:
+            self._set_state("connected")
+        self.tray_icon.setToolTip(f"AYON - {self._bundle_text()}")
+        for name, reason in sorted(result.load_errors.items()):
+            self._notify("Add-on not loaded", f"{name}: {reason}")
+        if self.check_seconds > 0:
+            self._timer.start(int(self.check_seconds * 1000))
+        log.info("tray ready: %s", self._bundle_text())
+        self.ready.emit()
+        self._run_test_hook()
+
+    def _on_failed(self, exc: BaseException, details: str) -> None:
+        if self._quitting:
+            return
+        self.progress_window.hide()
+        self._set_state("error")
+        message = str(exc) if isinstance(exc, LauncherError) else \
+            f"{type(exc).__name__}: {exc}"
+        log.error("start-up failed: %s", message)
+        box = QtWidgets.QMessageBox()
+        box.setWindowTitle("AYON - Start-up failed")
+        box.setIcon(QtWidgets.QMessageBox.Icon.Critical)
+        box.setText(redact(message.splitlines()[0] if message else type(exc).__name__))
+        box.setInformativeText(self._failure_hint(exc))
+        box.setDetailedText(redact(details))
+        retry = box.addButton("Retry", QtWidgets.QMessageBox.ButtonRole.AcceptRole)
+        offline = None
+        if self.offline_bundle_available():
+            offline = box.addButton("Start offline", QtWidgets.QMessageBox.ButtonRole.ActionRole)
+        quit_button = box.addButton("Quit", QtWidgets.QMessageBox.ButtonRole.RejectRole)
+        box.setDefaultButton(retry)
+
+        def clicked(button: QtWidgets.QAbstractButton) -> None:
+            self.error_box = None
+            if button is retry:
+                self._set_state("starting")
+                self._run_bootstrap(offline=False)
+            elif offline is not None and button is offline:
+                self._set_state("starting")
+                self._run_bootstrap(offline=True)
+            elif button is quit_button:
+                self.quit()
+
+        box.buttonClicked.connect(clicked)
+        self.error_box = box
+        box.show()
+
+    @staticmethod
+    def _failure_hint(exc: BaseException) -> str:
+        if isinstance(exc, AuthenticationRequired):
+            return "A login is needed to start. Retry to log in again."
+        return "Retry, start from the last installed bundle (when there is one), or quit."
+
+    def offline_bundle_available(self) -> bool:
+        """Whether a fully installed bundle can be started without the server."""
+        from ..distribution import state
+
+        url = (self.ctx.server_url or os.environ.get("AYON_SERVER_URL") or "").rstrip("/")
+        return state.last_installed(server_url=url or None,
+                                    bundle_name=self.ctx.bundle_name) is not None
+
+    # ----------------------------------------------------------------- menu
+    def _user_text(self) -> str:
+        user = self.ctx.extra.get("username") or "not logged in"
+        server = self.ctx.server_url or os.environ.get("AYON_SERVER_URL") or "no server"
+        return f"{user} @ {server}"
+
+    def _bundle_text(self) -> str:
+        if self.result is None:
+            return "starting..."
+        name = self.result.bundle_name or "no bundle (--skip-bootstrap)"
+        variant = " (staging)" if self.ctx.use_staging else " (dev)" if self.ctx.use_dev else ""
+        offline = " - OFFLINE" if self.result.offline else ""
+        return f"Bundle: {name}{variant}{offline}"
+
+    def _build_menu(self) -> None:
+        menu = self.menu
+        menu.clear()
+        self.user_action = self._info_action(self._user_text())
+        self.bundle_action = self._info_action(self._bundle_text())
+        menu.addSeparator()
+        self.addon_actions: dict[str, QtGui.QAction] = {}
+        for addon in self.result.addons if self.result else []:
+            for tray_action in self._tray_actions_of(addon):
+                action = menu.addAction(tray_action.label)
+                action.setData(addon.name)
+                action.triggered.connect(
+                    lambda _checked=False, a=addon, t=tray_action: self.run_addon_action(a, t))
+                self.addon_actions[tray_action.label] = action
+        if self.addon_actions:
+            menu.addSeparator()
+        self.apply_bundle_action = menu.addAction("Restart to apply the new bundle")
+        self.apply_bundle_action.setVisible(self.pending_bundle is not None)
+        self.apply_bundle_action.triggered.connect(self.restart)
+        menu.addAction("Show log").triggered.connect(self.show_log)
+        menu.addAction("About AYON...").triggered.connect(self.show_about)
+        menu.addSeparator()
+        self.other_user_action = menu.addAction("Log in as other user...")
+        self.other_user_action.triggered.connect(self.login_as_other_user)
+        self.logout_action = menu.addAction("Logout")
+        self.logout_action.triggered.connect(self.logout)
+        started = self.result is not None
+        self.other_user_action.setEnabled(started)
+        self.logout_action.setEnabled(started and not self.ctx.extra.get("is_service"))
+        menu.addAction("Restart").triggered.connect(self.restart)
+        menu.addAction("Exit").triggered.connect(self.quit)
+
+    def _info_action(self, text: str) -> QtGui.QAction:
+        action = self.menu.addAction(text)
+        action.setEnabled(False)
+        return action
+
+    def _tray_actions_of(self, addon: AYONAddon) -> list[TrayAction]:
+        try:
+            return list(addon.tray_actions())
+        except Exception as exc:  # noqa: BLE001 - a broken add-on must not break the menu
+            log.warning("add-on %s: tray items failed: %s", addon.name, exc)
+            return []
+
+    def menu_texts(self) -> list[str]:
+        """Visible menu entries, in order ("-" for separators): for tests and the hook."""
+        return ["-" if a.isSeparator() else a.text() for a in self.menu.actions()
+                if a.isVisible()]
+
+    def run_addon_action(self, addon: AYONAddon, action: TrayAction) -> None:
+        """Run an add-on's tray callback; an error is logged and shown, never a crash."""
+        log.info("running tray action %r of add-on %s", action.label, addon.name)
+        try:
+            action.callback()
+        except Exception as exc:  # noqa: BLE001 - add-on code
+            text = f"{addon.name}: {action.label} failed: {type(exc).__name__}: {exc}"
+            self.action_errors.append(text)
+            log.error("%s", text, exc_info=self.ctx.debug)
+            self._notify("AYON add-on error", text, QtWidgets.QSystemTrayIcon.MessageIcon.Warning)
+
+    # ----------------------------------------------------------------- windows
+    def show_log(self) -> QtWidgets.QWidget:
+        return self._show_window("log", lambda: LogWindow(self.log_buffer))
+
+    def show_about(self) -> QtWidgets.QWidget:
+        from .about import AboutDialog
+
+        info = {
+            "Server": self.ctx.server_url or "",
+            "User": str(self.ctx.extra.get("username") or ""),
+            "Bundle": self._bundle_text().removeprefix("Bundle: "),
+        }
+        addons = [(a.name, a.version) for a in (self.result.addons if self.result else [])]
+        return self._show_window("about", lambda: AboutDialog(info, addons))
+
+    def _show_window(self, key: str, create: Callable[[], QtWidgets.QWidget]) -> QtWidgets.QWidget:
+        window = self._windows.get(key)
+        if window is None:
+            window = self._windows[key] = create()
+        window.show()
+        window.raise_()
+        window.activateWindow()
+        return window
+
+    def _show_fallback_window(self) -> None:
+        window = QtWidgets.QWidget(None, QtCore.Qt.WindowType.Window)
+        window.setWindowTitle("AYON")
+        window.setWindowIcon(logo_icon(self.state))
+        self._fallback_logo = QtWidgets.QLabel()
+        self._fallback_logo.setPixmap(logo_pixmap(self.state, 48))
+        button = QtWidgets.QPushButton("AYON menu")
+        button.setMenu(self.menu)
+        layout = QtWidgets.QHBoxLayout(window)
+        layout.addWidget(self._fallback_logo)
+        layout.addWidget(button)
+        self.fallback_window = window
+        window.show()
+
+    def _on_activated(self, reason: QtWidgets.QSystemTrayIcon.ActivationReason) -> None:
+        if reason == QtWidgets.QSystemTrayIcon.ActivationReason.DoubleClick:
+            self.show_about()
+
+    def _set_state(self, state: str) -> None:
+        self.state = state
+        icon_state = "starting" if state == "error" else state
+        self.tray_icon.setIcon(logo_icon(icon_state))
+        if self.fallback_window is not None:
+            self.fallback_window.setWindowIcon(logo_icon(icon_state))
+            self._fallback_logo.setPixmap(logo_pixmap(icon_state, 48))
+        self.state_changed.emit(state)
+
+    def _notify(self, title: str, text: str,
+                icon: QtWidgets.QSystemTrayIcon.MessageIcon =
+                QtWidgets.QSystemTrayIcon.MessageIcon.Information) -> None:
+        if self.tray_icon.isVisible() and QtWidgets.QSystemTrayIcon.supportsMessages():
+            self.tray_icon.showMessage(title, text, icon, 8000)
+
+    # ----------------------------------------------------------------- bundle checks
+    def check_bundle(self) -> None:
+        """Ask the server (in a worker) which bundle it wants now; offer a restart on change."""
+        if self._checking or self.result is None or self.ctx.bundle_name:
+            return  # a named bundle (--bundle) never changes under us
+        self._checking = True
+        run_in_background(lambda _report: self._wanted_bundle(), self._on_bundle_checked,
+                          self._on_check_failed, pool=self.pool)
+
+    def _wanted_bundle(self) -> str | None:
+        """Bundle name the server wants now; None when the server cannot be reached."""
+        from ..distribution.distribute import fetch_bundle
+        from ..errors import ServerUnreachableError
+
+        assert self.result is not None
+        try:
+            if self.result.api is None:  # offline: is the server back?
+                from ..connection.login import check_server
+
+                url = self.ctx.server_url or os.environ.get("AYON_SERVER_URL")
+                if url:
+                    check_server(url)
+                    return ""
+                return None
+            bundle = fetch_bundle(self.result.api, bundle_name=None,
+                                  use_staging=self.ctx.use_staging, use_dev=self.ctx.use_dev)
+        except ServerUnreachableError:
+            return None
+        return bundle.name
+
+    def _on_bundle_checked(self, wanted: str | None) -> None:
+        self._checking = False
+        self.bundle_checked.emit(wanted or "")
+        if self.result is None or self.pending_bundle is not None:
+            return
+        if wanted is None:
+            if self.state == "connected":
+                log.warning("the AYON server cannot be reached")
+                self._set_state("offline")
+            return
+        if self.result.offline:
+            self._offer_restart("", "The AYON server can be reached again. Restart to "
+                                    "reconnect and update?")
+        elif wanted != self.result.bundle_name:
+            self._offer_restart(wanted, f"The server now uses bundle {wanted} (this launcher "
+                                        f"runs {self.result.bundle_name}). Restart to apply it?")
+        elif self.state == "offline":
+            self._set_state("connected")
+
+    def _on_check_failed(self, exc: BaseException, details: str) -> None:
+        self._checking = False
+        log.warning("bundle check failed: %s", exc)
+        log.debug("%s", details)
+
+    def _offer_restart(self, bundle: str, text: str) -> None:
+        self.pending_bundle = bundle
+        log.info("%s", text)
+        self._set_state("update")
+        self.apply_bundle_action.setText(
+            f"Restart to apply bundle {bundle}" if bundle else "Restart to reconnect")
+        self.apply_bundle_action.setVisible(True)
+        self._notify("AYON update", text)
+        box = QtWidgets.QMessageBox()
+        box.setWindowTitle("AYON - Restart?")
+        box.setIcon(QtWidgets.QMessageBox.Icon.Question)
+        box.setText(text)
+        restart_now = box.addButton("Restart now", QtWidgets.QMessageBox.ButtonRole.AcceptRole)
+        box.addButton("Later", QtWidgets.QMessageBox.ButtonRole.RejectRole)
+
+        def clicked(button: QtWidgets.QAbstractButton) -> None:
+            self.restart_box = None
+            if button is restart_now:
+                self.restart()
+
+        box.buttonClicked.connect(clicked)
+        self.restart_box = box
+        box.show()
+        self.restart_offered.emit(bundle)
+
+    # ----------------------------------------------------------------- session actions
+    def login_as_other_user(self) -> None:
+        """Ask for another user's login (in the dialog); on success restart as that user."""
+        from ..connection.session import resolve_session
+
+        def done(_session: Any) -> None:
+            self.restart()
+
+        def failed(exc: BaseException, details: str) -> None:
+            if not (isinstance(exc, AuthenticationRequired) and "cancelled" in str(exc)):
+                log.error("login as other user failed: %s", exc)
+
+        run_in_background(lambda _r: resolve_session(self.ctx, ask=self.asker,
+                                                     force_login=True),
+                          done, failed, pool=self.pool)
+
+    def logout(self) -> None:
+        """Forget the token (the URL stays) and restart: the login dialog comes up."""
+        from ..connection.session import forget_login
+
+        url = forget_login(self.ctx)
+        log.info("logged out of %s", url)
+        self.restart()
+
+    def restart(self) -> None:
+        log.info("restarting the launcher")
+        self._restart()
+        self.quit()
+
+    def quit(self) -> None:
+        if self._quitting:
+            return
+        self._quitting = True
+        from ..connection.session import use_login_asker
+
+        self._timer.stop()
+        self.asker.cancel_all()
+        use_login_asker(None)
+        self.tray_icon.hide()
+        for window in [self.progress_window, self.fallback_window, *self._windows.values()]:
+            if window is not None:
+                window.close()
+        for box in (self.error_box, self.restart_box):
+            if box is not None:
+                box.close()
+        self.pool.waitForDone(15000)
+        self.log_buffer.uninstall()
+        app = QtWidgets.QApplication.instance()
+        if app is not None:
+            app.quit()
+
+    # ----------------------------------------------------------------- test hook
+    def _run_test_hook(self) -> None:
+        hook = os.environ.get(TEST_HOOK_ENV, "")
+        if not hook.startswith("snapshot:"):
+            return
+        path = hook.partition(":")[2]
+        snapshot = {"state": self.state, "menu": self.menu_texts(),
+                    "bundle": self.result.bundle_name if self.result else None,
+                    "user": self.ctx.extra.get("username")}
+        with open(path, "w", encoding="utf-8") as handle:
+            json.dump(snapshot, handle)
+        QtCore.QTimer.singleShot(0, self.quit)
+
+
+def run_tray(ctx: LauncherContext, prepare: Prepare, restart: Restart | None = None) -> int:
+    """Create the QApplication, start the tray and run the event loop; the exit code."""
+    app = QtWidgets.QApplication.instance() or QtWidgets.QApplication(["ayon"])
+    app.setQuitOnLastWindowClosed(False)
+    app.setApplicationName("AYON")
+    app.setWindowIcon(logo_icon("connected"))
+    tray = TrayApp(ctx, prepare, restart=restart)
+    QtCore.QTimer.singleShot(0, tray.start)
+    code = app.exec()
+    tray.quit()
+    return int(code)

@@ -1,0 +1,456 @@
+"""The tray and the login dialog, offscreen with real widgets against the real local server.
+
+Screenshots of the login dialog and of the tray menu go to ``test-artifacts/``.
+"""
+
+from __future__ import annotations
+
+import gc
+import json
+import logging
+import os
+import socket
+import stat
+import sys
+
+import pytest
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+from qtpy import QtCore, QtWidgets  # noqa: E402
+
+from ayon_launcher.cli.tray import _prepare  # noqa: E402
+from ayon_launcher.connection.session import LoginPrompt  # noqa: E402
+from ayon_launcher.context import LauncherContext  # noqa: E402
+from ayon_launcher.errors import DistributionError  # noqa: E402
+from ayon_launcher.gui.login_dialog import LoginDialog  # noqa: E402
+from ayon_launcher.gui.tray import TrayApp  # noqa: E402
+from ayon_launcher.gui.worker import wait_for  # noqa: E402
+from conftest import isolated_env, run_ayon  # noqa: E402
+
+ADDON_MODULES = ("ayon_demo_tools", "ayon_applications_demo")
+
+
+@pytest.fixture(scope="module")
+def qapp():
+    app = QtWidgets.QApplication.instance() or QtWidgets.QApplication(["tests"])
+    app.setQuitOnLastWindowClosed(False)
+    return app
+
+
+@pytest.fixture
+def launcher_dirs(tmp_path, monkeypatch):
+    """Own store, config and credentials file; no keyring; nothing left in os.environ."""
+    from ayon_launcher.connection import credentials
+
+    saved_env = dict(os.environ)
+    saved_path = list(sys.path)
+    for key in list(os.environ):
+        if key.startswith(("AYON_", "OPENPYPE_", "USE_AYON")):
+            monkeypatch.delenv(key)
+    monkeypatch.setenv("AYON_LAUNCHER_LOCAL_DIR", str(tmp_path / "local"))
+    monkeypatch.setenv("AYON_LAUNCHER_CONFIG_DIR", str(tmp_path / "config"))
+    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.fail.Keyring")
+    monkeypatch.setenv("AYON_TRAY_BUNDLE_CHECK_SECONDS", "0")
+    monkeypatch.setattr(credentials, "_STORE", None)
+    logger = logging.getLogger("ayon_launcher")
+    level = logger.level
+    logger.setLevel(logging.DEBUG)  # as `--verbose debug` would: the log window shows it all
+    yield tmp_path
+    logger.setLevel(level)
+    os.environ.clear()
+    os.environ.update(saved_env)
+    sys.path[:] = saved_path
+    for name in list(sys.modules):
+        if name.split(".")[0] in ADDON_MODULES:
+            del sys.modules[name]
+
+
+_OPEN: list[QtCore.QObject] = []
+
+
+@pytest.fixture(autouse=True)
+def _cleanup_qt():
+    yield
+    while _OPEN:
+        obj = _OPEN.pop()
+        if isinstance(obj, TrayApp):
+            obj.quit()
+            obj.menu.deleteLater()
+            obj.progress_window.deleteLater()
+        else:
+            obj.close()
+        obj.deleteLater()
+    QtWidgets.QApplication.sendPostedEvents(None, QtCore.QEvent.Type.DeferredDelete)
+    gc.collect()
+
+
+class Restarts:
+    def __init__(self) -> None:
+        self.count = 0
+
+    def __call__(self) -> None:
+        self.count += 1
+
+
+def make_tray(ctx: LauncherContext, prepare=_prepare, **kwargs) -> tuple[TrayApp, Restarts]:
+    restarts = Restarts()
+    tray = TrayApp(ctx, prepare, restart=restarts, **kwargs)
+    tray.quit_app = False
+    _OPEN.append(tray)
+    return tray, restarts
+
+
+def wait_ready(tray: TrayApp, timeout_ms: int = 120000) -> None:
+    assert wait_for(lambda: tray.result is not None or tray.error_box is not None,
+                    timeout_ms), "the tray did not start"
+    if tray.error_box is not None:
+        pytest.fail(f"start-up failed: {tray.error_box.text()}\n{tray.error_box.detailedText()}")
+
+
+def login_with(tray: TrayApp, username: str, password: str, seen: list) -> None:
+    """Answer the login dialog the tray opens like a user would."""
+
+    def fill(dialog: LoginDialog) -> None:
+        seen.append(dialog.url_edit.text())  # the URL the dialog came up with
+        dialog.user_edit.setText(username)
+        dialog.password_edit.setText(password)
+        dialog.login_button.click()
+
+    tray.asker.dialog_opened.connect(fill)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def save_grab(widget: QtWidgets.QWidget, path) -> None:
+    pixmap = widget.grab()
+    assert not pixmap.isNull() and pixmap.width() > 50 and pixmap.height() > 50
+    assert pixmap.save(str(path))
+
+
+# --------------------------------------------------------------------------- login dialog
+def test_login_dialog_validates_url_and_shows_errors_inline(qapp, local_server, launcher_dirs,
+                                                            artifacts_dir):
+    dialog = LoginDialog(LoginPrompt(None, "admin", None, False))
+    _OPEN.append(dialog)
+    dialog.show()
+    results: list[str] = []
+    dialog.attempt_finished.connect(results.append)
+
+    dialog.url_edit.setText("ftp://ayon.example")
+    dialog.password_edit.setText("whatever")
+    assert "http://" in dialog.error_text()
+    assert not dialog.login_button.isEnabled()
+    dialog.try_login()  # even when forced, nothing is sent
+    assert results and "http://" in results[-1] and dialog.session is None
+
+    dialog.url_edit.setText(local_server.url + "/")
+    assert dialog.error_text() == "" and dialog.login_button.isEnabled()
+    dialog.password_edit.setText("not-the-password")
+    dialog.login_button.click()
+    assert wait_for(lambda: len(results) == 2)
+    assert results[-1] == "Wrong user name or password."
+    assert dialog.error_text() == "Wrong user name or password."
+    assert dialog.password_edit.text() == "" and dialog.isVisible()
+    save_grab(dialog, artifacts_dir / "login_dialog_error.png")
+
+    dialog.url_edit.setText(f"http://127.0.0.1:{free_port()}")
+    dialog.password_edit.setText("admin")
+    dialog.login_button.click()
+    assert wait_for(lambda: len(results) == 3)
+    assert "cannot be reached" in results[-1]
+
+    dialog.url_edit.setText(local_server.url)
+    dialog.password_edit.setText(local_server.admin_password)
+    save_grab(dialog, artifacts_dir / "login_dialog.png")
+    dialog.login_button.click()
+    assert wait_for(lambda: len(results) == 4)
+    assert results[-1] == ""
+    assert dialog.result() == QtWidgets.QDialog.DialogCode.Accepted
+    session = dialog.session
+    assert session.server_url == local_server.url and session.username == "admin"
+    assert session.token and not session.is_service
+
+
+def test_login_dialog_keeps_a_url_set_by_the_environment(qapp):
+    dialog = LoginDialog(LoginPrompt("https://ayon.example", "ann", "Your login has expired.",
+                                     True))
+    _OPEN.append(dialog)
+    assert dialog.url_edit.isReadOnly()
+    assert dialog.user_edit.text() == "ann"
+    assert "expired" in dialog.message_label.text()
+    assert dialog.password_edit.echoMode() == QtWidgets.QLineEdit.EchoMode.Password
+
+
+# --------------------------------------------------------------------------- tray
+def test_first_start_logs_in_and_builds_the_menu_of_the_addons(qapp, local_server,
+                                                                launcher_dirs, artifacts_dir,
+                                                                monkeypatch):
+    monkeypatch.setenv("AYON_SERVER_URL", local_server.url)
+    tray, restarts = make_tray(LauncherContext())
+    dialogs: list = []
+    login_with(tray, "admin", local_server.admin_password, dialogs)
+    states: list[str] = []
+    tray.state_changed.connect(states.append)
+    tray.start()
+    assert tray.state == "starting"
+    wait_ready(tray)
+
+    assert len(dialogs) == 1  # first run: the login dialog came up once
+    assert tray.state == "connected" and states[-1] == "connected"
+    texts = tray.menu_texts()
+    assert texts[0] == f"admin @ {local_server.url}"
+    assert texts[1] == "Bundle: demo_production"
+    for entry in ("Say hello", "Show log", "About AYON...", "Log in as other user...",
+                  "Logout", "Restart", "Exit"):
+        assert entry in texts
+    assert texts.index("Say hello") < texts.index("Restart") < texts.index("Exit")
+    assert "Restart to apply the new bundle" not in texts  # hidden until a bundle changes
+
+    # The bootstrap reported per-item progress to the window.
+    states_shown = tray.progress_window.item_states()
+    assert any("demo_tools" in item for item in states_shown)
+    assert set(states_shown.values()) <= {"Installed", "Up to date"}
+    assert not tray.progress_window.isVisible()
+
+    # The token is remembered in the private file (no keyring here), never in the log.
+    stored = launcher_dirs / "config" / "credentials.json"
+    assert stat.S_IMODE(stored.stat().st_mode) == 0o600
+    token = os.environ["AYON_API_KEY"]
+    assert token in stored.read_text()
+    log_text = tray.log_buffer.text()
+    assert "tray ready" in log_text and token not in log_text
+
+    # An add-on's tray action runs.
+    addon = next(a for a in tray.result.addons if a.name == "demo_tools")
+    tray.addon_actions["Say hello"].trigger()
+    assert addon.greet_count == 1 and not tray.action_errors
+
+    # Screenshot of the menu as it pops up.
+    tray.menu.popup(QtCore.QPoint(10, 10))
+    assert wait_for(tray.menu.isVisible, 5000)
+    save_grab(tray.menu, artifacts_dir / "tray_menu.png")
+    tray.menu.hide()
+
+    about = tray.show_about()
+    assert ("Add-on demo_tools", addon.version) in about.rows
+    log_window = tray.show_log()
+    assert "tray ready" in log_window.view.toPlainText()
+
+    # Second start: the stored token is reused, no dialog.
+    tray.quit()
+    again, _ = make_tray(LauncherContext())
+    more_dialogs: list = []
+    login_with(again, "admin", local_server.admin_password, more_dialogs)
+    again.start()
+    wait_ready(again)
+    assert more_dialogs == [] and again.state == "connected"
+    assert restarts.count == 0
+
+
+def test_an_addon_action_that_fails_is_reported_not_raised(qapp, local_server, launcher_dirs,
+                                                           monkeypatch):
+    from ayon_launcher.addons import TrayAction
+
+    monkeypatch.setenv("AYON_SERVER_URL", local_server.url)
+    monkeypatch.setenv("AYON_API_KEY", local_server.service_api_key)
+    tray, _ = make_tray(LauncherContext())
+    tray.start()
+    wait_ready(tray)
+    addon = tray.result.addons[0]
+
+    def broken() -> None:
+        raise RuntimeError("boom")
+
+    tray.run_addon_action(addon, TrayAction("Broken", broken))
+    assert tray.action_errors and "boom" in tray.action_errors[0]
+    # The service user of AYON_API_KEY has no session to log out of.
+    assert not tray.logout_action.isEnabled()
+
+
+def test_bundle_change_is_detected_and_a_restart_offered(qapp, fresh_server, launcher_dirs,
+                                                         monkeypatch):
+    monkeypatch.setenv("AYON_SERVER_URL", fresh_server.url)
+    monkeypatch.setenv("AYON_API_KEY", fresh_server.service_api_key)
+    tray, restarts = make_tray(LauncherContext())
+    tray.start()
+    wait_ready(tray)
+    assert tray.result.bundle_name == "demo_production"
+
+    checks: list[str] = []
+    tray.bundle_checked.connect(checks.append)
+    tray.check_bundle()
+    assert wait_for(lambda: checks == ["demo_production"])
+    assert tray.pending_bundle is None and tray.restart_box is None
+
+    production = next(b for b in fresh_server.bundles() if b["name"] == "demo_production")
+    fresh_server.create_bundle("demo_production_2", production["addons"],
+                               production.get("dependencyPackages") or {}, is_production=True)
+    offered: list[str] = []
+    tray.restart_offered.connect(offered.append)
+    tray.check_bundle()
+    assert wait_for(lambda: offered == ["demo_production_2"])
+    assert tray.state == "update"
+    assert "Restart to apply bundle demo_production_2" in tray.menu_texts()
+    box = tray.restart_box
+    assert box is not None and "demo_production_2" in box.text()
+    restart_now = next(b for b in box.buttons() if b.text() == "Restart now")
+    restart_now.click()
+    assert restarts.count == 1
+
+
+def test_periodic_check_uses_the_configured_interval(qapp, local_server, launcher_dirs,
+                                                     monkeypatch):
+    monkeypatch.setenv("AYON_SERVER_URL", local_server.url)
+    monkeypatch.setenv("AYON_API_KEY", local_server.service_api_key)
+    monkeypatch.setenv("AYON_TRAY_BUNDLE_CHECK_SECONDS", "0.2")
+    tray, _ = make_tray(LauncherContext())
+    checks: list[str] = []
+    tray.bundle_checked.connect(checks.append)
+    tray.start()
+    wait_ready(tray)
+    assert wait_for(lambda: len(checks) >= 2, 20000)
+    assert set(checks) == {"demo_production"} and tray.pending_bundle is None
+
+
+def test_startup_error_dialog_offers_start_offline(qapp, local_server, launcher_dirs,
+                                                   monkeypatch):
+    monkeypatch.setenv("AYON_SERVER_URL", local_server.url)
+    monkeypatch.setenv("AYON_API_KEY", local_server.service_api_key)
+    first, _ = make_tray(LauncherContext())
+    first.start()
+    wait_ready(first)  # a bundle is now fully installed here
+    first.quit()
+
+    calls: list[bool] = []
+
+    def failing_prepare(ctx, progress, offline):
+        calls.append(offline)
+        if not offline:
+            raise DistributionError("demo_tools 1.0.0: every source failed (test)")
+        return _prepare(ctx, progress, offline)
+
+    tray, _ = make_tray(LauncherContext(), prepare=failing_prepare)
+    tray.start()
+    assert wait_for(lambda: tray.error_box is not None)
+    box = tray.error_box
+    assert tray.state == "error"
+    assert "every source failed" in box.text()
+    assert "DistributionError" in box.detailedText()  # the details hold the traceback
+    labels = [b.text() for b in box.buttons()]
+    assert "Retry" in labels and "Start offline" in labels and "Quit" in labels
+    next(b for b in box.buttons() if b.text() == "Start offline").click()
+    wait_ready(tray)
+    assert calls == [False, True]
+    assert tray.state == "offline" and tray.result.offline
+    assert "Bundle: demo_production - OFFLINE" in tray.menu_texts()
+    assert "Say hello" in tray.menu_texts()
+
+
+def test_error_dialog_without_installed_bundle_has_no_offline_choice(qapp, launcher_dirs,
+                                                                     monkeypatch):
+    monkeypatch.setenv("AYON_SERVER_URL", f"http://127.0.0.1:{free_port()}")
+    tray, _ = make_tray(LauncherContext())
+    tray.start()
+    assert wait_for(lambda: tray.error_box is not None, 60000)
+    labels = [b.text() for b in tray.error_box.buttons()]
+    assert "Start offline" not in labels and "Retry" in labels
+    assert "offline" in tray.error_box.text()
+
+
+def test_unreachable_server_starts_offline_then_offers_reconnect(qapp, fresh_server,
+                                                                 launcher_dirs, monkeypatch):
+    monkeypatch.setenv("AYON_SERVER_URL", fresh_server.url)
+    monkeypatch.setenv("AYON_API_KEY", fresh_server.service_api_key)
+    first, _ = make_tray(LauncherContext())
+    first.start()
+    wait_ready(first)
+    first.quit()
+
+    fresh_server.stop()
+    tray, restarts = make_tray(LauncherContext())
+    tray.start()
+    wait_ready(tray)
+    assert tray.state == "offline" and tray.result.offline
+    checks: list[str] = []
+    tray.bundle_checked.connect(checks.append)
+    tray.check_bundle()
+    assert wait_for(lambda: checks == [""])
+    assert tray.pending_bundle is None  # still down: nothing offered
+
+    fresh_server.start()
+    offered: list[str] = []
+    tray.restart_offered.connect(offered.append)
+    tray.check_bundle()
+    assert wait_for(lambda: offered == [""])
+    assert "Restart to reconnect" in tray.menu_texts()
+
+
+def test_logout_forgets_the_token_and_restarts(qapp, local_server, launcher_dirs, monkeypatch):
+    from ayon_launcher.connection.credentials import credential_store
+
+    monkeypatch.setenv("AYON_SERVER_URL", local_server.url)
+    tray, restarts = make_tray(LauncherContext())
+    login_with(tray, "admin", local_server.admin_password, [])
+    tray.start()
+    wait_ready(tray)
+    assert credential_store().load(local_server.url).token
+    tray.logout_action.trigger()
+    assert restarts.count == 1
+    stored = credential_store().load(local_server.url)
+    assert stored.token is None and stored.username == "admin"
+
+
+def test_login_as_other_user_stores_the_new_login_and_restarts(qapp, local_server,
+                                                               launcher_dirs, monkeypatch):
+    from ayon_launcher.connection.credentials import credential_store
+
+    if local_server.store.get("user", "other") is None:
+        local_server.store.create_user("other", "0ther-Passw0rd", full_name="Other")
+    monkeypatch.setenv("AYON_SERVER_URL", local_server.url)
+    tray, restarts = make_tray(LauncherContext())
+    login_with(tray, "admin", local_server.admin_password, [])
+    tray.start()
+    wait_ready(tray)
+    tray.asker.dialog_opened.disconnect()
+    seen: list = []
+    login_with(tray, "other", "0ther-Passw0rd", seen)
+    tray.other_user_action.trigger()
+    assert wait_for(lambda: restarts.count == 1)
+    assert seen == [local_server.url]
+    assert credential_store().load(local_server.url).username == "other"
+
+
+# --------------------------------------------------------------------------- the CLI
+def test_headless_or_no_display_prints_a_clear_message(tmp_path):
+    headless = run_ayon(["--headless"], isolated_env(tmp_path))
+    assert headless.returncode == 1
+    lines = headless.stderr.strip().splitlines()
+    assert len(lines) == 1 and "headless" in lines[0] and "Traceback" not in headless.stderr
+
+    if sys.platform.startswith("linux"):
+        env = isolated_env(tmp_path)
+        for key in ("DISPLAY", "WAYLAND_DISPLAY"):
+            env.pop(key, None)
+        env["QT_QPA_PLATFORM"] = "xcb"
+        no_display = run_ayon(["tray"], env)
+        assert no_display.returncode == 1
+        lines = no_display.stderr.strip().splitlines()
+        assert len(lines) == 1 and "needs a display" in lines[0]
+
+
+def test_ayon_without_command_starts_the_tray(tmp_path, local_server):
+    env = isolated_env(tmp_path, local_server.url)
+    snapshot = tmp_path / "tray.json"
+    env["AYON_LAUNCHER_TEST_TRAY"] = f"snapshot:{snapshot}"
+    env["AYON_LAUNCHER_TEST_LOGIN_DIALOG"] = f"admin:{local_server.admin_password}"
+    done = run_ayon([], env)
+    assert done.returncode == 0, done.stderr
+    data = json.loads(snapshot.read_text())
+    assert data["state"] == "connected" and data["user"] == "admin"
+    assert data["bundle"] == "demo_production"
+    assert "Say hello" in data["menu"] and "Exit" in data["menu"]
