@@ -1,7 +1,8 @@
-"""The demo_tools add-on: a `hello` command, a tray action and one environment variable."""
+"""The demo_tools add-on: a `hello` command, a tray action, an env variable, publish plug-ins."""
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from ayon_launcher.addons import AYONAddon, TrayAction
@@ -39,3 +40,7 @@ class DemoToolsAddon(AYONAddon):
 
     def environment(self) -> dict[str, str]:
         return {"AYON_DEMO_TOOLS_VERSION": self.version}
+
+    def publish_plugin_paths(self) -> list[str]:
+        # Collector, validator and integrator used by `ayon publish JOB.json --targets farm`.
+        return [os.path.join(os.path.dirname(__file__), "plugins", "publish")]

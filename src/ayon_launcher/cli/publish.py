@@ -1,0 +1,91 @@
+"""``ayon publish METADATA.json [--targets T ...] [--gui]``: pyblish publish of a farm job."""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import TYPE_CHECKING
+
+import click
+
+from ..context import LauncherContext
+from ..errors import LauncherError, UsageError
+from ..log import get_logger
+
+if TYPE_CHECKING:
+    from ..addons.base import AYONAddon
+    from ..publish.engine import PublishReport
+
+log = get_logger("publish")
+
+
+def addon_plugin_paths(addons: list[AYONAddon]) -> list[str]:
+    """Publish plug-in folders of the loaded add-ons, in add-on order."""
+    paths: list[str] = []
+    for addon in addons:
+        try:
+            found = list(addon.publish_plugin_paths() or [])
+        except Exception as exc:  # noqa: BLE001 - a broken add-on must not publish half checked
+            raise LauncherError(f"add-on {addon.name} could not list its publish plug-ins: "
+                                f"{type(exc).__name__}: {exc}") from None
+        paths += [os.fspath(path) for path in found]
+    return paths
+
+
+def _gui_problem() -> str | None:
+    if sys.platform.startswith("linux"):
+        platform_plugin = os.environ.get("QT_QPA_PLATFORM", "").split(":")[0]
+        has_display = os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")
+        if not has_display and platform_plugin not in {"offscreen", "minimal", "vnc"}:
+            return "--gui needs a display (DISPLAY/WAYLAND_DISPLAY is not set)"
+    return None
+
+
+@click.command()
+@click.argument("metadata", metavar="METADATA.json")
+@click.option("--targets", "-t", multiple=True, metavar="T",
+              help="pyblish target (repeat it or separate by commas), e.g. farm.")
+@click.option("--gui", is_flag=True, help="Show the publish report in a window.")
+@click.pass_obj
+def publish(launcher: LauncherContext | None, metadata: str, targets: tuple[str, ...],
+            gui: bool) -> None:
+    """Publish the data described by a JSON metadata file.
+
+    Plug-ins come from the loaded add-ons and from the file's "pluginPaths". The "default"
+    target always runs; --targets adds others (a farm job passes --targets farm).
+    """
+    from ..publish.engine import (
+        effective_targets,
+        publish_failure_message,
+        run_publish,
+    )
+    from ..publish.metadata import load_metadata
+    from .common import prepare
+
+    launcher = launcher or LauncherContext()
+    if gui:
+        problem = ("--gui cannot be used in headless mode" if launcher.headless
+                   else _gui_problem())
+        if problem:
+            raise UsageError(problem)
+    # Checked before any server call: a bad file fails fast with one line.
+    job = load_metadata(metadata)
+    result = prepare(launcher)
+    if result.api is None:
+        why = "--skip-bootstrap was given" if launcher.skip_bootstrap else "it is offline"
+        raise LauncherError(f"publish needs the AYON server, but {why}")
+    paths = addon_plugin_paths(result.addons)
+    log.debug("publish plug-in folders: %s", paths)
+
+    if gui:
+        from ..gui.publish_report import show_publish_window
+
+        def runner(on_result) -> PublishReport:  # noqa: ANN001
+            return run_publish(job, result.api, paths, targets, on_result=on_result)
+
+        report = show_publish_window(job, effective_targets(targets), runner)
+    else:
+        report = run_publish(job, result.api, paths, targets)
+    click.echo("\n".join(report.lines()))
+    if not report.success:
+        raise LauncherError(publish_failure_message(report))

@@ -1,0 +1,33 @@
+"""What publish plug-ins of add-ons use from the launcher.
+
+``context.data`` of every publish holds:
+
+- ``ayonApi``: the connected ``ayon_api.ServerAPI``
+- ``ayonTransaction``: the :class:`PublishTransaction`; stage files and entities there, never
+  write into publish folders or to the server directly (the engine commits at the end)
+- ``publishJob`` (:class:`PublishJob`), ``publishMetadata`` (the raw JSON) and
+  ``publishMetadataPath``
+- ``projectName``, ``folderPath``, ``taskName``, ``comment``, ``user``, ``publishTargets``
+
+An integrator may set ``instance.data["published"]`` to a dict (``productName``, ``version``,
+``folderPath``, ``files``) that the report shows once the publish is committed.
+"""
+
+from __future__ import annotations
+
+from .anatomy import Anatomy, AnatomyError, format_template
+from .engine import PublishValidationError
+from .metadata import PublishJob, sequence_frame
+from .transaction import PublishTransaction, StagedFile, TransactionError
+
+__all__ = [
+    "Anatomy",
+    "AnatomyError",
+    "PublishJob",
+    "PublishTransaction",
+    "PublishValidationError",
+    "StagedFile",
+    "TransactionError",
+    "format_template",
+    "sequence_frame",
+]
