@@ -426,21 +426,33 @@ def test_login_as_other_user_stores_the_new_login_and_restarts(qapp, local_serve
 
 
 # --------------------------------------------------------------------------- the CLI
-def test_headless_or_no_display_prints_a_clear_message(tmp_path):
-    headless = run_ayon(["--headless"], isolated_env(tmp_path))
-    assert headless.returncode == 1
-    lines = headless.stderr.strip().splitlines()
-    assert len(lines) == 1 and "headless" in lines[0] and "Traceback" not in headless.stderr
+def test_headless_brings_the_workstation_up_to_date_and_says_what_to_do(tmp_path,
+                                                                         local_server):
+    env = isolated_env(tmp_path, local_server.url)
+    env["AYON_API_KEY"] = local_server.service_api_key
+    headless = run_ayon(["--headless"], env)
+    assert headless.returncode == 0, headless.stderr
+    assert "Traceback" not in headless.stderr
+    assert "up to date: bundle demo_production" in headless.stdout
+    assert "demo_tools 1.0.0" in headless.stdout
+    assert "cannot run in headless mode" in headless.stdout and "ayon --help" in headless.stdout
+    assert (tmp_path / "local" / "addons" / "demo_tools_1.0.0").is_dir()
 
-    if sys.platform.startswith("linux"):
-        env = isolated_env(tmp_path)
-        for key in ("DISPLAY", "WAYLAND_DISPLAY"):
-            env.pop(key, None)
-        env["QT_QPA_PLATFORM"] = "xcb"
-        no_display = run_ayon(["tray"], env)
-        assert no_display.returncode == 1
-        lines = no_display.stderr.strip().splitlines()
-        assert len(lines) == 1 and "needs a display" in lines[0]
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="X11/Wayland check")
+def test_no_display_prints_a_clear_message(tmp_path):
+    env = isolated_env(tmp_path)
+    for key in ("DISPLAY", "WAYLAND_DISPLAY"):
+        env.pop(key, None)
+    env["QT_QPA_PLATFORM"] = "xcb"
+    done = run_ayon(["--skip-bootstrap", "tray"], env)
+    assert done.returncode == 0, done.stderr
+    assert "needs a display" in done.stdout and "Nothing was synchronised" in done.stdout
+    # Without credentials and without a terminal: one clear line, no dialog, no crash.
+    no_login = run_ayon([], env)
+    assert no_login.returncode == 4
+    lines = no_login.stderr.strip().splitlines()
+    assert len(lines) == 1 and "AYON_API_KEY" in lines[0]
 
 
 def test_ayon_without_command_starts_the_tray(tmp_path, local_server):

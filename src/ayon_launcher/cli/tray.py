@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING
 import click
 
 from ..context import LauncherContext
-from ..errors import LauncherError
 
 if TYPE_CHECKING:
     from ..bootstrap import BootstrapResult, ProgressCallback
@@ -24,15 +23,18 @@ def _prepare(launcher: LauncherContext, progress: ProgressCallback | None,
 @click.command()
 @click.pass_obj
 def tray(launcher: LauncherContext | None) -> None:
-    """Launch the AYON tray (default when no command is given)."""
+    """Launch the AYON tray (default when no command is given).
+
+    Without a display (or with --headless) the workstation is still brought up to date, then
+    a message tells how to run a command instead.
+    """
     from ..display import display_problem
 
     launcher = launcher or LauncherContext()
-    problem = display_problem(
-        launcher.headless, "the AYON tray",
-        "run a command instead (see `ayon --help`), e.g. `ayon --headless SCRIPT.py`")
+    problem = display_problem(launcher.headless, "the AYON tray")
     if problem:
-        raise LauncherError(problem)
+        _without_tray(launcher, problem)
+        return
     # A restart starts from the environment this process was given (not the token and
     # variables the bootstrap adds to it).
     start_env = dict(os.environ)
@@ -42,3 +44,18 @@ def tray(launcher: LauncherContext | None) -> None:
     code = run_tray(launcher, _prepare, restart=lambda: spawn_restart(start_env))
     if code:
         raise click.exceptions.Exit(code)
+
+
+def _without_tray(launcher: LauncherContext, problem: str) -> None:
+    """No tray possible: bootstrap (unless skipped), then say what to do instead."""
+    from .common import prepare
+
+    result = prepare(launcher)
+    if launcher.skip_bootstrap:
+        state = "Nothing was synchronised (--skip-bootstrap)."
+    else:
+        addons = ", ".join(f"{a.name} {a.version}" for a in result.addons) or "no add-ons"
+        where = " (OFFLINE: last installed)" if result.offline else ""
+        state = f"AYON is up to date: bundle {result.bundle_name}{where} with {addons}."
+    click.echo(f"{state}\nNo tray: {problem}. Run a command instead, e.g. "
+               "`ayon --headless SCRIPT.py` or `ayon addon NAME COMMAND` (see `ayon --help`).")
