@@ -1,5 +1,7 @@
-"""The publish engine: discover pyblish plug-ins, run them in order, stop at the first failure,
-commit the staged integration only when everything passed."""
+"""The publish engine: run pyblish plug-ins in order, stop at the first failure, then commit.
+
+The staged integration (see ``transaction.py``) is committed only when every plug-in passed.
+"""
 
 from __future__ import annotations
 
