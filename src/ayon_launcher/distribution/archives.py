@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import errno
+import functools
 import hashlib
-import lzma
 import os
 import stat
-import tarfile
 import zipfile
 import zlib
 from collections.abc import Callable
@@ -31,9 +30,15 @@ class LocalWriteError(DistributionError):
     """Writing into the local store failed (disk full, read-only, permissions): no source helps."""
 
 
-# What a damaged member raises while it is read: bad CRC, cut stream, broken compressed data.
-READ_ERRORS = (zipfile.BadZipFile, tarfile.TarError, EOFError, zlib.error, lzma.LZMAError,
-               NotImplementedError, ValueError)
+@functools.cache
+def read_errors() -> tuple[type[BaseException], ...]:
+    """What a damaged archive raises while it is read: bad CRC, cut stream, broken compressed
+    data. (tarfile and lzma are imported only here: add-ons nearly always come as zips.)"""
+    import lzma
+    import tarfile
+
+    return (zipfile.BadZipFile, tarfile.TarError, EOFError, zlib.error, lzma.LZMAError,
+            NotImplementedError, ValueError, OSError)
 
 _FULL = {errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC)}
 
@@ -58,7 +63,7 @@ def copy_member(src: IO[bytes], dest: Path, what: str, member: str) -> None:
         while True:
             try:
                 chunk = src.read(CHUNK)
-            except (*READ_ERRORS, OSError) as exc:
+            except read_errors() as exc:
                 raise ArchiveError(f"{what}: corrupt archive member {member!r} "
                                    f"({type(exc).__name__}: {exc})") from None
             if not chunk:
@@ -124,6 +129,8 @@ def archive_kind(path: Path) -> str:
     """'zip' or 'tar' from the file content (not the name)."""
     if zipfile.is_zipfile(path):
         return "zip"
+    import tarfile
+
     if tarfile.is_tarfile(path):
         return "tar"
     raise ArchiveError(f"{path.name}: not a zip or tar archive")
@@ -150,7 +157,7 @@ def _extract_zip(archive: Path, target: Path, what: str,
                  progress: Callable[[int, int], None] | None) -> None:
     try:
         zf = zipfile.ZipFile(archive)
-    except (*READ_ERRORS, OSError) as exc:
+    except read_errors() as exc:
         raise ArchiveError(f"{what}: unreadable zip archive ({exc})") from None
     with zf:
         members = zf.infolist()
@@ -175,7 +182,7 @@ def _extract_zip(archive: Path, target: Path, what: str,
             make_dirs(dest.parent, what)
             try:
                 src = zf.open(info)
-            except (*READ_ERRORS, OSError) as exc:
+            except read_errors() as exc:
                 raise ArchiveError(f"{what}: corrupt archive member {info.filename!r} "
                                    f"({type(exc).__name__}: {exc})") from None
             with src:
@@ -190,14 +197,16 @@ def _extract_zip(archive: Path, target: Path, what: str,
 
 def _extract_tar(archive: Path, target: Path, what: str,
                  progress: Callable[[int, int], None] | None) -> None:
+    import tarfile
+
     try:
         tf = tarfile.open(archive)
-    except (*READ_ERRORS, OSError) as exc:
+    except read_errors() as exc:
         raise ArchiveError(f"{what}: unreadable tar archive ({exc})") from None
     with tf:
         try:
             members = tf.getmembers()
-        except (*READ_ERRORS, OSError) as exc:
+        except read_errors() as exc:
             raise ArchiveError(f"{what}: corrupt tar archive ({type(exc).__name__}: {exc})") \
                 from None
         for member in members:
@@ -220,7 +229,7 @@ def _extract_tar(archive: Path, target: Path, what: str,
             make_dirs(dest.parent, what)
             try:
                 src = tf.extractfile(member)
-            except (*READ_ERRORS, OSError) as exc:
+            except read_errors() as exc:
                 raise ArchiveError(f"{what}: corrupt archive member {member.name!r} "
                                    f"({type(exc).__name__}: {exc})") from None
             if src is None:

@@ -6,7 +6,6 @@ import json
 import os
 import shutil
 import time
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -23,6 +22,11 @@ METADATA_FILE = ".ayon_distribution.json"
 TMP_PREFIX = ".tmp-"
 TRASH_PREFIX = ".trash-"
 LOCK_TIMEOUT_ENV = "AYON_LAUNCHER_LOCK_TIMEOUT"
+
+
+def _token(size: int) -> str:
+    """A random name part (os.urandom: uuid costs 2 ms of imports at start-up)."""
+    return os.urandom(size).hex()
 
 
 def read_metadata(folder: Path) -> dict[str, Any] | None:
@@ -48,14 +52,14 @@ def is_installed(item: DistItem) -> bool:
 def new_temp_dir(parent: Path) -> Path:
     """A fresh work folder beside the targets (same filesystem, so rename is atomic)."""
     parent.mkdir(parents=True, exist_ok=True)
-    path = parent / f"{TMP_PREFIX}{uuid.uuid4().hex[:12]}"
+    path = parent / f"{TMP_PREFIX}{_token(6)}"
     path.mkdir()
     return path
 
 
 def write_json_atomic(path: Path, data: Any) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f"{path.name}.{uuid.uuid4().hex[:8]}.tmp")
+    tmp = path.with_name(f"{path.name}.{_token(4)}.tmp")
     tmp.write_text(json.dumps(data, indent=2, sort_keys=True, default=str), encoding="utf-8")
     os.replace(tmp, path)
 
@@ -75,7 +79,7 @@ def install(item: DistItem, extracted: Path, source: str, checksum: str) -> None
     target = item.target
     if target.exists():
         # An invalid earlier copy (checksum changed on the server): move it aside first.
-        trash = target.with_name(f"{TRASH_PREFIX}{target.name}-{uuid.uuid4().hex[:8]}")
+        trash = target.with_name(f"{TRASH_PREFIX}{target.name}-{_token(4)}")
         os.rename(target, trash)
         os.rename(extracted, target)
         shutil.rmtree(trash, ignore_errors=True)
@@ -103,22 +107,78 @@ def lock_path() -> Path:
     return paths.state_dir() / "store.lock"
 
 
+class _FileLock:
+    """An exclusive advisory lock on a file, between processes (and threads: one descriptor
+    each). flock/msvcrt directly: the ``filelock`` package costs ~10 ms of imports at every
+    start, for a lock that is taken once."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.fd: int | None = None
+
+    def try_acquire(self) -> bool:
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            if os.name == "nt":
+                import msvcrt
+
+                msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
+            else:
+                import fcntl
+
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            os.close(fd)
+            return False
+        self.fd = fd
+        return True
+
+    def release(self) -> None:
+        if self.fd is None:
+            return
+        fd, self.fd = self.fd, None
+        try:
+            if os.name == "nt":
+                import msvcrt
+
+                os.lseek(fd, 0, os.SEEK_SET)
+                msvcrt.locking(fd, msvcrt.LK_UNLCK, 1)
+            else:
+                import fcntl
+
+                fcntl.flock(fd, fcntl.LOCK_UN)
+        finally:
+            os.close(fd)
+
+
 @contextmanager
 def store_lock(timeout: float | None = None) -> Iterator[None]:
-    """Exclusive lock over the store, shared by every launcher process of this user."""
-    from filelock import FileLock, Timeout
+    """Exclusive lock over the store, shared by every launcher process of this user.
 
+    The operating system drops the lock of a killed process, so a crash never blocks the next
+    start; a live holder is waited for up to ``timeout`` seconds (AYON_LAUNCHER_LOCK_TIMEOUT).
+    """
     path = lock_path()
     path.parent.mkdir(parents=True, exist_ok=True)
     if timeout is None:
-        timeout = float(os.environ.get(LOCK_TIMEOUT_ENV, "900"))
-    lock = FileLock(str(path))
-    try:
-        lock.acquire(timeout=timeout)
-    except Timeout:
-        raise DistributionError(
-            f"another AYON launcher holds the add-on store lock ({path}) for over {timeout:.0f}s"
-        ) from None
+        try:
+            timeout = float(os.environ.get(LOCK_TIMEOUT_ENV, "900"))
+        except ValueError:
+            timeout = 900.0
+    lock = _FileLock(path)
+    deadline = time.monotonic() + timeout
+    delay = 0.01
+    logged = False
+    while not lock.try_acquire():
+        if time.monotonic() >= deadline:
+            raise DistributionError(
+                f"another AYON launcher holds the add-on store lock ({path}) for over "
+                f"{timeout:.0f}s")
+        if not logged:
+            log.info("waiting for another AYON launcher to finish updating add-ons")
+            logged = True
+        time.sleep(delay)
+        delay = min(delay * 2, 0.2)
     try:
         yield
     finally:

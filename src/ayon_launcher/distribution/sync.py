@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import shutil
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from ..errors import DistributionError
@@ -95,6 +94,8 @@ def sync_items(items: list[DistItem], settings: FetchSettings,
                 todo.append(item)
         if not todo:
             return
+        from concurrent.futures import ThreadPoolExecutor  # only when there is work
+
         errors: list[str] = []
         kinds: list[str] = []
         with ThreadPoolExecutor(max_workers=_workers(len(todo)),
