@@ -332,3 +332,37 @@ def test_keyring_is_used_when_a_backend_works(env, server, tmp_path, dump):
     again = run_ayon(["--headless", str(dump)], {**env, "AYON_SERVER_URL": ""})
     assert again.returncode == 0, again.stderr
     assert token_count(server) == before
+
+
+def test_script_runs_as_main_module_without_click_or_qt(tmp_path):
+    script = tmp_path / "main_check.py"
+    script.write_text(textwrap.dedent("""
+        import json, pickle, sys
+
+        class Shot:
+            def __init__(self, name):
+                self.name = name
+
+        if __name__ == "__main__":
+            # Pickling needs the script to be the real __main__ module.
+            shot = pickle.loads(pickle.dumps(Shot("sh010")))
+            heavy = sorted(m for m in ("click", "PySide6", "ayon_api", "fastapi", "pyblish")
+                           if m in sys.modules)
+            print(json.dumps({"shot": shot.name, "heavy": heavy, "argv": sys.argv[1:]}))
+    """))
+    done = run_ayon(["--skip-bootstrap", "--verbose=warning", str(script), "--flag", "-x"],
+                    isolated_env(tmp_path))
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout) == {"shot": "sh010", "heavy": [], "argv": ["--flag", "-x"]}
+
+
+def test_flags_from_the_environment_apply_to_scripts(tmp_path, dump):
+    env = isolated_env(tmp_path)
+    env.update(DUMP_TO=str(tmp_path / "out.json"), AYON_HEADLESS_MODE="1",
+               AYON_LOG_LEVEL="warning", AYON_BUNDLE_NAME="")
+    done = run_ayon(["--skip-bootstrap", str(dump)], env)
+    assert done.returncode == 0, done.stderr
+    child = json.loads((tmp_path / "out.json").read_text())["child_env"]
+    assert child["AYON_HEADLESS_MODE"] == "1" and child["AYON_LOG_LEVEL"] == "30"
+    bad = run_ayon(["--skip-bootstrap", str(dump)], {**env, "AYON_HEADLESS_MODE": "maybe"})
+    assert bad.returncode == 2 and "Traceback" not in bad.stderr

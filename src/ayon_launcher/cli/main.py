@@ -5,29 +5,15 @@ from __future__ import annotations
 import importlib
 import os
 import sys
-from typing import Any
+from typing import Any, NoReturn
 
 import click
 
-from ..context import LauncherContext, parse_log_level
+from ..context import parse_log_level
 from ..errors import LauncherError
 from ..version import __version__
+from .entry import COMMANDS, is_debug, report_error, start_launcher
 
-# name -> "module:attribute"; modules are imported only when their command runs, so that a
-# headless command never pays for Qt, FastAPI or pyblish.
-COMMANDS: dict[str, str] = {
-    "tray": "ayon_launcher.cli.tray:tray",
-    "run": "ayon_launcher.cli.run:run",
-    "interactive": "ayon_launcher.cli.interactive:interactive",
-    "extractenvironments": "ayon_launcher.cli.extractenvironments:extractenvironments",
-    "contextselection": "ayon_launcher.cli.contextselection:contextselection",
-    "publish": "ayon_launcher.cli.publish:publish",
-    "addon": "ayon_launcher.cli.addon:addon",
-    "module": "ayon_launcher.cli.addon:module",
-    "login": "ayon_launcher.cli.login:login",
-    "logout": "ayon_launcher.cli.login:logout",
-    "server": "ayon_launcher.cli.server:server",
-}
 SCRIPT_COMMAND = "ayon_launcher.cli.run:script"
 
 
@@ -121,21 +107,9 @@ def cli(
 
     Global options go before the command. Without a command the tray starts.
     """
-    import logging
-
-    from ..log import setup_logging
-
-    level = verbose if verbose is not None else (logging.DEBUG if debug else logging.INFO)
-    launcher = LauncherContext(
-        headless=headless,
-        use_staging=use_staging,
-        use_dev=use_dev,
-        bundle_name=bundle_name or None,
-        log_level=level,
-        debug=debug,
-        skip_bootstrap=skip_bootstrap,
-    )
-    setup_logging(level, debug)
+    launcher = start_launcher(headless=headless, use_staging=use_staging, use_dev=use_dev,
+                              bundle_name=bundle_name, verbose=verbose, debug=debug,
+                              skip_bootstrap=skip_bootstrap)
     ctx.obj = launcher
     if local_server:
         _use_local_server(ctx)
@@ -153,10 +127,9 @@ def _use_local_server(ctx: click.Context) -> None:
     os.environ["AYON_API_KEY"] = embedded.api_key
 
 
-def main(argv: list[str] | None = None) -> None:
-    """Run the CLI; expected failures become one line on stderr and an exit code."""
+def main(argv: list[str] | None = None) -> NoReturn:
+    """Run the click app; expected failures become one line on stderr and an exit code."""
     args = list(sys.argv[1:] if argv is None else argv)
-    debug = "--debug" in args or os.environ.get("AYON_DEBUG") in {"1", "true", "True"}
     try:
         code = cli.main(args=args, prog_name="ayon", standalone_mode=False)
     except click.exceptions.Exit as exc:
@@ -170,26 +143,6 @@ def main(argv: list[str] | None = None) -> None:
     except KeyboardInterrupt:
         click.echo("ayon: interrupted", err=True)
         code = 130
-    except LauncherError as exc:
-        if debug:
-            import traceback
-
-            traceback.print_exc()
-        click.echo(f"ayon: error: {_redacted(str(exc))}", err=True)
-        code = exc.exit_code
     except Exception as exc:  # noqa: BLE001 - last line of defence: never a bare traceback
-        if debug:
-            import traceback
-
-            traceback.print_exc()
-        hint = "" if debug else " (run with --debug for details)"
-        click.echo(f"ayon: unexpected error: {type(exc).__name__}: {_redacted(str(exc))}{hint}",
-                   err=True)
-        code = 1
+        code = report_error(exc, is_debug(args))
     sys.exit(code if isinstance(code, int) else 0)
-
-
-def _redacted(text: str) -> str:
-    from ..log import redact
-
-    return redact(text).splitlines()[0] if text else text

@@ -2,53 +2,14 @@
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import click
 
 from ..context import LauncherContext
 from ..errors import UsageError
-from ..log import get_logger
-
-log = get_logger("run")
+from .script_runner import run_script
 
 _PASS_THROUGH = {"ignore_unknown_options": True, "allow_interspersed_args": False,
                  "help_option_names": []}
-
-
-def run_script(launcher: LauncherContext, path: str, args: list[str]) -> int:
-    """Run ``path`` as ``__main__`` in the AYON environment; its exit code."""
-    import runpy
-    import traceback
-
-    from .common import prepare
-
-    script = Path(path)
-    if not script.is_file():
-        raise UsageError(f"script not found: {path}")
-    prepare(launcher)
-    sys.argv = [str(script), *args]
-    sys.path.insert(0, str(script.resolve().parent))
-    try:
-        runpy.run_path(str(script), run_name="__main__")
-    except SystemExit as exc:
-        return _exit_code(exc.code)
-    except KeyboardInterrupt:
-        return 130
-    except BaseException:  # noqa: BLE001 - the script's own error: show it as Python would
-        traceback.print_exc()
-        return 1
-    return 0
-
-
-def _exit_code(code: object) -> int:
-    if code is None:
-        return 0
-    if isinstance(code, int):
-        return code
-    print(code, file=sys.stderr)  # sys.exit("message") prints the message, exits 1
-    return 1
 
 
 @click.command("script", context_settings=_PASS_THROUGH, hidden=True)

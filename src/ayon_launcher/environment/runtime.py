@@ -2,19 +2,14 @@
 
 from __future__ import annotations
 
-import logging
 import os
 import sys
-from pathlib import Path
-from typing import TYPE_CHECKING
 
-from ..log import get_logger
-
+# No typing, pathlib or logging imports here: this module is on the fast path of `ayon SCRIPT`.
+TYPE_CHECKING = False
 if TYPE_CHECKING:
     from ..bootstrap import BootstrapResult
     from ..context import LauncherContext
-
-log = get_logger("environment")
 
 # Older names that studios' tools still read; each mirrors the AYON variable.
 OPENPYPE_ALIASES = {
@@ -32,8 +27,9 @@ OPENPYPE_ALIASES = {
 def launcher_root() -> str:
     """Root of the desktop application: the frozen build's folder, or the package's parent."""
     if getattr(sys, "frozen", False):
-        return str(Path(sys.executable).resolve().parent)
-    return str(Path(__file__).resolve().parent.parent.parent)
+        return os.path.dirname(os.path.realpath(sys.executable))
+    package = os.path.dirname(os.path.dirname(os.path.realpath(__file__)))
+    return os.path.dirname(package)
 
 
 def executable() -> str:
@@ -56,8 +52,7 @@ def runtime_environment(ctx: LauncherContext,
         "AYON_ROOT": launcher_root(),
         "AYON_EXECUTABLE": executable(),
         "AYON_HEADLESS_MODE": _flag(ctx.headless),
-        "AYON_LOG_LEVEL": str(int(ctx.log_level if ctx.log_level is not None
-                                  else logging.INFO)),
+        "AYON_LOG_LEVEL": str(int(ctx.log_level if ctx.log_level is not None else 20)),
         "AYON_DEBUG": _flag(ctx.debug),
         "AYON_USE_STAGING": _flag(ctx.use_staging),
         "AYON_USE_DEV": _flag(ctx.use_dev),
@@ -81,7 +76,10 @@ def addon_environment(result: BootstrapResult | None) -> dict[str, str]:
         try:
             contributed = addon.environment() or {}
         except Exception as exc:  # noqa: BLE001 - one add-on must not stop the launcher
-            log.warning("add-on %s: environment() failed: %s", addon.name, exc)
+            from ..log import get_logger
+
+            get_logger("environment").warning("add-on %s: environment() failed: %s",
+                                              addon.name, exc)
             continue
         env.update({str(k): str(v) for k, v in contributed.items()})
     return env

@@ -1,0 +1,73 @@
+"""Running a Python script inside the AYON environment (no click: the farm's fast path)."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+from ..errors import UsageError
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from ..context import LauncherContext
+
+
+def run_script(launcher: LauncherContext, path: str, args: list[str]) -> int:
+    """Run ``path`` as ``__main__`` in the AYON environment; its exit code."""
+    if not os.path.isfile(path):
+        raise UsageError(f"script not found: {path}")
+    if launcher.skip_bootstrap:
+        # Nothing to sync or load: only the runtime variables (no bootstrap imports at all).
+        from ..environment.runtime import child_environment
+
+        os.environ.update(child_environment(launcher))
+    else:
+        from .common import prepare
+
+        prepare(launcher)
+    try:
+        with open(path, "rb") as handle:
+            code = compile(handle.read(), path, "exec")
+    except (OSError, SyntaxError, ValueError) as exc:
+        import traceback
+
+        traceback.print_exception(exc)  # the script's own error, shown as Python would
+        return 1
+    return _execute(code, path, args)
+
+
+def _execute(code: object, path: str, args: list[str]) -> int:
+    """Run compiled ``code`` as the ``__main__`` module with ``sys.argv`` set for it."""
+    import types
+
+    module = types.ModuleType("__main__")
+    module.__file__ = path
+    module.__builtins__ = __builtins__  # type: ignore[attr-defined]
+    previous_main = sys.modules.get("__main__")
+    sys.modules["__main__"] = module  # pickling and `if __name__ == "__main__"` work
+    sys.argv = [path, *args]
+    sys.path.insert(0, os.path.dirname(os.path.abspath(path)))
+    try:
+        exec(code, module.__dict__)  # noqa: S102 - running the user's script is the command
+    except SystemExit as exc:
+        return _exit_code(exc.code)
+    except KeyboardInterrupt:
+        return 130
+    except BaseException as exc:  # noqa: BLE001 - the script's own error: show it as Python would
+        import traceback
+
+        traceback.print_exception(exc)
+        return 1
+    finally:
+        if previous_main is not None:
+            sys.modules["__main__"] = previous_main
+    return 0
+
+
+def _exit_code(code: object) -> int:
+    if code is None:
+        return 0
+    if isinstance(code, int):
+        return code
+    print(code, file=sys.stderr)  # sys.exit("message") prints the message, exits 1
+    return 1
