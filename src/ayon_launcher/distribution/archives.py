@@ -161,6 +161,8 @@ def _extract_zip(archive: Path, target: Path, what: str,
         raise ArchiveError(f"{what}: unreadable zip archive ({exc})") from None
     with zf:
         members = zf.infolist()
+        if not members:
+            raise ArchiveError(f"{what}: archive rejected, it is empty")
         for info in members:
             reason = _unsafe_member(info.filename)
             if reason:
@@ -209,6 +211,8 @@ def _extract_tar(archive: Path, target: Path, what: str,
         except read_errors() as exc:
             raise ArchiveError(f"{what}: corrupt tar archive ({type(exc).__name__}: {exc})") \
                 from None
+        if not members:
+            raise ArchiveError(f"{what}: archive rejected, it is empty")
         for member in members:
             reason = _unsafe_member(member.name)
             if reason:
