@@ -155,5 +155,6 @@ def distribute(api: ayon_api.ServerAPI, bundle: Bundle, progress: ItemProgress |
             settings=fetch_settings_fn(api, bundle),
         )
         history = state.record_installed(installed)
+        state.hold(installed)  # before the lock is released: no clean-up can slip in between
         state.cleanup(history, installed)
     return installed

@@ -117,8 +117,87 @@ def last_installed(server_url: str | None = None, bundle_name: str | None = None
     return candidates[0] if candidates else None
 
 
+# Store folders this process uses: path -> descriptor holding a shared flock on its lease file.
+_LEASES: dict[str, int] = {}
+
+
+def _lease_file(folder: Path) -> Path:
+    return paths.state_dir() / "in_use" / f"{folder.parent.name}--{folder.name}.lock"
+
+
+def _bundle_folders(bundle: InstalledBundle) -> list[Path]:
+    folders = [Path(a.path) for a in bundle.addons if not a.dev]
+    if bundle.dependency_package:
+        folders.append(Path(bundle.dependency_package))
+    return folders
+
+
+def hold(bundle: InstalledBundle) -> None:
+    """Mark the bundle's store folders as used by this process until it exits, so that the
+    clean-up of another launcher (another bundle, a lower keep count) leaves them alone.
+
+    Call with the store lock held (clean-up runs under it too, so the two cannot interleave).
+    A shared flock: the operating system drops it when the process dies. POSIX only; on
+    Windows files in use cannot be deleted anyway.
+    """
+    if os.name == "nt":
+        return
+    import fcntl
+
+    for folder in _bundle_folders(bundle):
+        key = str(folder)
+        if key in _LEASES:
+            continue
+        path = _lease_file(folder)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+        except OSError as exc:
+            log.debug("cannot mark %s as in use: %s", folder, exc)
+            continue
+        try:
+            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except OSError:
+            os.close(fd)
+            continue
+        _LEASES[key] = fd
+
+
+def release_leases() -> None:
+    """Drop this process's marks (tests; a process's marks otherwise end with it)."""
+    while _LEASES:
+        _key, fd = _LEASES.popitem()
+        os.close(fd)
+
+
+def _used_by_another_process(folder: Path) -> bool:
+    """True while another live launcher holds a mark on ``folder`` (store lock held)."""
+    if os.name == "nt":
+        return False
+    import fcntl
+
+    own = _LEASES.pop(str(folder), None)
+    if own is not None:
+        os.close(own)  # this process's own mark does not protect from its own clean-up
+    path = _lease_file(folder)
+    try:
+        fd = os.open(path, os.O_RDWR)
+    except OSError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        return True
+    else:
+        path.unlink(missing_ok=True)
+        return False
+    finally:
+        os.close(fd)
+
+
 def cleanup(history: list[InstalledBundle], current: InstalledBundle) -> list[Path]:
-    """Remove store folders used by none of the kept bundles (never the current one's)."""
+    """Remove store folders used by none of the kept bundles (never the current one's) and by
+    no other running launcher."""
     keep = {Path(a.path).resolve() for b in [current, *history] for a in b.addons}
     keep |= {Path(b.dependency_package).resolve() for b in [current, *history]
              if b.dependency_package}
@@ -132,6 +211,9 @@ def cleanup(history: list[InstalledBundle], current: InstalledBundle) -> list[Pa
             if store.read_metadata(entry) is None:
                 continue  # not ours (or not complete): leave it alone
             if entry.resolve() in keep:
+                continue
+            if _used_by_another_process(entry):
+                log.debug("keeping %s: another running launcher uses it", entry.name)
                 continue
             shutil.rmtree(entry, ignore_errors=True)
             removed.append(entry)

@@ -1,0 +1,142 @@
+"""Failure suite, concurrency: several launchers on one machine sharing one add-on store.
+
+Real ``ayon`` processes against the local server, started together: the same bundle (each
+archive downloaded once, all start), different bundles with the smallest keep count (no
+launcher deletes what another one uses), a launcher waiting on the store lock too long (clear
+error), and a launcher that is still running when another one cleans up.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from ayon_launcher.distribution import state, store
+from conftest import isolated_env, run_ayon
+from failure_helpers import FaultProxy
+
+ARCHIVES = ("/private/client.zip", "/dependencyPackages/")
+
+
+@pytest.fixture
+def proxy(fresh_server):
+    fault = FaultProxy(fresh_server.url)
+    yield fault
+    fault.close()
+
+
+@pytest.fixture
+def env(tmp_path, fresh_server, proxy):
+    environment = isolated_env(tmp_path, proxy.url)
+    environment["AYON_API_KEY"] = fresh_server.service_api_key
+    return environment
+
+
+def start(args: list[str], env: dict[str, str]) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-m", "ayon_launcher", *args], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def finish(procs: list[subprocess.Popen]) -> list[tuple[int, str, str]]:
+    results = []
+    for proc in procs:
+        out, err = proc.communicate(timeout=120)
+        results.append((proc.returncode, out, err))
+    return results
+
+
+def folders(tmp_path) -> dict[str, str | None]:
+    local = tmp_path / "local"
+    found = {}
+    for kind in ("addons", "dependency_packages"):
+        for entry in sorted((local / kind).iterdir()):
+            meta = store.read_metadata(entry)
+            found[f"{kind}/{entry.name}"] = meta["checksum"] if meta else None
+    return found
+
+
+def test_three_launchers_sync_the_same_bundle_at_once(tmp_path, env, proxy):
+    procs = [start(["--headless", "addon", "demo_tools", "hello"], env) for _ in range(3)]
+    results = finish(procs)
+    for code, out, err in results:
+        assert code == 0, err
+        assert "(demo_tools 1.0.0)" in out
+        assert "Traceback" not in err
+    # One download per archive: the others waited on the lock and found it installed.
+    for path, count in proxy.hits.items():
+        if any(marker in path for marker in ARCHIVES):
+            assert count == 1, (path, proxy.hits)
+    assert proxy.hits_for("/private/client.zip") >= 1
+    installed = folders(tmp_path)
+    assert installed and all(installed.values()), installed
+    assert not [p for p in (tmp_path / "local" / "addons").iterdir() if p.name.startswith(".")]
+
+
+def test_production_and_staging_launchers_with_keep_one(tmp_path, env):
+    """Each launcher's clean-up keeps only its own bundle, yet neither deletes the other's
+    add-on while that one is starting from it."""
+    env = {**env, "AYON_LAUNCHER_KEEP_BUNDLES": "1"}
+    for _round in range(2):
+        procs = [start(["--headless", "addon", "demo_tools", "hello"], env),
+                 start(["--headless", "--use-staging", "addon", "demo_tools", "hello"], env),
+                 start(["--headless", "addon", "demo_tools", "hello"], env)]
+        (c1, out1, err1), (c2, out2, err2), (c3, out3, err3) = finish(procs)
+        assert (c1, c2, c3) == (0, 0, 0), (err1, err2, err3)
+        assert "(demo_tools 1.0.0)" in out1 and "(demo_tools 1.0.0)" in out3
+        assert "(demo_tools 1.1.0)" in out2
+    # Nothing half-installed, and the one recorded bundle (keep=1) is complete.
+    assert all(folders(tmp_path).values())
+    history = json.loads((tmp_path / "local" / "state" / "installed_bundles.json").read_text())
+    assert len(history["bundles"]) == 1
+    for addon in history["bundles"][0]["addons"]:
+        assert store.read_metadata(Path(addon["path"])) is not None
+
+
+KEEPER = """
+import sys
+from ayon_launcher.bootstrap import bootstrap
+from ayon_launcher.context import LauncherContext
+result = bootstrap(LauncherContext(headless=True))
+print(result.bundle_name, flush=True)
+sys.stdin.readline()  # stays 'running' until the test says so
+"""
+
+
+def test_running_launcher_keeps_its_addons_when_another_cleans_up(tmp_path, env):
+    env = {**env, "AYON_LAUNCHER_KEEP_BUNDLES": "1"}
+    keeper = subprocess.Popen([sys.executable, "-c", KEEPER], env=env, stdin=subprocess.PIPE,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert keeper.stdout.readline().strip() == "demo_production", keeper.stderr.read()
+        production = tmp_path / "local" / "addons" / "demo_tools_1.0.0"
+        # Another launcher moves to staging; keep=1 would delete 1.0.0, but it is in use.
+        staging = run_ayon(["--headless", "--use-staging", "addon", "demo_tools", "hello"], env)
+        assert staging.returncode == 0, staging.stderr
+        assert store.read_metadata(production) is not None
+        assert (production / "ayon_demo_tools" / "addon.py").is_file()
+    finally:
+        keeper.communicate("\n", timeout=60)
+    assert keeper.returncode == 0
+    # The first launcher is gone: the next clean-up removes what no one uses any more.
+    again = run_ayon(["--headless", "--use-staging", "addon", "demo_tools", "hello"], env)
+    assert again.returncode == 0, again.stderr
+    assert not production.exists()
+
+
+def test_store_lock_held_too_long_is_a_clear_error(tmp_path, env, monkeypatch):
+    monkeypatch.setenv("AYON_LAUNCHER_LOCAL_DIR", env["AYON_LAUNCHER_LOCAL_DIR"])
+    with store.store_lock():
+        done = run_ayon(["--headless", "addon", "demo_tools", "hello"],
+                        {**env, "AYON_LAUNCHER_LOCK_TIMEOUT": "1"})
+    assert done.returncode == 5
+    lines = [line for line in done.stderr.splitlines() if line.strip()]
+    assert "Traceback" not in done.stderr
+    assert lines[-1].startswith("ayon: error: another AYON launcher holds the add-on store lock")
+    # Once the lock is free the same command starts normally.
+    ok = run_ayon(["--headless", "addon", "demo_tools", "hello"], env)
+    assert ok.returncode == 0, ok.stderr
+    state.release_leases()
