@@ -6,6 +6,7 @@ import socket
 import struct
 import threading
 import time
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import requests
@@ -35,6 +36,7 @@ class FaultProxy:
         self.rules: list[list] = []  # [text, mode, remaining or None]
         self.hits: dict[str, int] = {}
         self.partial_bytes: dict[str, int] = {}
+        self.hooks: list[list] = []  # [text, callback, remaining]
         self._release = threading.Event()
         self._lock = threading.Lock()
         owner = self
@@ -62,6 +64,12 @@ class FaultProxy:
         with self._lock:
             self.rules.append([path_contains, mode, times])
 
+    def before(self, path_contains: str, callback: Callable[[], object], times: int = 1) -> None:
+        """Call ``callback()`` before forwarding the next ``times`` matching requests (e.g. to
+        expire a token between two calls of one launcher)."""
+        with self._lock:
+            self.hooks.append([path_contains, callback, times])
+
     def clear(self) -> None:
         with self._lock:
             self.rules.clear()
@@ -84,6 +92,10 @@ class FaultProxy:
     def _rule_for(self, path: str) -> str | None:
         with self._lock:
             self.hits[path] = self.hits.get(path, 0) + 1
+            for hook in self.hooks:
+                if hook[0] in path and hook[2] > 0:
+                    hook[2] -= 1
+                    hook[1]()
             for rule in self.rules:
                 text, mode, remaining = rule
                 if text in path and (remaining is None or remaining > 0):
