@@ -14,6 +14,7 @@ import pytest
 from ayon_launcher.distribution import state, store
 from ayon_launcher.distribution.distribute import distribute, fetch_bundle
 from ayon_launcher.errors import DistributionError, LauncherError, ServerUnreachableError
+from conftest import isolated_env, run_ayon
 from failure_helpers import FaultProxy
 
 DEMO_DOWNLOAD = "/api/addons/demo_tools/1.1.0/private/"
@@ -211,3 +212,77 @@ def test_bad_archive_is_not_mistaken_for_an_outage(local, fresh_server):
         fault.close()
     assert not isinstance(info.value, ServerUnreachableError)
     assert "checksum mismatch" in one_line(info.value)
+
+
+# --- the real CLI: one line, exit code, offline start ------------------------------------------
+
+def cli_env(tmp_path, url: str, key: str) -> dict[str, str]:
+    environment = isolated_env(tmp_path, url)
+    environment.update(AYON_API_KEY=key, AYON_LAUNCHER_DOWNLOAD_RETRIES="2",
+                       AYON_LAUNCHER_DOWNLOAD_TIMEOUT="1", AYON_LAUNCHER_TIMEOUT="2",
+                       AYON_SERVER_TIMEOUT="2", AYON_SERVER_RETRIES="1")
+    return environment
+
+
+def error_line(done) -> str:
+    """The single line a failed command prints (warnings before it are allowed)."""
+    assert "Traceback" not in done.stderr, done.stderr
+    lines = [line for line in done.stderr.splitlines() if line.strip()]
+    errors = [line for line in lines if line.startswith("ayon: ")]
+    assert len(errors) == 1 and errors[0] == lines[-1], done.stderr
+    return errors[0]
+
+
+@pytest.mark.parametrize("fault,where", [
+    ("500", "/api/"),            # every API call answers 500
+    ("hang", "/api/info"),       # the server accepts connections but never answers
+    ("close", "/api/bundles"),   # the server dies after the login check
+    ("reset", DEMO_DOWNLOAD),    # the staging add-on's download is cut every time
+])
+def test_cli_starts_offline_from_the_last_complete_bundle(tmp_path, local_server, proxy, fault,
+                                                          where):
+    env = cli_env(tmp_path, proxy.url, local_server.service_api_key)
+    online = run_ayon(["--headless", "addon", "demo_tools", "hello"], env)
+    assert online.returncode == 0, online.stderr
+    proxy.fail(where, fault)
+    offline = run_ayon(["--headless", "--use-staging", "addon", "demo_tools", "hello"], env)
+    proxy.release()
+    assert offline.returncode == 0, offline.stderr
+    assert "OFFLINE" in offline.stderr and "demo_production" in offline.stderr
+    assert "(demo_tools 1.0.0)" in offline.stdout
+    if fault != "close":
+        assert "Traceback" not in offline.stderr
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "ayon_api logs 'Connection error happened.' with exc_info on its 'ServerAPI' logger, "
+    "which has no handler: logging.lastResort prints the traceback. Fix reported for "
+    "log.setup_logging (route the ServerAPI/RestApiResponse loggers through the launcher's "
+    "handler, without exc_info unless --debug)."))
+def test_cli_shows_no_library_traceback_when_the_server_dies(tmp_path, local_server, proxy):
+    env = cli_env(tmp_path, proxy.url, local_server.service_api_key)
+    assert run_ayon(["--headless", "addon", "demo_tools", "hello"], env).returncode == 0
+    proxy.fail("/api/bundles", "close")
+    offline = run_ayon(["--headless", "addon", "demo_tools", "hello"], env)
+    assert offline.returncode == 0, offline.stderr
+    assert "Traceback" not in offline.stderr
+
+
+@pytest.mark.parametrize("fault,where,words", [
+    ("500", "/api/", "HTTP 500"),
+    ("hang", "/api/info", "Timeout"),
+    ("reset", "/private/client.zip", "interrupted"),
+])
+def test_cli_with_nothing_installed_is_one_line_exit_3(tmp_path, local_server, proxy, fault,
+                                                       where, words):
+    env = cli_env(tmp_path, proxy.url, local_server.service_api_key)
+    proxy.fail(where, fault)
+    done = run_ayon(["--headless", "addon", "demo_tools", "hello"], env)
+    proxy.release()
+    assert done.returncode == 3
+    line = error_line(done)
+    assert "cannot start offline" in line and words.lower() in line.lower()
+    assert local_server.service_api_key not in done.stderr
+    leftovers = [p for p in (tmp_path / "local" / "addons").glob(".*")] \
+        if (tmp_path / "local" / "addons").exists() else []
+    assert leftovers == []
