@@ -48,7 +48,8 @@ def launcher_process(home: Path, server_url: str, api_key: str = FUZZ_KEY) -> It
     """This process as a fresh launcher process would be, restored afterwards."""
     environ, path, argv, cwd = dict(os.environ), list(sys.path), list(sys.argv), os.getcwd()
     launcher_logger = logging.getLogger("ayon_launcher")
-    handlers = list(launcher_logger.handlers)
+    handlers, level = list(launcher_logger.handlers), launcher_logger.level
+    modules = set(sys.modules)
     for key in [k for k in os.environ if k.startswith(("AYON_", "OPENPYPE_", "USE_AYON"))]:
         del os.environ[key]
     os.environ.update(
@@ -72,6 +73,12 @@ def launcher_process(home: Path, server_url: str, api_key: str = FUZZ_KEY) -> It
         for handler in list(launcher_logger.handlers):
             if handler not in handlers:
                 launcher_logger.removeHandler(handler)
+        launcher_logger.setLevel(level)
+        # Add-on packages imported from this home's store: later tests import their own.
+        for name in set(sys.modules) - modules:
+            origin = getattr(sys.modules[name], "__file__", None) or ""
+            if origin.startswith(str(home)):
+                del sys.modules[name]
 
 
 def run_cli(args: list[str]) -> tuple[int, str, str]:
@@ -250,9 +257,11 @@ VALID_JOB = {
 def mutated_job(draw: st.DrawFn) -> object:
     """A valid farm job with one to three parts replaced by arbitrary JSON."""
     job = json.loads(json.dumps(VALID_JOB))
+    # The objects that can be changed, taken before any change replaces one of them.
+    parts = [job, job["instances"][0], job["instances"][1],
+             job["instances"][1]["representations"][0]]
     for _ in range(draw(st.integers(1, 3))):
-        target = draw(st.sampled_from([job, job["instances"][0], job["instances"][1],
-                                       job["instances"][1]["representations"][0]]))
+        target = draw(st.sampled_from(parts))
         key = draw(st.one_of(st.sampled_from(sorted(target)), _safe_text(1, 8)))
         if draw(st.integers(0, 4)) == 0:
             target.pop(key, None)

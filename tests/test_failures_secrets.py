@@ -136,6 +136,7 @@ def test_source_url_and_header_secrets_stay_out_of_logs_and_metadata(tmp_path, m
                         sources=[HttpSource(url, headers=(("X-Secret", header),))],
                         target=addon_dir("secret", "1.0.0"))
         caplog.set_level(logging.DEBUG)
+        caplog.set_level(logging.DEBUG, logger="ayon_launcher")
         sync_items([item], FetchSettings(retries=2, backoff=0.01))  # 500, retry, success
         # And a source that keeps failing: the final error names it, without its secrets.
         broken = DistItem(kind="addon", name="broken", version="1.0.0", checksum="0" * 64,
