@@ -76,11 +76,9 @@ def _cleanup_qt():
         obj = _OPEN.pop()
         if isinstance(obj, TrayApp):
             obj.quit()
-            obj.menu.deleteLater()
-            obj.progress_window.deleteLater()
         else:
             obj.close()
-        obj.deleteLater()
+            obj.deleteLater()
     QtWidgets.QApplication.sendPostedEvents(None, QtCore.QEvent.Type.DeferredDelete)
     gc.collect()
 
@@ -300,7 +298,7 @@ def test_bundle_change_is_detected_and_a_restart_offered(qapp, fresh_server, lau
     assert box is not None and "demo_production_2" in box.text()
     restart_now = next(b for b in box.buttons() if b.text() == "Restart now")
     restart_now.click()
-    assert restarts.count == 1
+    assert wait_for(lambda: restarts.count == 1)
 
 
 def test_periodic_check_uses_the_configured_interval(qapp, local_server, launcher_dirs,
@@ -400,7 +398,7 @@ def test_logout_forgets_the_token_and_restarts(qapp, local_server, launcher_dirs
     wait_ready(tray)
     assert credential_store().load(local_server.url).token
     tray.logout_action.trigger()
-    assert restarts.count == 1
+    assert wait_for(lambda: restarts.count == 1)
     stored = credential_store().load(local_server.url)
     assert stored.token is None and stored.username == "admin"
 

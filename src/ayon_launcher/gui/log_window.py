@@ -26,7 +26,8 @@ class LogBuffer(logging.Handler):
         super().__init__(logging.DEBUG)
         self.lines: collections.deque[str] = collections.deque(maxlen=max_lines)
         self._lines_lock = threading.Lock()
-        self.relay = _Relay()
+        # Parented to the application: never deleted by a garbage collection in another thread.
+        self.relay = _Relay(QtCore.QCoreApplication.instance())
         self.setFormatter(logging.Formatter("%(asctime)s %(levelname)-7s %(name)s: %(message)s",
                                             "%H:%M:%S"))
         self.addFilter(RedactingFilter())

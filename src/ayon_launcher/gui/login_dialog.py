@@ -218,7 +218,10 @@ def ask_login(prompt: LoginPrompt) -> Session | None:
     dialog.raise_()
     dialog.exec()
     session = dialog.session
-    dialog.deleteLater()
+    # Destroyed now, in the UI thread (never by a garbage collection in another thread).
+    import shiboken6
+
+    shiboken6.delete(dialog)
     app.processEvents()
     return session
 

@@ -155,8 +155,15 @@ def show_publish_window(job: PublishJob, targets: list[str], runner: Runner) -> 
     window.start(runner)
     window.exec()
     app.processEvents()
-    if window.exception is not None:
-        raise window.exception
-    if window.report is None:
+    exception, report = window.exception, window.report
+    # Destroyed now, in the UI thread: left to the garbage collector (the exception's
+    # traceback holds this frame), it could be destroyed in another thread, and crash.
+    import shiboken6
+
+    shiboken6.delete(window)
+    del window
+    if exception is not None:
+        raise exception
+    if report is None:
         raise LauncherError("the publish window was closed before the publish finished")
-    return window.report
+    return report

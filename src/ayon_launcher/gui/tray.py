@@ -141,6 +141,8 @@ class TrayApp(QtCore.QObject):
                           pool=self.pool)
 
     def _on_ready(self, result: BootstrapResult) -> None:
+        if self._quitting:
+            return
         self.result = result
         self.progress_window.hide()
         self._build_menu()
@@ -183,14 +185,15 @@ class TrayApp(QtCore.QObject):
 
         def clicked(button: QtWidgets.QAbstractButton) -> None:
             self.error_box = None
-            if button is retry:
+            box.deleteLater()
+            if button is quit_button:
+                QtCore.QTimer.singleShot(0, self.quit)
+            elif button is retry:
                 self._set_state("starting")
                 self._run_bootstrap(offline=False)
             elif offline is not None and button is offline:
                 self._set_state("starting")
                 self._run_bootstrap(offline=True)
-            elif button is quit_button:
-                self.quit()
 
         box.buttonClicked.connect(clicked)
         self.error_box = box
@@ -242,19 +245,25 @@ class TrayApp(QtCore.QObject):
             menu.addSeparator()
         self.apply_bundle_action = menu.addAction("Restart to apply the new bundle")
         self.apply_bundle_action.setVisible(self.pending_bundle is not None)
-        self.apply_bundle_action.triggered.connect(self.restart)
+        self.apply_bundle_action.triggered.connect(self._later(self.restart))
         menu.addAction("Show log").triggered.connect(self.show_log)
         menu.addAction("About AYON...").triggered.connect(self.show_about)
         menu.addSeparator()
         self.other_user_action = menu.addAction("Log in as other user...")
         self.other_user_action.triggered.connect(self.login_as_other_user)
         self.logout_action = menu.addAction("Logout")
-        self.logout_action.triggered.connect(self.logout)
+        self.logout_action.triggered.connect(self._later(self.logout))
         started = self.result is not None
         self.other_user_action.setEnabled(started)
         self.logout_action.setEnabled(started and not self.ctx.extra.get("is_service"))
-        menu.addAction("Restart").triggered.connect(self.restart)
-        menu.addAction("Exit").triggered.connect(self.quit)
+        menu.addAction("Restart").triggered.connect(self._later(self.restart))
+        menu.addAction("Exit").triggered.connect(self._later(self.quit))
+
+    @staticmethod
+    def _later(call: Callable[[], None]) -> Callable[..., None]:
+        """A slot that runs ``call`` from the event loop, outside the menu's own handler
+        (``call`` deletes the menu)."""
+        return lambda *_args: QtCore.QTimer.singleShot(0, call)
 
     def _info_action(self, text: str) -> QtGui.QAction:
         action = self.menu.addAction(text)
@@ -373,6 +382,8 @@ class TrayApp(QtCore.QObject):
 
     def _on_bundle_checked(self, wanted: str | None) -> None:
         self._checking = False
+        if self._quitting:
+            return
         self.bundle_checked.emit(wanted or "")
         if self.result is None or self.pending_bundle is not None:
             return
@@ -412,8 +423,9 @@ class TrayApp(QtCore.QObject):
 
         def clicked(button: QtWidgets.QAbstractButton) -> None:
             self.restart_box = None
+            box.deleteLater()
             if button is restart_now:
-                self.restart()
+                QtCore.QTimer.singleShot(0, self.restart)
 
         box.buttonClicked.connect(clicked)
         self.restart_box = box
@@ -459,13 +471,19 @@ class TrayApp(QtCore.QObject):
         self.asker.cancel_all()
         use_login_asker(None)
         self.tray_icon.hide()
-        for window in [self.progress_window, self.fallback_window, *self._windows.values()]:
-            if window is not None:
-                window.close()
-        for box in (self.error_box, self.restart_box):
-            if box is not None:
-                box.close()
         self.pool.waitForDone(15000)
+        # Deleted now, in the UI thread: a garbage collection that runs in another thread
+        # must never be the one to destroy a window (``quit`` is never called from inside a
+        # handler of these widgets: menu and buttons defer it to the event loop).
+        import shiboken6
+
+        for widget in [self.progress_window, self.fallback_window, self.error_box,
+                       self.restart_box, self.menu, *self._windows.values()]:
+            if widget is not None and shiboken6.isValid(widget):
+                widget.close()
+                shiboken6.delete(widget)
+        self._windows.clear()
+        self.error_box = self.restart_box = self.fallback_window = None
         self.log_buffer.uninstall()
         app = QtWidgets.QApplication.instance()
         if app is not None:

@@ -10,7 +10,12 @@ from qtpy import QtCore
 
 
 class WorkerSignals(QtCore.QObject):
-    """Lives in the UI thread, so every slot connected to it runs there."""
+    """Lives in the UI thread, so every slot connected to it runs there.
+
+    Its parent is the application: Python's reference counting (or garbage collector, which
+    may run in any thread) never deletes it; it deletes itself in the UI thread once the
+    results are delivered.
+    """
 
     done = QtCore.Signal(object)
     # The exception and its formatted traceback (shown under "details", never a crash).
@@ -20,9 +25,10 @@ class WorkerSignals(QtCore.QObject):
     finished = QtCore.Signal()
 
 
-# Signals of running workers: a pool thread's runnable may be gone before its queued results
-# are delivered, so the signals object is kept alive here until then.
-_RUNNING: set[WorkerSignals] = set()
+# The callables of running workers, held by the UI thread. A closure often holds widgets (a
+# bound method of a window, say): its last reference must go in the UI thread, never in a
+# pool thread, where the binding would destroy Qt objects at the wrong place and time.
+_CALLS: dict[int, Callable[..., Any]] = {}
 
 
 class Worker(QtCore.QRunnable):
@@ -31,17 +37,24 @@ class Worker(QtCore.QRunnable):
     def __init__(self, call: Callable[[Callable[[Any], None]], Any]) -> None:
         super().__init__()
         self.setAutoDelete(True)
-        self.call = call
-        self.signals = WorkerSignals()
+        self.call: Callable[[Callable[[Any], None]], Any] | None = call
+        self.signals = WorkerSignals(QtCore.QCoreApplication.instance())
 
     def run(self) -> None:
+        call, self.call = self.call, None
+        signals = self.signals
+        assert call is not None
         try:
-            result = self.call(self.signals.progress.emit)
+            result = call(signals.progress.emit)
         except BaseException as exc:  # noqa: BLE001 - reported to the UI, never a crash
-            self.signals.failed.emit(exc, traceback.format_exc())
+            details = traceback.format_exc()
+            exc.__traceback__ = None  # its frames hold the closure's variables
+            del call
+            signals.failed.emit(exc, details)
         else:
-            self.signals.done.emit(result)
-        self.signals.finished.emit()
+            del call
+            signals.done.emit(result)
+        signals.finished.emit()
 
 
 def run_in_background(
@@ -54,12 +67,14 @@ def run_in_background(
     """Start ``call`` in ``pool`` (the global one by default); handlers run in the UI thread."""
     worker = Worker(call)
     signals = worker.signals
-    _RUNNING.add(signals)
+    key = id(signals)
+    _CALLS[key] = call
     signals.done.connect(on_done)
     signals.failed.connect(on_failed)
     if on_progress is not None:
         signals.progress.connect(on_progress)
-    signals.finished.connect(lambda: _RUNNING.discard(signals))
+    signals.finished.connect(lambda: _CALLS.pop(key, None))
+    signals.finished.connect(signals.deleteLater)
     (pool or QtCore.QThreadPool.globalInstance()).start(worker)
     return worker
 
