@@ -210,10 +210,6 @@ def test_cli_known_bad_inputs_are_one_line(tmp_path, args, expected):
         assert code != 0 and expected in line, err
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "click echoes the bad argument verbatim, so its 'Error:' line breaks at the newline; "
-    "fix reported for cli/main.py: print click.UsageError as one 'ayon: error:' line with "
-    "' '.join(message.split())"))
 def test_argument_with_a_line_break_gives_one_line(tmp_path):
     args = ["logout", "first line\nsecond line"]
     with launcher_process(tmp_path, _dead_url()):

@@ -254,11 +254,6 @@ def test_cli_starts_offline_from_the_last_complete_bundle(tmp_path, local_server
         assert "Traceback" not in offline.stderr
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "ayon_api logs 'Connection error happened.' with exc_info on its 'ServerAPI' logger, "
-    "which has no handler: logging.lastResort prints the traceback. Fix reported for "
-    "log.setup_logging (route the ServerAPI/RestApiResponse loggers through the launcher's "
-    "handler, without exc_info unless --debug)."))
 def test_cli_shows_no_library_traceback_when_the_server_dies(tmp_path, local_server, proxy):
     env = cli_env(tmp_path, proxy.url, local_server.service_api_key)
     assert run_ayon(["--headless", "addon", "demo_tools", "hello"], env).returncode == 0

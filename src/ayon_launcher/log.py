@@ -36,19 +36,50 @@ def get_logger(name: str | None = None) -> logging.Logger:
     return logging.getLogger(f"{LOGGER_NAME}.{name}" if name else LOGGER_NAME)
 
 
+# Loggers of the libraries the launcher drives; ayon_api names several after its classes.
+LIBRARY_LOGGERS = ("ayon_api", "ServerAPI", "GlobalServerAPI", "RestApiResponse", "EventHub",
+                   "EntityHub", "urllib3", "requests", "keyring")
+
+
+class LibraryFilter(RedactingFilter):
+    """Library records: secrets redacted, and no traceback unless ``--debug`` asked for one."""
+
+    def __init__(self, debug: bool) -> None:
+        super().__init__()
+        self.debug = debug
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not self.debug:
+            record.exc_info, record.exc_text, record.stack_info = None, None, None
+        return super().filter(record)
+
+
+def _handler(debug: bool, record_filter: logging.Filter) -> logging.Handler:
+    handler = logging.StreamHandler(sys.stderr)
+    fmt = "%(levelname)s %(name)s: %(message)s" if debug else "%(levelname)s: %(message)s"
+    handler.setFormatter(logging.Formatter(fmt))
+    handler.addFilter(record_filter)
+    handler._ayon_launcher = True  # type: ignore[attr-defined]
+    return handler
+
+
+def _has_our_handler(logger: logging.Logger) -> bool:
+    return any(getattr(h, "_ayon_launcher", False) for h in logger.handlers)
+
+
 def setup_logging(level: int, debug: bool = False) -> None:
-    """Configure the launcher's loggers (stderr). Idempotent."""
+    """Configure the launcher's loggers (stderr) and those of its libraries. Idempotent.
+
+    Library loggers get their own handler (so Python's last-resort handler never prints a
+    library's traceback) at WARNING, or at the launcher's level with ``--debug``.
+    """
     root = logging.getLogger(LOGGER_NAME)
     root.setLevel(level)
-    if not any(getattr(h, "_ayon_launcher", False) for h in root.handlers):
-        handler = logging.StreamHandler(sys.stderr)
-        fmt = "%(levelname)s %(name)s: %(message)s" if debug else "%(levelname)s: %(message)s"
-        handler.setFormatter(logging.Formatter(fmt))
-        handler.addFilter(RedactingFilter())
-        handler._ayon_launcher = True  # type: ignore[attr-defined]
-        root.addHandler(handler)
-    # Libraries we drive (ayon_api, urllib3) log through the same filter.
-    for name in ("ayon_api", "urllib3"):
+    if not _has_our_handler(root):
+        root.addHandler(_handler(debug, RedactingFilter()))
+    for name in LIBRARY_LOGGERS:
         other = logging.getLogger(name)
-        if not any(isinstance(f, RedactingFilter) for f in other.filters):
-            other.addFilter(RedactingFilter())
+        other.setLevel(min(level, logging.WARNING) if debug else max(level, logging.WARNING))
+        if not _has_our_handler(other):
+            other.addHandler(_handler(debug, LibraryFilter(debug)))
+            other.propagate = False  # a script's own root handler must not print them twice

@@ -11,6 +11,7 @@ import click
 
 from ..context import parse_log_level
 from ..errors import LauncherError
+from ..log import redact
 from ..version import __version__
 from .entry import COMMANDS, is_debug, report_error, start_launcher
 
@@ -135,7 +136,12 @@ def main(argv: list[str] | None = None) -> NoReturn:
     except click.exceptions.Exit as exc:
         code = exc.exit_code
     except click.ClickException as exc:
-        exc.show()
+        # One line, whatever click would print (usage block, a value with line breaks).
+        message = " ".join(exc.format_message().split())
+        hint = ""
+        if isinstance(exc, click.UsageError) and exc.ctx is not None:
+            hint = f" (see `{exc.ctx.command_path} --help`)"
+        click.echo(f"ayon: error: {redact(message)}{hint}", err=True)
         code = exc.exit_code
     except click.exceptions.Abort:
         click.echo("ayon: aborted", err=True)
