@@ -401,6 +401,7 @@ def test_logout_forgets_the_token_and_restarts(qapp, local_server, launcher_dirs
     assert wait_for(lambda: restarts.count == 1)
     stored = credential_store().load(local_server.url)
     assert stored.token is None and stored.username == "admin"
+    assert credential_store().server_url() == local_server.url  # the URL is remembered
 
 
 def test_login_as_other_user_stores_the_new_login_and_restarts(qapp, local_server,

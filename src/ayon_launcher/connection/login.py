@@ -15,7 +15,7 @@ import requests
 from ..errors import AuthenticationRequired, LauncherError, ServerUnreachableError
 from ..log import register_secret
 
-TIMEOUT_ENV = "AYON_LAUNCHER_TIMEOUT"
+TIMEOUT_ENV = "AYON_SERVER_TIMEOUT"  # as ayon-python-api reads it
 DEFAULT_TIMEOUT = 10.0
 
 
