@@ -94,7 +94,6 @@ class Restarts:
 def make_tray(ctx: LauncherContext, prepare=_prepare, **kwargs) -> tuple[TrayApp, Restarts]:
     restarts = Restarts()
     tray = TrayApp(ctx, prepare, restart=restarts, **kwargs)
-    tray.quit_app = False
     _OPEN.append(tray)
     return tray, restarts
 

@@ -93,15 +93,19 @@ def _item_progress(progress: ProgressCallback | None) -> ItemProgress | None:
     return report
 
 
-def _offline_bundle(ctx: LauncherContext, exc: ServerUnreachableError) -> InstalledBundle:
+def offline_bundle(ctx: LauncherContext) -> InstalledBundle | None:
+    """The bundle an offline start of ``ctx`` would use (None when there is none)."""
     import os
 
     from .distribution import state
 
     url = (ctx.server_url or os.environ.get("AYON_SERVER_URL") or "").rstrip("/") or None
     variant = "staging" if ctx.use_staging else None
-    installed = state.last_installed(server_url=url, bundle_name=ctx.bundle_name,
-                                     variant=variant)
+    return state.last_installed(server_url=url, bundle_name=ctx.bundle_name, variant=variant)
+
+
+def _offline_bundle(ctx: LauncherContext, exc: ServerUnreachableError) -> InstalledBundle:
+    installed = offline_bundle(ctx)
     if installed is None:
         what = f"bundle {ctx.bundle_name!r}" if ctx.bundle_name else "no bundle"
         raise ServerUnreachableError(

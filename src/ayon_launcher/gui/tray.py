@@ -207,11 +207,9 @@ class TrayApp(QtCore.QObject):
 
     def offline_bundle_available(self) -> bool:
         """Whether a fully installed bundle can be started without the server."""
-        from ..distribution import state
+        from ..bootstrap import offline_bundle
 
-        url = (self.ctx.server_url or os.environ.get("AYON_SERVER_URL") or "").rstrip("/")
-        return state.last_installed(server_url=url or None,
-                                    bundle_name=self.ctx.bundle_name) is not None
+        return offline_bundle(self.ctx) is not None
 
     # ----------------------------------------------------------------- menu
     def _user_text(self) -> str:
