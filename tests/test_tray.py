@@ -105,6 +105,16 @@ def wait_ready(tray: TrayApp, timeout_ms: int = 120000) -> None:
         pytest.fail(f"start-up failed: {tray.error_box.text()}\n{tray.error_box.detailedText()}")
 
 
+def started_tray(server, monkeypatch) -> tuple[TrayApp, Restarts]:
+    """A tray started as the service user of ``server`` (no login dialog), once ready."""
+    monkeypatch.setenv("AYON_SERVER_URL", server.url)
+    monkeypatch.setenv("AYON_API_KEY", server.service_api_key)
+    tray, restarts = make_tray(LauncherContext())
+    tray.start()
+    wait_ready(tray)
+    return tray, restarts
+
+
 def login_with(tray: TrayApp, username: str, password: str, seen: list) -> None:
     """Answer the login dialog the tray opens like a user would."""
 
@@ -253,11 +263,7 @@ def test_an_addon_action_that_fails_is_reported_not_raised(qapp, local_server, l
                                                            monkeypatch):
     from ayon_launcher.addons import TrayAction
 
-    monkeypatch.setenv("AYON_SERVER_URL", local_server.url)
-    monkeypatch.setenv("AYON_API_KEY", local_server.service_api_key)
-    tray, _ = make_tray(LauncherContext())
-    tray.start()
-    wait_ready(tray)
+    tray, _ = started_tray(local_server, monkeypatch)
     addon = tray.result.addons[0]
 
     def broken() -> None:
@@ -271,11 +277,7 @@ def test_an_addon_action_that_fails_is_reported_not_raised(qapp, local_server, l
 
 def test_bundle_change_is_detected_and_a_restart_offered(qapp, fresh_server, launcher_dirs,
                                                          monkeypatch):
-    monkeypatch.setenv("AYON_SERVER_URL", fresh_server.url)
-    monkeypatch.setenv("AYON_API_KEY", fresh_server.service_api_key)
-    tray, restarts = make_tray(LauncherContext())
-    tray.start()
-    wait_ready(tray)
+    tray, restarts = started_tray(fresh_server, monkeypatch)
     assert tray.result.bundle_name == "demo_production"
 
     checks: list[str] = []
@@ -361,11 +363,7 @@ def test_error_dialog_without_installed_bundle_has_no_offline_choice(qapp, launc
 
 def test_unreachable_server_starts_offline_then_offers_reconnect(qapp, fresh_server,
                                                                  launcher_dirs, monkeypatch):
-    monkeypatch.setenv("AYON_SERVER_URL", fresh_server.url)
-    monkeypatch.setenv("AYON_API_KEY", fresh_server.service_api_key)
-    first, _ = make_tray(LauncherContext())
-    first.start()
-    wait_ready(first)
+    first, _ = started_tray(fresh_server, monkeypatch)
     first.quit()
 
     fresh_server.stop()

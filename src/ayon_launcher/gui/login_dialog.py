@@ -193,6 +193,18 @@ class LoginDialog(QtWidgets.QDialog):
             super().reject()
 
 
+def _open(prompt: LoginPrompt) -> LoginDialog:
+    """Create and show the dialog in front (the test hook, when set, answers it)."""
+    dialog = LoginDialog(prompt)
+    hook = os.environ.get(TEST_HOOK_ENV)
+    if hook:
+        _install_test_hook(dialog, hook)
+    dialog.show()
+    dialog.raise_()
+    dialog.activateWindow()
+    return dialog
+
+
 def _install_test_hook(dialog: LoginDialog, hook: str) -> None:
     if hook == "cancel":
         QtCore.QTimer.singleShot(0, dialog.reject)
@@ -210,12 +222,7 @@ def _install_test_hook(dialog: LoginDialog, hook: str) -> None:
 def ask_login(prompt: LoginPrompt) -> Session | None:
     """Show the login dialog modally (creating the QApplication if needed)."""
     app = QtWidgets.QApplication.instance() or QtWidgets.QApplication(["ayon"])
-    dialog = LoginDialog(prompt)
-    hook = os.environ.get(TEST_HOOK_ENV)
-    if hook:
-        _install_test_hook(dialog, hook)
-    dialog.show()
-    dialog.raise_()
+    dialog = _open(prompt)
     dialog.exec()
     session = dialog.session
     # Destroyed now, in the UI thread (never by a garbage collection in another thread).
@@ -252,8 +259,7 @@ class DialogAsker(QtCore.QObject):
         return request["session"]
 
     def _open(self, prompt: LoginPrompt, request: dict) -> None:
-        dialog = LoginDialog(prompt)
-        self.dialog = dialog
+        dialog = self.dialog = _open(prompt)
 
         def finished(_result: int) -> None:
             self._finish(request, dialog.session)
@@ -262,12 +268,6 @@ class DialogAsker(QtCore.QObject):
             dialog.deleteLater()
 
         dialog.finished.connect(finished)
-        hook = os.environ.get(TEST_HOOK_ENV)
-        if hook:
-            _install_test_hook(dialog, hook)
-        dialog.show()
-        dialog.raise_()
-        dialog.activateWindow()
         self.dialog_opened.emit(dialog)
 
     def _finish(self, request: dict, session: Session | None) -> None:
