@@ -122,10 +122,8 @@ def check_outcome(args: list[str], code: int, out: str, err: str) -> str | None:
 # --- CLI arguments -----------------------------------------------------------------------------
 
 def _safe_text(min_size: int = 0, max_size: int = 16) -> st.SearchStrategy[str]:
-    # Real argv cannot hold NUL or lone surrogates. Control characters and line separators
-    # are left out here: click echoes a bad argument as it is, so its error would span
-    # lines (see test_argument_with_a_line_break_gives_one_line).
-    return st.text(st.characters(blacklist_categories=("Cs", "Cc", "Zl", "Zp")),
+    # Real argv cannot hold NUL or lone surrogates; everything else is fair game.
+    return st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"),
                    min_size=min_size, max_size=max_size)
 
 
@@ -211,6 +209,7 @@ def test_cli_known_bad_inputs_are_one_line(tmp_path, args, expected):
 
 
 def test_argument_with_a_line_break_gives_one_line(tmp_path):
+    """A bad argument is echoed in the error: its line breaks must not split the line."""
     args = ["logout", "first line\nsecond line"]
     with launcher_process(tmp_path, _dead_url()):
         code, out, err = run_cli(args)
@@ -321,18 +320,38 @@ def test_publish_mutated_jobs_against_the_server(publish_home, local_server, job
 
 # --- JSON inputs: environment definitions of extractenvironments -------------------------------
 
-@settings(SETTINGS, max_examples=300)
-@given(layers=st.lists(st.one_of(JSON, JSON.map(json.dumps)), min_size=1, max_size=3))
-def test_environment_definitions_fuzz(layers):
-    """Applications/tools settings hold environment definitions as JSON (objects or text):
-    any of them resolves to strings or fails with one LauncherError line naming the input."""
+# What str.splitlines() breaks on.
+LINE_BREAKS = "\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"
+ENV_KEY = _safe_text(0, 8).filter(lambda key: not any(c in LINE_BREAKS for c in key))
+ENV_JSON = st.recursive(JSON_LEAVES, lambda inner: st.one_of(
+    st.lists(inner, max_size=3), st.dictionaries(ENV_KEY, inner, max_size=4)), max_leaves=12)
+
+
+def _check_definitions(layers: list[object]) -> None:
     named = [(f"layer{index}", layer) for index, layer in enumerate(layers)]
     try:
         result = compute_environment(named, base={"PATH": "/usr/bin"})
     except LauncherError as exc:
-        assert "\n" not in str(exc) and str(exc)
+        assert str(exc) and len(str(exc).splitlines()) == 1, str(exc)
         return
     assert all(isinstance(k, str) and isinstance(v, str) for k, v in result.items())
+
+
+@settings(SETTINGS, max_examples=300)
+@given(layers=st.lists(st.one_of(ENV_JSON, ENV_JSON.map(json.dumps)), min_size=1, max_size=3))
+def test_environment_definitions_fuzz(layers):
+    """Applications/tools settings hold environment definitions as JSON (objects or text):
+    any of them resolves to strings or fails with one LauncherError line naming the input."""
+    _check_definitions(layers)
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "definitions.py quotes keys as they are ({key}), so a key holding a line break splits "
+    "the message, and entry.report_error keeps only its first line ('layer0: '); reported: "
+    "{key!r} in definitions.py messages, ' '.join(text.split()) in report_error"))
+@pytest.mark.parametrize("layer", [{"A\nB": [[]]}, {"A\nB": {"": None}}])
+def test_environment_key_with_a_line_break_gives_one_line(layer):
+    _check_definitions([layer])
 
 
 CYCLE = {"MAYA_LOCATION": "{MAYA_HOME}", "MAYA_HOME": "{MAYA_LOCATION}/x"}

@@ -250,11 +250,12 @@ def test_cli_starts_offline_from_the_last_complete_bundle(tmp_path, local_server
     assert offline.returncode == 0, offline.stderr
     assert "OFFLINE" in offline.stderr and "demo_production" in offline.stderr
     assert "(demo_tools 1.0.0)" in offline.stdout
-    if fault != "close":
-        assert "Traceback" not in offline.stderr
+    assert "Traceback" not in offline.stderr
 
 
 def test_cli_shows_no_library_traceback_when_the_server_dies(tmp_path, local_server, proxy):
+    """ayon_api logs connection errors with their traceback on its own 'ServerAPI' logger:
+    the launcher's logging keeps that to one line unless --debug."""
     env = cli_env(tmp_path, proxy.url, local_server.service_api_key)
     assert run_ayon(["--headless", "addon", "demo_tools", "hello"], env).returncode == 0
     proxy.fail("/api/bundles", "close")
