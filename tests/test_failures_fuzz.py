@@ -345,10 +345,6 @@ def test_environment_definitions_fuzz(layers):
     _check_definitions(layers)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "definitions.py quotes keys as they are ({key}), so a key holding a line break splits "
-    "the message, and entry.report_error keeps only its first line ('layer0: '); reported: "
-    "{key!r} in definitions.py messages, ' '.join(text.split()) in report_error"))
 @pytest.mark.parametrize("layer", [{"A\nB": [[]]}, {"A\nB": {"": None}}])
 def test_environment_key_with_a_line_break_gives_one_line(layer):
     _check_definitions([layer])

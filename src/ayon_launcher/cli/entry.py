@@ -105,7 +105,7 @@ def report_error(exc: BaseException, debug: bool) -> int:
         import traceback
 
         traceback.print_exception(exc)
-    text = redact(str(exc)).splitlines()[0] if str(exc) else ""
+    text = " ".join(redact(str(exc)).split())  # one line, even for values with line breaks
     if isinstance(exc, LauncherError):
         print(f"ayon: error: {text}", file=sys.stderr)
         return exc.exit_code

@@ -41,6 +41,11 @@ Segments = list[str]
 class EnvironmentDefinitionError(LauncherError):
     """An environment definition cannot be parsed or resolved."""
 
+    def __init__(self, message: str, exit_code: int | None = None) -> None:
+        # Keys and values come from settings and may hold line breaks: keep the message one
+        # line and show them as Python would.
+        super().__init__(message.replace("\r", "\\r").replace("\n", "\\n"), exit_code)
+
 
 def current_platform() -> str:
     """``windows``, ``linux`` or ``darwin`` for this machine."""
