@@ -138,6 +138,16 @@ def sync_row(server: object, work: Path, size_mb: int, count: int, runs: int,
                "<= 1.3x", _verdict(ratio <= 1.3))
 
 
+def compile_bytecode() -> None:
+    """Byte-compile the launcher as ``pip install`` does: a source checkout run with
+    PYTHONDONTWRITEBYTECODE would otherwise compile every module at every start."""
+    import compileall
+
+    import ayon_launcher
+
+    compileall.compile_dir(str(Path(ayon_launcher.__file__).parent), quiet=1)
+
+
 def print_table(rows: list[Row], header: str) -> None:
     columns = [("figure", "figure"), ("median", "value"), ("baseline (same run)", "baseline"),
                ("ratio", "ratio"), ("target", "target"), ("met", "met")]
@@ -169,6 +179,7 @@ def main() -> int:
 
     from ayon_launcher.localserver.testing import start_test_server
 
+    compile_bytecode()
     rows: list[Row] = []
     with tempfile.TemporaryDirectory(prefix="ayon-bench-") as tmp:
         work = Path(tmp)
