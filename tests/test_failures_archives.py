@@ -320,3 +320,116 @@ def test_empty_archive_is_rejected_not_installed_empty(tmp_path, content):
     target.mkdir()
     with pytest.raises(ArchiveError, match="addon x 1: archive rejected, it is empty"):
         archives.safe_extract(path, target, "addon x 1")
+
+
+# --- extraction in helper processes ------------------------------------------------------------
+
+@pytest.fixture
+def helper_processes(monkeypatch):
+    """Every archive of a multi-item sync goes to a helper process (no size threshold)."""
+    monkeypatch.setenv("AYON_LAUNCHER_EXTRACT_PROCESS_MIN_MB", "0")
+
+
+def test_helper_processes_install_and_report_like_in_process(local, tmp_path, installed,
+                                                             helper_processes):
+    before = fingerprint(installed)
+    good = DistItem(kind="addon", name="other", version="1.0.0", checksum=None,
+                    algorithm="sha256", sources=[], target=addon_dir("other", "1.0.0"))
+    data = client_zip("1.0.0", {"victim_pkg/blob.bin": os.urandom(300_000)})
+    good.sources = item(tmp_path, "x", data, name="other.zip").sources
+    bad = item(tmp_path, "2.0.0", _zip_named("../../escaped.py"))
+    seen: list[tuple] = []
+    with pytest.raises(DistributionError) as info:
+        sync_items([good, bad], FetchSettings(), progress=lambda *report: seen.append(report))
+    message = str(info.value)
+    assert "addon victim 2.0.0" in message and "archive rejected" in message
+    assert "'..'" in message and "\n" not in message
+    assert (good.target / "victim_pkg" / "blob.bin").stat().st_size == 300_000
+    assert any(label == "addon other 1.0.0" and state == "extracting" and done > 0
+               for label, done, total, state in seen)
+    assert not list(tmp_path.rglob("escaped.py"))
+    assert fingerprint(installed) == before
+
+
+def test_helper_process_write_failure_and_crash_are_one_line(tmp_path):
+    from ayon_launcher.distribution.archives import LocalWriteError
+    from ayon_launcher.distribution.extractor import extract_in_process
+
+    archive = tmp_path / "a.zip"
+    archive.write_bytes(client_zip("1.0.0"))
+    not_a_folder = tmp_path / "file"
+    not_a_folder.write_text("x")
+    with pytest.raises(LocalWriteError, match=r"^addon x 1: cannot write .*file/victim_pkg"):
+        extract_in_process(archive, not_a_folder, "addon x 1")
+    with pytest.raises(ArchiveError) as info:
+        extract_in_process(tmp_path / "missing.zip", tmp_path, "addon x 1")
+    assert "extraction process failed" in str(info.value) and "\n" not in str(info.value)
+
+
+KILL_SCRIPT = """
+import sys
+from ayon_launcher.distribution.models import DistItem, FilesystemSource, addon_dir
+from ayon_launcher.distribution.sources import FetchSettings
+from ayon_launcher.distribution.sync import sync_items
+items = [DistItem(kind="addon", name=f"big{i}", version="1.0.0", checksum=None,
+                  algorithm="sha256", sources=[FilesystemSource(sys.argv[1])],
+                  target=addon_dir(f"big{i}", "1.0.0")) for i in range(2)]
+sync_items(items, FetchSettings())
+"""
+
+
+def _helpers_of(local: Path) -> list[int]:
+    """Helper extraction processes working in the store ``local``."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                cmdline = (entry / "cmdline").read_bytes().split(b"\0")
+            except OSError:
+                continue
+            if b"ayon_launcher.distribution.extractor" in cmdline \
+                    and any(arg.startswith(str(local).encode()) for arg in cmdline):
+                found.append(int(entry.name))
+    return found
+
+
+@pytest.mark.skipif(not Path("/proc/self/cmdline").exists(), reason="needs Linux /proc")
+def test_helper_processes_die_with_a_killed_launcher(local, tmp_path):
+    import shutil
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    archive = tmp_path / "big.zip"
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_STORED) as zf:
+        for index in range(600):
+            zf.writestr(f"big_pkg/data/{index:04d}.bin", os.urandom(100_000))
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AYON_")}
+    env.update(AYON_LAUNCHER_LOCAL_DIR=str(local), AYON_LAUNCHER_EXTRACT_PROCESS_MIN_MB="0")
+    for _attempt in range(3):
+        proc = subprocess.Popen([sys.executable, "-c", KILL_SCRIPT, str(archive)], env=env,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and proc.poll() is None:
+            if _helpers_of(local):
+                os.kill(proc.pid, signal.SIGKILL)
+                break
+            time.sleep(0.002)
+        proc.wait(timeout=30)
+        if proc.returncode == -signal.SIGKILL:
+            break
+        shutil.rmtree(local, ignore_errors=True)
+    assert proc.returncode == -signal.SIGKILL, "could not catch a helper process at work"
+    deadline = time.monotonic() + 10
+    while _helpers_of(local) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert _helpers_of(local) == []  # no helper outlives the launcher
+    # Never half an add-on in place: what is there is complete.
+    for entry in (local / "addons").iterdir():
+        assert entry.name.startswith(".") or store.read_metadata(entry) is not None
+    done = subprocess.run([sys.executable, "-c", KILL_SCRIPT, str(archive)], env=env,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert len(list((local / "addons" / "big0_1.0.0" / "big_pkg" / "data").iterdir())) == 600
+    assert not [p for p in (local / "addons").iterdir() if p.name.startswith(".")]
