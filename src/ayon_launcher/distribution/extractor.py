@@ -28,6 +28,8 @@ def worth_a_process(archive: Path, parallel_items: int) -> bool:
     extract at the same time, and there is more than one core."""
     if parallel_items < 2 or (os.cpu_count() or 1) < 2:
         return False
+    if getattr(sys, "frozen", False):  # a frozen build has no ``python -m`` to start
+        return False
     try:
         minimum = float(os.environ.get(MIN_SIZE_ENV, DEFAULT_MIN_MB))
     except ValueError:
