@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import os
+import resource
 import statistics
 import subprocess
 import sys
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -51,25 +53,56 @@ def run_checked(cmd: list[str], env: dict[str, str] | None = None) -> None:
                            f"{done.returncode}: {' | '.join(tail)}")
 
 
-def _timed(run: Callable[[], None], before: Callable[[], None] | None) -> float:
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+@dataclass
+class Timing:
+    """Medians of one measured command and of its baseline: wall clock and CPU (user + sys of
+    the child processes; steadier than wall time when other work shares the machine)."""
+
+    wall: float
+    base_wall: float = float("nan")
+    cpu: float = float("nan")
+    base_cpu: float = float("nan")
+
+    @property
+    def ratio(self) -> float:
+        return self.wall / self.base_wall
+
+    @property
+    def cpu_ratio(self) -> float:
+        return self.cpu / self.base_cpu
+
+
+def _timed(run: Callable[[], None], before: Callable[[], None] | None) -> tuple[float, float]:
     if before:
         before()
+    cpu = _children_cpu()
     start = time.perf_counter()
     run()
-    return time.perf_counter() - start
+    return time.perf_counter() - start, _children_cpu() - cpu
 
 
 def median_pair(run: Callable[[], None], baseline: Callable[[], None] | None, runs: int,
                 before: Callable[[], None] | None = None,
-                before_baseline: Callable[[], None] | None = None) -> tuple[float, float]:
-    """Median seconds of ``run`` and ``baseline``, measured alternately so that a load change
-    on the machine hits both alike. Preparation (``before*``) is not timed."""
-    ours, theirs = [], []
+                before_baseline: Callable[[], None] | None = None) -> Timing:
+    """Medians of ``run`` and ``baseline``, measured alternately so that a load change on the
+    machine hits both alike. Preparation (``before*``) is not timed."""
+    ours: list[tuple[float, float]] = []
+    theirs: list[tuple[float, float]] = []
     for _ in range(max(1, runs)):
         ours.append(_timed(run, before))
         if baseline is not None:
             theirs.append(_timed(baseline, before_baseline))
-    return statistics.median(ours), statistics.median(theirs) if theirs else float("nan")
+    timing = Timing(wall=statistics.median(w for w, _ in ours),
+                    cpu=statistics.median(c for _, c in ours))
+    if theirs:
+        timing.base_wall = statistics.median(w for w, _ in theirs)
+        timing.base_cpu = statistics.median(c for _, c in theirs)
+    return timing
 
 
 def peak_rss_mib(cmd: list[str], env: dict[str, str]) -> float:

@@ -22,7 +22,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from common import BenchFailure, ayon_command, launcher_env, median_pair, run_checked
+from common import BenchFailure, Timing, ayon_command, launcher_env, median_pair, run_checked
 
 BUNDLE = "bench"
 VERSION = "1.0.0"
@@ -115,8 +115,9 @@ def missing_tools() -> list[str]:
 
 
 def measure_cold_sync(server: Any, work: Path, addons: dict[str, str], runs: int,
-                      workers: int) -> dict[str, float]:
-    """Median seconds of our cold sync and of the curl + unzip baseline (interleaved runs)."""
+                      workers: int) -> Timing:
+    """Our cold sync and the curl + unzip baseline (interleaved runs; no baseline figures
+    when curl or unzip is missing)."""
     script = work / "noop_script.py"
     script.write_text("import sys\nsys.exit(0)\n")
     local = work / "bench-local"
@@ -132,15 +133,11 @@ def measure_cold_sync(server: Any, work: Path, addons: dict[str, str], runs: int
         shutil.rmtree(out, ignore_errors=True)
         out.mkdir()
 
-    result: dict[str, float] = {}
     if missing_tools():
-        result["ours"] = median_pair(lambda: run_checked(ours, env), None, runs,
-                                     before=wipe_ours)[0]
-        return result
+        return median_pair(lambda: run_checked(ours, env), None, runs, before=wipe_ours)
     baseline = curl_unzip(server, addons, out, workers)
-    result["ours"], result["baseline"] = median_pair(
-        lambda: run_checked(ours, env), baseline, runs, before=wipe_ours,
-        before_baseline=wipe_baseline)
+    result = median_pair(lambda: run_checked(ours, env), baseline, runs, before=wipe_ours,
+                         before_baseline=wipe_baseline)
     # Same result on disk: every add-on extracted in both.
     for name in addons:
         if not (local / "addons" / f"{name}_{VERSION}" / f"{name}_client").is_dir():
@@ -169,10 +166,11 @@ def main() -> None:
             times = measure_cold_sync(server, work, addons, args.runs, args.workers)
     print(f"cold sync of {args.addons} add-ons, {size:.0f} MB of archives, median of "
           f"{args.runs} runs")
-    print(f"  ayon cold sync:   {times['ours']:7.3f} s")
-    if "baseline" in times:
-        print(f"  curl + unzip:     {times['baseline']:7.3f} s")
-        print(f"  ratio:            {times['ours'] / times['baseline']:7.2f}x (target <= 1.3x)")
+    print(f"  ayon cold sync:   {times.wall:7.3f} s (cpu {times.cpu:.3f} s)")
+    if not missing_tools():
+        print(f"  curl + unzip:     {times.base_wall:7.3f} s (cpu {times.base_cpu:.3f} s)")
+        print(f"  ratio:            {times.ratio:7.2f}x (target <= 1.3x), "
+              f"cpu {times.cpu_ratio:.2f}x")
     else:
         print(f"  curl + unzip baseline skipped: not installed: {', '.join(missing_tools())}"
               " (apt-get install -y curl unzip)")
