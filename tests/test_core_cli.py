@@ -161,7 +161,8 @@ def test_environment_url_wins_over_the_stored_one(env, tmp_path, dump):
     assert "127.0.0.1:9" in done.stderr and "Traceback" not in done.stderr
 
 
-@pytest.mark.parametrize("url", ["ftp://studio", "studio.example:5000", "http://", " "])
+@pytest.mark.parametrize("url", ["ftp://studio", "studio.example:5000", "http://", " ",
+                                 "http://[::1", "http://127.0.0.1:99999", "http://a b"])
 def test_bad_server_url_is_one_line_exit_2(tmp_path, url, dump):
     env = isolated_env(tmp_path)
     env["AYON_SERVER_URL"] = url
@@ -169,7 +170,17 @@ def test_bad_server_url_is_one_line_exit_2(tmp_path, url, dump):
     assert done.returncode == 2, done.stderr
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("ayon: error:")
-    assert "http://" in lines[0]
+    assert "invalid AYON server URL" in lines[0]
+
+
+def test_malformed_url_at_the_prompt_is_asked_again(tmp_path, server, dump):
+    env = isolated_env(tmp_path)
+    env["DUMP_TO"] = str(tmp_path / "out.json")
+    answers = [("AYON server URL", "http://[::1"), ("AYON server URL", server.url),
+               *login_answers()]
+    done = run_ayon_pty(["--headless", str(dump)], env, answers)
+    assert done.returncode == 0, done.output
+    assert "Invalid IPv6 URL" in done.output
 
 
 def test_no_terminal_no_key_tells_how_to_authenticate(tmp_path, server, dump):

@@ -155,6 +155,10 @@ def test_login_dialog_validates_url_and_shows_errors_inline(qapp, local_server, 
     dialog.try_login()  # even when forced, nothing is sent
     assert results and "http://" in results[-1] and dialog.session is None
 
+    dialog.url_edit.setText("http://[::1")  # malformed: explained inline, no exception
+    assert "Invalid IPv6 URL" in dialog.error_text()
+    assert not dialog.login_button.isEnabled()
+
     dialog.url_edit.setText(local_server.url + "/")
     assert dialog.error_text() == "" and dialog.login_button.isEnabled()
     dialog.password_edit.setText("not-the-password")
