@@ -117,7 +117,11 @@ class LoginDialog(QtWidgets.QDialog):
         if not text:
             return "Enter the URL of your AYON server."
         problem = url_problem(text)
-        return "The URL must start with http:// or https:// and name a host." if problem else ""
+        if not problem:
+            return ""
+        if "must start with" in problem:
+            return "The URL must start with http:// or https:// and name a host."
+        return f"The URL is not valid: {problem.rpartition(': ')[2]}."
 
     def _validate_url(self) -> None:
         text = self.url_edit.text().strip()
