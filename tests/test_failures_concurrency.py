@@ -140,3 +140,24 @@ def test_store_lock_held_too_long_is_a_clear_error(tmp_path, env, monkeypatch):
     ok = run_ayon(["--headless", "addon", "demo_tools", "hello"], env)
     assert ok.returncode == 0, ok.stderr
     state.release_leases()
+
+
+def test_offline_claim_keeps_the_bundle_from_another_launchers_cleanup(tmp_path, env,
+                                                                         monkeypatch):
+    """state.claim (for an offline start) marks the bundle in use under the store lock."""
+    done = run_ayon(["--headless", "addon", "demo_tools", "hello"], env)
+    assert done.returncode == 0, done.stderr
+    monkeypatch.setenv("AYON_LAUNCHER_LOCAL_DIR", env["AYON_LAUNCHER_LOCAL_DIR"])
+    production = state.last_installed()
+    assert production is not None and state.claim(production)
+    # A marker held by *another* process is what protects: run the clean-up elsewhere.
+    moved = run_ayon(["--headless", "--use-staging", "addon", "demo_tools", "hello"],
+                     {**env, "AYON_LAUNCHER_KEEP_BUNDLES": "1"})
+    assert moved.returncode == 0, moved.stderr
+    assert all(Path(a.path).is_dir() for a in production.addons)
+    state.release_leases()
+    # Once nothing holds it, a bundle whose folders are gone cannot be claimed.
+    again = run_ayon(["--headless", "--use-staging", "addon", "demo_tools", "hello"],
+                     {**env, "AYON_LAUNCHER_KEEP_BUNDLES": "1"})
+    assert again.returncode == 0, again.stderr
+    assert not state.claim(production)

@@ -163,6 +163,17 @@ def hold(bundle: InstalledBundle) -> None:
         _LEASES[key] = fd
 
 
+def claim(bundle: InstalledBundle) -> bool:
+    """For an offline start: mark ``bundle``'s folders as in use, under the store lock, if
+    they are all still there (another launcher's clean-up may have removed some since the
+    history was read). False when the bundle is no longer complete."""
+    with store.store_lock():
+        if not _still_complete(bundle):
+            return False
+        hold(bundle)
+    return True
+
+
 def release_leases() -> None:
     """Drop this process's marks (tests; a process's marks otherwise end with it)."""
     while _LEASES:
