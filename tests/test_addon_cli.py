@@ -87,3 +87,11 @@ def test_two_launchers_at_once_share_one_store(env, tmp_path):
     addons = tmp_path / "local" / "addons"
     assert sorted(p.name for p in addons.iterdir()) == ["applications_1.0.0", "demo_tools_1.0.0"]
     assert store.read_metadata(addons / "demo_tools_1.0.0")["name"] == "demo_tools"
+
+
+def test_addon_without_command_shows_its_help(env):
+    done = run_ayon(["addon", "demo_tools"], env)
+    assert done.returncode == 2
+    assert done.stdout.startswith("Usage: ayon addon demo_tools")
+    assert "hello" in done.stdout and "Print a greeting" in done.stdout
+    assert "ayon: error" not in done.stderr

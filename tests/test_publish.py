@@ -307,10 +307,11 @@ def test_unknown_folder_fails_validation(env, api, tmp_path):
 
 def test_gui_in_headless_mode_and_no_server(env, tmp_path):
     job = write_demo_job(tmp_path, render=None)
-    done = run_ayon(["--headless", "publish", str(job), "--gui"], env)
-    assert done.returncode == 2
-    assert error_lines(done) == [
-        "ayon: error: --gui cannot be used in headless mode"]
+    for flag in ("--gui", "-g"):  # the reference's short form too
+        done = run_ayon(["--headless", "publish", str(job), flag], env)
+        assert done.returncode == 2
+        assert error_lines(done) == [
+            "ayon: error: --gui cannot be used in headless mode"]
     done = run_ayon(["--skip-bootstrap", "publish", str(job)], env)
     assert done.returncode == 1
     assert error_lines(done) == [

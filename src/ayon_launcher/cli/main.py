@@ -128,12 +128,20 @@ def _use_local_server(ctx: click.Context) -> None:
     os.environ["AYON_API_KEY"] = embedded.api_key
 
 
+# click >= 8.2 raises this when a group is called without its command.
+_NO_ARGS_IS_HELP: type[click.ClickException] = getattr(
+    click.exceptions, "NoArgsIsHelpError", type("_NeverRaised", (click.ClickException,), {}))
+
+
 def main(argv: list[str] | None = None) -> NoReturn:
     """Run the click app; expected failures become one line on stderr and an exit code."""
     args = list(sys.argv[1:] if argv is None else argv)
     try:
         code = cli.main(args=args, prog_name="ayon", standalone_mode=False)
     except click.exceptions.Exit as exc:
+        code = exc.exit_code
+    except _NO_ARGS_IS_HELP as exc:  # `ayon addon`: the help is the answer, not an error
+        click.echo(exc.ctx.get_help() if exc.ctx is not None else exc.format_message())
         code = exc.exit_code
     except click.ClickException as exc:
         # One line, whatever click would print (usage block, a value with line breaks).

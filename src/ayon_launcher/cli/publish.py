@@ -45,7 +45,7 @@ def _gui_problem() -> str | None:
 @click.argument("metadata", metavar="METADATA.json")
 @click.option("--targets", "-t", multiple=True, metavar="T",
               help="pyblish target (repeat it or separate by commas), e.g. farm.")
-@click.option("--gui", is_flag=True, help="Show the publish report in a window.")
+@click.option("--gui", "-g", is_flag=True, help="Show the publish report in a window.")
 @click.pass_obj
 def publish(launcher: LauncherContext | None, metadata: str, targets: tuple[str, ...],
             gui: bool) -> None:
