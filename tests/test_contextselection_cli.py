@@ -59,14 +59,14 @@ def test_unknown_project_is_one_line_error(tmp_path, env):
     out = tmp_path / "context.json"
     env[TEST_HOOK_ENV] = "reject"
     result = run_ayon(["contextselection", str(out), "--project", "demo_comercial"], env)
-    assert result.returncode == 1
+    assert result.returncode == 2
     assert "did you mean: demo_Commercial" in _last_line(result.stderr)
 
 
 def test_headless_is_one_line_error(tmp_path):
     result = run_ayon(["--headless", "contextselection", str(tmp_path / "c.json")],
                       isolated_env(tmp_path))
-    assert result.returncode == 1
+    assert result.returncode == 2
     assert "headless" in _last_line(result.stderr)
 
 
@@ -77,5 +77,5 @@ def test_no_display_is_one_line_error(tmp_path):
         environment.pop(key, None)
     environment["QT_QPA_PLATFORM"] = "xcb"
     result = run_ayon(["contextselection", str(tmp_path / "c.json")], environment)
-    assert result.returncode == 1
+    assert result.returncode == 2
     assert "needs a display" in _last_line(result.stderr)

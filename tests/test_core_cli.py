@@ -280,17 +280,30 @@ def test_interactive_console_has_a_connection(env, server):
     assert ">>> user=service\n>>> 2\n" in done.stdout
 
 
-def test_logout_forgets_the_token(env, tmp_path, dump):
+def test_logout_forgets_the_token_and_the_server(env, tmp_path, dump, server):
     env = {**env, "DUMP_TO": str(tmp_path / "out.json")}
     assert run_ayon_pty(["--headless", str(dump)], env, login_answers()).returncode == 0
-    token = json.loads(stored_credentials(tmp_path).read_text())
+    tokens = token_count(server)
     out = run_ayon(["logout"], env)
     assert out.returncode == 0, out.stderr
-    assert "Logged out" in out.stdout
-    after = stored_credentials(tmp_path).read_text()
-    assert after != json.dumps(token)
-    again = run_ayon(["--headless", str(dump)], env)
-    assert again.returncode == 4
+    assert out.stdout.strip() == f"Logged out of {server.url}."
+    assert token_count(server) == tokens - 1  # ended on the server too
+    assert server.url not in stored_credentials(tmp_path).read_text()
+    assert run_ayon(["--headless", str(dump)], env).returncode == 4
+    again = run_ayon(["logout"], env)
+    assert again.returncode == 0 and again.stdout.strip() == "Not logged in: nothing to log out."
+
+
+def test_logout_can_keep_the_server_for_the_next_login(env, tmp_path, dump, server):
+    env = {**env, "DUMP_TO": str(tmp_path / "out.json")}
+    assert run_ayon_pty(["--headless", str(dump)], env, login_answers()).returncode == 0
+    assert run_ayon(["logout", "--keep-server"], env).returncode == 0
+    kept = stored_credentials(tmp_path).read_text()
+    assert server.url in kept and USER in kept and "token" not in kept
+    env.pop("AYON_SERVER_URL")  # the kept URL is used, only the login is asked for
+    again = run_ayon_pty(["--headless", str(dump)], env, login_answers())
+    assert again.returncode == 0, again.output
+    assert "AYON server URL" not in again.output
 
 
 def test_no_secret_in_any_output_at_debug(env, server, tmp_path, dump):

@@ -74,7 +74,7 @@ def test_partial_context_gives_global_environment_with_warning(tmp_path, env):
 def test_unknown_names_are_one_line_errors(tmp_path, env, args, expected):
     out = tmp_path / "env.json"
     result = run_ayon(["extractenvironments", str(out), *args], env)
-    assert result.returncode == 1
+    assert result.returncode == 2
     line = _one_line(result.stderr)
     assert line.startswith("ayon: error: unknown") and expected in line
     assert not out.exists()

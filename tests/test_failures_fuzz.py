@@ -112,7 +112,7 @@ def check_outcome(args: list[str], code: int, out: str, err: str) -> str | None:
         return None
     lines = [line for line in err.splitlines() if line.strip()]
     errors = [line for line in lines if line.startswith(ERROR_PREFIXES)]
-    if not errors and lines and lines[0].startswith("Usage: ") and "Options:" in err:
+    if not errors and out.startswith("Usage: ") and "Options:" in out:
         return None  # a command group called without a sub-command shows its help
     assert len(errors) == 1, (args, err)
     assert lines[-1] == errors[0], (args, err)

@@ -81,7 +81,7 @@ def contextselection(launcher: LauncherContext | None, output_json_path: str,
                               "use extractenvironments with --project/--asset/--task/--app "
                               "instead")
     if problem:
-        raise LauncherError(problem)
+        raise UsageError(problem)
     result = prepare(launcher)
     if result.api is None:
         why = "--skip-bootstrap was given" if not result.bundle_name else \

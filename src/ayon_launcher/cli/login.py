@@ -20,10 +20,12 @@ def login(launcher: LauncherContext | None) -> None:
 
 
 @click.command()
+@click.option("--keep-server", is_flag=True,
+              help="Keep the server URL and user name as defaults for the next login.")
 @click.pass_obj
-def logout(launcher: LauncherContext | None) -> None:
-    """Log out and forget the stored token (the server URL and user name stay as defaults)."""
+def logout(launcher: LauncherContext | None, keep_server: bool) -> None:
+    """Log out: forget the stored token, and the server URL unless --keep-server."""
     from ..connection import forget_login
 
-    url = forget_login(launcher or LauncherContext())
-    click.echo(f"Logged out of {url}." if url else "Not logged in to any AYON server.")
+    url = forget_login(launcher or LauncherContext(), forget_server=not keep_server)
+    click.echo(f"Logged out of {url}." if url else "Not logged in: nothing to log out.")

@@ -149,6 +149,15 @@ class CredentialStore:
         if login.username:
             backend.set(service, "username", login.username)
 
+    def forget_server(self, server_url: str) -> None:
+        """Drop everything kept for ``server_url``, and the last-URL entry when it is this one."""
+        backend = self._get_backend()
+        service = _server_service(server_url)
+        backend.set(service, "token", None)
+        backend.set(service, "username", None)
+        if backend.get(SERVICE, "server_url") == server_url:
+            backend.set(SERVICE, "server_url", None)
+
     def forget_token(self, server_url: str) -> None:
         """Drop the token of ``server_url``; the URL and user name stay for the next login."""
         self._get_backend().set(_server_service(server_url), "token", None)

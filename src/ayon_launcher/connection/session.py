@@ -125,22 +125,27 @@ def connect(ctx: LauncherContext, ask: LoginAsker | None = None, *,
     return open_api(session)
 
 
-def forget_login(ctx: LauncherContext) -> str | None:
-    """``ayon logout``: end the stored session on the server and forget its token.
+def forget_login(ctx: LauncherContext, *, forget_server: bool = False) -> str | None:
+    """Logout: end the stored session on the server and forget its token.
 
-    The server URL and user name stay, so that the next login starts from them. Returns the
-    server URL that was logged out of (None when none is known).
+    The server URL and user name stay (the next login starts from them) unless
+    ``forget_server``. Returns the server URL that was logged out of, None when no login was
+    stored.
     """
     from .login import logout
 
     url, _locked = _server_url_from(ctx)
     if not url:
         return None
-    stored = credential_store().load(url)
+    store = credential_store()
+    stored = store.load(url)
     if stored.token:
         logout(Session(url, stored.token, stored.username, False))
-        credential_store().forget_token(url)
-    return url
+    if forget_server:
+        store.forget_server(url)
+    elif stored.token:
+        store.forget_token(url)
+    return url if stored.token else None
 
 
 _PROCESS_ASKER: LoginAsker | None = None

@@ -20,7 +20,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..errors import LauncherError
+from ..errors import UsageError
 from .definitions import current_platform
 
 APPLICATIONS_ADDON = "applications"
@@ -160,14 +160,14 @@ class ApplicationsSettings:
             if app is not None:
                 return app
         if not self.applications:
-            raise LauncherError(
+            raise UsageError(
                 f"unknown application {name!r}: the bundle's '{APPLICATIONS_ADDON}' add-on "
                 "settings define no application"
             )
         # Compare in the user's spelling so that "maya-2042" suggests "maya-2024".
         dash = "/" not in name
         choices = {(n.replace("/", "-", 1) if dash else n): n for n in self.applications}
-        raise LauncherError(suggest(name, choices, "application"))
+        raise UsageError(suggest(name, choices, "application"))
 
     def tools_for(self, app: Application, tool_names: Iterable[str]) -> list[Tool]:
         """Tools named by the context (``group/variant``) that apply to ``app``, in a stable order.

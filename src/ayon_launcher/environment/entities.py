@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
-from ..errors import LauncherError
+from ..errors import UsageError
 from .applications import suggest
 
 if TYPE_CHECKING:
@@ -101,7 +101,7 @@ def find_project(source: ContextSource, name: str) -> str:
     lowered = {n.lower(): n for n in names}
     if name.lower() in lowered:
         return lowered[name.lower()]
-    raise LauncherError(suggest(name, names, "project"))
+    raise UsageError(suggest(name, names, "project"))
 
 
 def find_folder(source: ContextSource, project_name: str, name_or_path: str) -> FolderInfo:
@@ -113,16 +113,16 @@ def find_folder(source: ContextSource, project_name: str, name_or_path: str) -> 
         for folder in folders:
             if folder.path == path:
                 return folder
-        raise LauncherError(
+        raise UsageError(
             suggest(path, [f.path for f in folders], f"folder path in project {project_name}"))
     matches = [f for f in folders if f.name == wanted]
     if len(matches) == 1:
         return matches[0]
     if len(matches) > 1:
         paths = ", ".join(sorted(f.path for f in matches))
-        raise LauncherError(
+        raise UsageError(
             f"folder name {wanted!r} is ambiguous in project {project_name}: use a path ({paths})")
-    raise LauncherError(suggest(wanted, [f.name for f in folders],
+    raise UsageError(suggest(wanted, [f.name for f in folders],
                                 f"folder in project {project_name}"))
 
 
@@ -151,5 +151,5 @@ def find_task(source: ContextSource, project_name: str, folder: FolderInfo,
         if task.name == task_name:
             return task
     if not tasks:
-        raise LauncherError(f"unknown task {task_name!r}: folder {folder.path} has no tasks")
-    raise LauncherError(suggest(task_name, [t.name for t in tasks], f"task of {folder.path}"))
+        raise UsageError(f"unknown task {task_name!r}: folder {folder.path} has no tasks")
+    raise UsageError(suggest(task_name, [t.name for t in tasks], f"task of {folder.path}"))

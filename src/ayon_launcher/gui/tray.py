@@ -450,7 +450,7 @@ class TrayApp(QtCore.QObject):
         """Forget the token (the URL stays) and restart: the login dialog comes up."""
         from ..connection.session import forget_login
 
-        url = forget_login(self.ctx)
+        url = forget_login(self.ctx) or self.ctx.server_url
         log.info("logged out of %s", url)
         self.restart()
 
