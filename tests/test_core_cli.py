@@ -228,7 +228,13 @@ def test_every_runtime_variable_reaches_a_child(env, server, tmp_path, dump):
     assert child["AYON_SERVER_URL"] == server.url
     assert child["AYON_API_KEY"] == server.service_api_key
     assert Path(child["AYON_EXECUTABLE"]).samefile(sys.executable)
-    assert (Path(child["AYON_ROOT"]) / "ayon_launcher").is_dir()
+    import ayon_launcher
+
+    package = Path(ayon_launcher.__file__).resolve().parent
+    root = Path(child["AYON_ROOT"])
+    # From a checkout: the folder with pyproject.toml; installed: the package itself.
+    assert root.samefile(package) or (
+        (root / "pyproject.toml").is_file() and (root / "src" / "ayon_launcher").samefile(package))
     from ayon_launcher.version import __version__
 
     assert child["AYON_VERSION"] == __version__

@@ -25,11 +25,17 @@ OPENPYPE_ALIASES = {
 
 
 def launcher_root() -> str:
-    """Root of the desktop application: the frozen build's folder, or the package's parent."""
+    """Root of the desktop application: the frozen build's folder, the source checkout (the
+    folder with ``pyproject.toml`` above ``src/``), or the installed package's folder."""
     if getattr(sys, "frozen", False):
         return os.path.dirname(os.path.realpath(sys.executable))
     package = os.path.dirname(os.path.dirname(os.path.realpath(__file__)))
-    return os.path.dirname(package)
+    parent = os.path.dirname(package)
+    checkout = os.path.dirname(parent)
+    if os.path.basename(parent) == "src" and os.path.isfile(
+            os.path.join(checkout, "pyproject.toml")):
+        return checkout
+    return package
 
 
 def executable() -> str:
