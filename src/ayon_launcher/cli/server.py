@@ -35,11 +35,11 @@ def server(data_dir: Path | None, host: str, port: int, demo: bool,
     instance.start()
     click.echo(f"AYON local server running at {instance.url}", err=False)
     click.echo(f"Data folder: {instance.data_dir}")
-    if demo:
-        click.echo(f"Demo login: user '{credentials['admin_user']}',"
-                   f" password '{credentials['admin_password']}'")
-        # The demo service key is meant to be shown: it is how a farm/automation user connects.
-        click.echo(f"Demo service API key: {credentials['service_api_key']}")
+    # This loopback server's built-in accounts are meant to be shown: without them nobody
+    # could log in (the admin for people, the service key for farms and scripts).
+    click.echo(f"Login: user '{credentials['admin_user']}',"
+               f" password '{credentials['admin_password']}'")
+    click.echo(f"Service user API key: {credentials['service_api_key']}")
     click.echo("Press Ctrl-C to stop.", err=False)
     try:
         instance.wait()
