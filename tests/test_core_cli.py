@@ -396,3 +396,18 @@ def test_flags_from_the_environment_apply_to_scripts(tmp_path, dump):
     assert child["AYON_HEADLESS_MODE"] == "1" and child["AYON_LOG_LEVEL"] == "30"
     bad = run_ayon(["--skip-bootstrap", str(dump)], {**env, "AYON_HEADLESS_MODE": "maybe"})
     assert bad.returncode == 2 and "Traceback" not in bad.stderr
+
+
+def test_debug_logs_of_libraries_hide_query_strings(local_server, tmp_path):
+    # A signed download URL carries its secret in the query: urllib3 logs the request line.
+    code = textwrap.dedent(f"""
+        import requests
+        from ayon_launcher.log import setup_logging
+        setup_logging(10, True)
+        requests.get("{local_server.url}/api/info?token=SIGNED-SECRET-123", timeout=10)
+    """)
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=60, env=isolated_env(tmp_path))
+    assert done.returncode == 0, done.stderr
+    assert "/api/info?***" in done.stderr  # the debug line is there...
+    assert "SIGNED-SECRET-123" not in done.stderr  # ...without the secret

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import sys
 
 LOGGER_NAME = "ayon_launcher"
@@ -36,6 +37,8 @@ def get_logger(name: str | None = None) -> logging.Logger:
     return logging.getLogger(f"{LOGGER_NAME}.{name}" if name else LOGGER_NAME)
 
 
+_QUERY = re.compile(r"\?[^\s\"']+")
+
 # Loggers of the libraries the launcher drives; ayon_api names several after its classes.
 LIBRARY_LOGGERS = ("ayon_api", "ServerAPI", "GlobalServerAPI", "RestApiResponse", "EventHub",
                    "EntityHub", "urllib3", "requests", "keyring")
@@ -51,6 +54,9 @@ class LibraryFilter(RedactingFilter):
     def filter(self, record: logging.LogRecord) -> bool:
         if not self.debug:
             record.exc_info, record.exc_text, record.stack_info = None, None, None
+        if record.name.startswith("urllib3"):
+            # Request lines carry the full path: a signed download URL's query is a secret.
+            record.msg, record.args = _QUERY.sub("?***", record.getMessage()), None
         return super().filter(record)
 
 

@@ -104,7 +104,7 @@ def report_error(exc: BaseException, debug: bool) -> int:
     if debug:
         import traceback
 
-        traceback.print_exception(exc)
+        print(redact("".join(traceback.format_exception(exc))), end="", file=sys.stderr)
     text = " ".join(redact(str(exc)).split())  # one line, even for values with line breaks
     if isinstance(exc, LauncherError):
         print(f"ayon: error: {text}", file=sys.stderr)
