@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 import os
+import threading
+import weakref
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 from qtpy import QtCore, QtGui, QtWidgets
 
 from ..environment.entities import ContextSource, FolderInfo, TaskInfo
+from ..log import get_logger
+from .worker import run_in_background, wait_for
+
+log = get_logger("contextselection")
 
 FOLDER_ID_ROLE = QtCore.Qt.ItemDataRole.UserRole + 1
 FOLDER_PATH_ROLE = QtCore.Qt.ItemDataRole.UserRole + 2
@@ -19,29 +26,33 @@ TASK_NAME_ROLE = QtCore.Qt.ItemDataRole.UserRole + 4
 # "accept:<task name>" selects that task once loaded and confirms; "reject" cancels.
 TEST_HOOK_ENV = "AYON_LAUNCHER_TEST_CONTEXT_DIALOG"
 
+# How long closing the dialog waits for a load still running (a server call bounded by the
+# connection time-out); past it the load is abandoned and its result dropped.
+CLOSE_WAIT_MS = 10000
 
-class _Signals(QtCore.QObject):
-    done = QtCore.Signal(int, object)
-    failed = QtCore.Signal(int, str)
+
+@dataclass
+class _Load:
+    """One background request: what it loads, and a flag that skips it if not yet started."""
+
+    kind: str
+    key: Any
+    cancelled: threading.Event = field(default_factory=threading.Event)
 
 
-class _Job(QtCore.QRunnable):
-    """Runs one data request in the thread pool; results come back through queued signals."""
+def _load_pool() -> QtCore.QThreadPool:
+    """Two threads shared by the context dialogs, owned by the application.
 
-    def __init__(self, request_id: int, call: Callable[[], Any], signals: _Signals) -> None:
-        super().__init__()
-        self.request_id = request_id
-        self.call = call
-        self.signals = signals
-
-    def run(self) -> None:
-        try:
-            result = self.call()
-        except Exception as exc:  # noqa: BLE001 - shown in the dialog, never crashes the UI
-            message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-            self.signals.failed.emit(self.request_id, message)
-        else:
-            self.signals.done.emit(self.request_id, result)
+    Never by a dialog: deleting a pool waits, without bound, for the loads it runs. A load
+    abandoned at close (see CLOSE_WAIT_MS) is waited for only when the application goes.
+    """
+    app = QtCore.QCoreApplication.instance()
+    pool = app.findChild(QtCore.QThreadPool, "ayon_context_loads")
+    if pool is None:
+        pool = QtCore.QThreadPool(app)
+        pool.setObjectName("ayon_context_loads")
+        pool.setMaxThreadCount(2)
+    return pool
 
 
 class ContextDialog(QtWidgets.QDialog):
@@ -60,18 +71,12 @@ class ContextDialog(QtWidgets.QDialog):
         self._fixed_project = project
         self._preset_folder = folder
         self._strict = strict
-        self._pool = QtCore.QThreadPool(self)
-        self._pool.setMaxThreadCount(2)
-        # No Qt parent: running jobs keep it alive even after the dialog is gone.
-        self._signals = _Signals()
-        self._signals.done.connect(self._on_done)
-        self._signals.failed.connect(self._on_failed)
         self._next_id = 0
-        # request id -> (kind, key); answers to requests no longer current are dropped.
-        self._pending: dict[int, tuple[str, Any]] = {}
+        # Loads not yet finished, by request id; answers to requests no longer current
+        # (replaced by a newer one of the same kind, or the dialog closed) are dropped.
+        self._pending: dict[int, _Load] = {}
         self._current = {"projects": -1, "folders": -1, "tasks": -1}
         self._folders_by_id: dict[str, FolderInfo] = {}
-        self._busy = 0
         self._build()
         self._update_ok()
         self._request("projects", None, source.project_names)
@@ -143,57 +148,102 @@ class ContextDialog(QtWidgets.QDialog):
 
     # -- background loading -------------------------------------------------------------------
     def _request(self, kind: str, key: Any, call: Callable[[], Any]) -> None:
+        """Run ``call`` (which must not hold the dialog or any widget) in a pool thread."""
         self._next_id += 1
         request_id = self._next_id
-        self._pending[request_id] = (kind, key)
+        replaced = self._pending.get(self._current[kind])
+        if replaced is not None:
+            replaced.cancelled.set()  # not started yet: no need to ask the server
+        load = self._pending[request_id] = _Load(kind, key)
         self._current[kind] = request_id
-        self._busy += 1
         self._set_status(f"Loading {kind}...")
-        self._pool.start(_Job(request_id, call, self._signals))
+        cancelled = load.cancelled
 
-    def _take(self, request_id: int) -> tuple[str, Any] | None:
-        kind, key = self._pending.pop(request_id, (None, None))
-        self._busy = max(0, self._busy - 1)
-        if kind is None or self._current.get(kind) != request_id:
-            return None  # a newer request of that kind replaced this one
-        return kind, key
+        def work(_report: Callable[[Any], None]) -> Any:
+            return None if cancelled.is_set() else call()
 
-    def _on_failed(self, request_id: int, message: str) -> None:
-        taken = self._take(request_id)
-        if taken is not None:
-            self._set_status(f"Could not load {taken[0]}: {message}", error=True)
-            self.loaded.emit(taken[0])
+        # The handlers run in the UI thread and hold the dialog weakly: a load outliving
+        # the dialog neither keeps it alive nor touches it.
+        dialog = weakref.ref(self)
+
+        def alive() -> ContextDialog | None:
+            from qtpy.compat import isalive
+
+            target = dialog()
+            return target if target is not None and isalive(target) else None
+
+        def on_done(result: Any) -> None:
+            if (target := alive()) is not None:
+                target._on_done(request_id, result)
+
+        def on_failed(exc: BaseException, _details: str) -> None:
+            if (target := alive()) is not None:
+                target._on_failed(request_id, exc)
+
+        def on_finished() -> None:
+            if (target := alive()) is not None:
+                target._pending.pop(request_id, None)
+
+        run_in_background(work, on_done, on_failed, pool=_load_pool(), on_finished=on_finished)
+
+    def _take(self, request_id: int) -> str | None:
+        """The kind of a finished request, or None when its answer is stale."""
+        load = self._pending.get(request_id)
+        if load is None or self._current.get(load.kind) != request_id:
+            return None  # a newer request of that kind replaced this one, or closed
+        self._current[load.kind] = -1
+        return load.kind
+
+    def _loading(self) -> bool:
+        """A current (not stale) request is still waiting for its answer."""
+        return any(self._current.get(load.kind) == request_id
+                   for request_id, load in self._pending.items())
+
+    def _on_failed(self, request_id: int, exc: BaseException) -> None:
+        kind = self._take(request_id)
+        if kind is not None:
+            text = str(exc).strip()
+            message = text.splitlines()[0] if text else type(exc).__name__
+            self._set_status(f"Could not load {kind}: {message}", error=True)
+            self.loaded.emit(kind)
 
     def _on_done(self, request_id: int, result: Any) -> None:
-        taken = self._take(request_id)
-        if taken is None:
+        kind = self._take(request_id)
+        if kind is None:
             return
-        kind, key = taken
         if kind == "projects":
             self._fill_projects(result)
         elif kind == "folders":
             self._fill_folders(result)
         elif kind == "tasks":
             self._fill_tasks(result)
-        if not self._busy and not self.status_label.property("error"):
+        if not self._loading() and not self.status_label.property("error"):
             self._set_status("")
         self.loaded.emit(kind)
 
-    def finish_loads(self, timeout_ms: int) -> bool:
-        """Wait (bounded) for running background loads; their results are dropped."""
+    def _drop_loads(self) -> None:
+        """Forget the current requests: their answers are dropped, unstarted ones skipped."""
         self._current = {k: -1 for k in self._current}
-        self._pool.clear()
-        return self._pool.waitForDone(timeout_ms)
+        for load in self._pending.values():
+            load.cancelled.set()
+
+    def finish_loads(self, timeout_ms: int) -> bool:
+        """Wait (bounded) for running background loads; their results are dropped.
+
+        False when a load is still running: it is abandoned (it holds no widget, and its
+        result will find no dialog).
+        """
+        self._drop_loads()
+        finished = wait_for(lambda: not self._pending, timeout_ms)
+        # Delete the finished workers' signals (and the handlers they hold) now, here.
+        QtCore.QCoreApplication.sendPostedEvents(None, QtCore.QEvent.Type.DeferredDelete)
+        return finished
 
     def wait_idle(self, timeout_ms: int = 10000) -> bool:
         """Process events until no load is pending (for tests and scripted use)."""
-        timer = QtCore.QElapsedTimer()
-        timer.start()
-        while (self._busy or self._pool.activeThreadCount()) and timer.elapsed() < timeout_ms:
-            QtWidgets.QApplication.processEvents(QtCore.QEventLoop.ProcessEventsFlag.AllEvents, 20)
-            self._pool.waitForDone(10)
+        idle = wait_for(lambda: not self._pending, timeout_ms)
         QtWidgets.QApplication.processEvents()
-        return not self._busy
+        return idle
 
     # -- projects -----------------------------------------------------------------------------
     def _fill_projects(self, names: list[str]) -> None:
@@ -355,12 +405,11 @@ class ContextDialog(QtWidgets.QDialog):
         self.status_label.setStyleSheet("color: #e05555;" if error and text else "")
 
     def closeEvent(self, event: QtGui.QCloseEvent) -> None:
-        self._current = {k: -1 for k in self._current}
+        self._drop_loads()
         super().closeEvent(event)
 
     def done(self, result: int) -> None:
-        self._current = {k: -1 for k in self._current}
-        self._pool.clear()
+        self._drop_loads()
         super().done(result)
 
 
@@ -384,15 +433,21 @@ def run_context_dialog(source: ContextSource, project: str | None = None,
     """Show the dialog (creating the QApplication when needed); None when cancelled."""
     app = QtWidgets.QApplication.instance() or QtWidgets.QApplication(["ayon"])
     dialog = ContextDialog(source, project=project, folder=folder, strict=strict)
-    hook = os.environ.get(TEST_HOOK_ENV)
-    if hook:
-        _install_test_hook(dialog, hook)
-    dialog.show()
-    dialog.raise_()
-    accepted = dialog.exec() == QtWidgets.QDialog.DialogCode.Accepted
-    context = dialog.selected_context() if accepted else None
-    # A load still running must finish before the interpreter shuts down (bounded wait).
-    dialog.finish_loads(10000)
-    dialog.deleteLater()
-    app.processEvents()
-    return context
+    try:
+        hook = os.environ.get(TEST_HOOK_ENV)
+        if hook:
+            _install_test_hook(dialog, hook)
+        dialog.show()
+        dialog.raise_()
+        accepted = dialog.exec() == QtWidgets.QDialog.DialogCode.Accepted
+        return dialog.selected_context() if accepted else None
+    finally:
+        if not dialog.finish_loads(CLOSE_WAIT_MS):
+            log.debug("a context load was still running when the dialog closed; dropped")
+        # Deleted now, in the UI thread: left to reference counting or the garbage
+        # collector (which may run in any thread), it could be destroyed elsewhere.
+        import shiboken6
+
+        shiboken6.delete(dialog)
+        del dialog
+        app.processEvents()

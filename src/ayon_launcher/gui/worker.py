@@ -63,8 +63,13 @@ def run_in_background(
     on_failed: Callable[[BaseException, str], None],
     on_progress: Callable[[Any], None] | None = None,
     pool: QtCore.QThreadPool | None = None,
+    on_finished: Callable[[], None] | None = None,
 ) -> Worker:
-    """Start ``call`` in ``pool`` (the global one by default); handlers run in the UI thread."""
+    """Start ``call`` in ``pool`` (the global one by default); handlers run in the UI thread.
+
+    ``on_finished`` runs after ``on_done``/``on_failed``, once the worker holds nothing more
+    (connected here, before the start: a signal connected later could already be gone).
+    """
     worker = Worker(call)
     signals = worker.signals
     key = id(signals)
@@ -74,6 +79,8 @@ def run_in_background(
     if on_progress is not None:
         signals.progress.connect(on_progress)
     signals.finished.connect(lambda: _CALLS.pop(key, None))
+    if on_finished is not None:
+        signals.finished.connect(on_finished)
     signals.finished.connect(signals.deleteLater)
     (pool or QtCore.QThreadPool.globalInstance()).start(worker)
     return worker
