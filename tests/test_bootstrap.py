@@ -213,3 +213,27 @@ def test_cleanup_keeps_versions_of_recent_bundles_only(fresh_server, local, monk
     # The dependency package is used by the current bundle too.
     assert Path(current.dependency_package).is_dir()
     assert sorted(os.listdir(addons)) == ["applications_1.0.0", "demo_tools_1.1.0"]
+
+
+def test_offline_choice_by_variant_and_private_history(fresh_server, local):
+    import stat
+
+    from ayon_launcher.bootstrap import offline_bundle
+    from ayon_launcher.context import LauncherContext
+
+    api = connect(fresh_server)
+    sync(api)  # production
+    url = fresh_server.url
+    history = state.history_path()
+    # It keeps the bundles' studio settings: readable by the user only.
+    assert stat.S_IMODE(history.stat().st_mode) == 0o600
+    production = LauncherContext(server_url=url)
+    assert offline_bundle(production).bundle_name == "demo_production"
+    # A dev start never falls back to a studio bundle...
+    assert offline_bundle(LauncherContext(server_url=url, use_dev=True)) is None
+    me = api.get_user()["name"]
+    fresh_server.create_bundle("my_dev", {"demo_tools": "1.1.0"}, is_dev=True, active_user=me)
+    sync(api, use_dev=True)
+    # ...but takes the user's own dev bundle once it was installed.
+    assert offline_bundle(LauncherContext(server_url=url, use_dev=True)).bundle_name == "my_dev"
+    assert offline_bundle(LauncherContext(server_url=url, use_staging=True)) is not None

@@ -411,3 +411,17 @@ def test_debug_logs_of_libraries_hide_query_strings(local_server, tmp_path):
     assert done.returncode == 0, done.stderr
     assert "/api/info?***" in done.stderr  # the debug line is there...
     assert "SIGNED-SECRET-123" not in done.stderr  # ...without the secret
+
+
+@pytest.mark.parametrize("name, value", [
+    ("AYON_LAUNCHER_DOWNLOAD_RETRIES", "abc"), ("AYON_LAUNCHER_DOWNLOAD_TIMEOUT", "-1"),
+    ("AYON_LAUNCHER_DOWNLOAD_WORKERS", "2.5"), ("AYON_LAUNCHER_KEEP_BUNDLES", "0"),
+    ("AYON_SERVER_TIMEOUT", "soon"),
+])
+def test_bad_numeric_setting_is_named_in_one_line(env, server, tmp_path, dump, name, value):
+    env = {**env, "DUMP_TO": str(tmp_path / "out.json"), "AYON_API_KEY": server.service_api_key,
+           name: value}
+    done = run_ayon(["--headless", str(dump)], env)
+    assert done.returncode == 2, done.stderr
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"ayon: error: {name}={value!r}")

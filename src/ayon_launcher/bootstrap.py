@@ -100,7 +100,7 @@ def offline_bundle(ctx: LauncherContext) -> InstalledBundle | None:
     from .distribution import state
 
     url = (ctx.server_url or os.environ.get("AYON_SERVER_URL") or "").rstrip("/") or None
-    variant = "staging" if ctx.use_staging else None
+    variant = "staging" if ctx.use_staging else (state.DEV_VARIANT if ctx.use_dev else None)
     return state.last_installed(server_url=url, bundle_name=ctx.bundle_name, variant=variant)
 
 

@@ -34,10 +34,9 @@ class Session:
 
 
 def timeout() -> float:
-    try:
-        return max(0.1, float(os.environ.get(TIMEOUT_ENV, DEFAULT_TIMEOUT)))
-    except ValueError:
-        return DEFAULT_TIMEOUT
+    from ..envconfig import env_number
+
+    return env_number(TIMEOUT_ENV, DEFAULT_TIMEOUT, minimum=0.1)
 
 
 def _request(method: str, url: str, **kwargs: Any) -> requests.Response:

@@ -121,6 +121,7 @@ def distribute(api: ayon_api.ServerAPI, bundle: Bundle, progress: ItemProgress |
                fetch_settings_fn: Callable[..., dict[str, Any]] = fetch_settings,
                ) -> state.InstalledBundle:
     """Sync ``bundle`` into the store, record it as installed, clean up unused versions."""
+    state.keep_count()  # a bad AYON_LAUNCHER_KEEP_BUNDLES fails before any download
     items, dev_paths = plan_items(api, bundle)
     settings = FetchSettings(server_url=api.get_base_url(), server_headers=api.get_headers())
     with store.store_lock():

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -11,6 +10,7 @@ from typing import Any, BinaryIO
 
 import requests
 
+from ..envconfig import env_int, env_number
 from ..errors import DistributionError
 from ..log import get_logger
 from .archives import CHUNK, check_checksum, new_hasher, write_error
@@ -90,10 +90,11 @@ class FetchSettings:
 
     server_url: str | None = None
     server_headers: Mapping[str, str] = field(default_factory=dict)
-    retries: int = field(default_factory=lambda: int(os.environ.get(RETRIES_ENV, "4")))
+    retries: int = field(default_factory=lambda: env_int(RETRIES_ENV, 4, minimum=1))
     backoff: float = 0.25  # seconds; doubled after each failed attempt
     connect_timeout: float = 10.0
-    read_timeout: float = field(default_factory=lambda: float(os.environ.get(TIMEOUT_ENV, "60")))
+    read_timeout: float = field(
+        default_factory=lambda: env_number(TIMEOUT_ENV, 60.0, minimum=0.1))
     session: requests.Session | None = None
 
 

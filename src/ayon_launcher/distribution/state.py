@@ -18,6 +18,7 @@ log = get_logger("distribution")
 
 KEEP_BUNDLES_ENV = "AYON_LAUNCHER_KEEP_BUNDLES"
 DEFAULT_KEEP = 3
+DEV_VARIANT = "dev"  # asks last_installed for the user's dev bundle
 
 
 @dataclass
@@ -54,10 +55,9 @@ class InstalledBundle:
 
 
 def keep_count() -> int:
-    try:
-        return max(1, int(os.environ.get(KEEP_BUNDLES_ENV, DEFAULT_KEEP)))
-    except ValueError:
-        return DEFAULT_KEEP
+    from ..envconfig import env_int
+
+    return env_int(KEEP_BUNDLES_ENV, DEFAULT_KEEP, minimum=1)
 
 
 def history_path() -> Path:
@@ -86,7 +86,9 @@ def record_installed(bundle: InstalledBundle) -> list[InstalledBundle]:
                if not (b.bundle_name == bundle.bundle_name and b.server_url == bundle.server_url)]
     history.insert(0, bundle)
     history = history[: keep_count()]
-    store.write_json_atomic(history_path(), {"bundles": [asdict(b) for b in history]})
+    # Private: it keeps the bundles' studio settings, which may hold add-on credentials.
+    store.write_json_atomic(history_path(), {"bundles": [asdict(b) for b in history]},
+                            private=True)
     return history
 
 
@@ -101,7 +103,8 @@ def last_installed(server_url: str | None = None, bundle_name: str | None = None
                    variant: str | None = None) -> InstalledBundle | None:
     """The most recent complete bundle (of ``server_url`` / named ``bundle_name`` when given).
 
-    With ``variant``, a bundle of that variant is preferred over a more recent other one.
+    With ``variant``, a bundle of that variant is preferred over a more recent other one;
+    ``"dev"`` accepts dev bundles only.
     """
     candidates = []
     for bundle in load_history():
@@ -111,7 +114,10 @@ def last_installed(server_url: str | None = None, bundle_name: str | None = None
             continue
         if _still_complete(bundle):
             candidates.append(bundle)
-    if variant:
+    if variant == DEV_VARIANT:
+        # A dev bundle's variant is its own name; never fall back to a studio bundle.
+        candidates = [b for b in candidates if b.variant not in ("production", "staging")]
+    elif variant:
         preferred = [b for b in candidates if b.variant == variant]
         candidates = preferred or candidates
     return candidates[0] if candidates else None

@@ -57,11 +57,21 @@ def new_temp_dir(parent: Path) -> Path:
     return path
 
 
-def write_json_atomic(path: Path, data: Any) -> None:
+def write_json_atomic(path: Path, data: Any, private: bool = False) -> None:
+    """Write ``data`` as JSON to a temporary file and rename it over ``path``.
+
+    ``private`` files are created readable by the user only (settings may hold secrets).
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f"{path.name}.{_token(4)}.tmp")
-    tmp.write_text(json.dumps(data, indent=2, sort_keys=True, default=str), encoding="utf-8")
-    os.replace(tmp, path)
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600 if private else 0o666)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            json.dump(data, handle, indent=2, sort_keys=True, default=str)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
 
 
 def install(item: DistItem, extracted: Path, source: str, checksum: str) -> None:
@@ -161,10 +171,9 @@ def store_lock(timeout: float | None = None) -> Iterator[None]:
     path = lock_path()
     path.parent.mkdir(parents=True, exist_ok=True)
     if timeout is None:
-        try:
-            timeout = float(os.environ.get(LOCK_TIMEOUT_ENV, "900"))
-        except ValueError:
-            timeout = 900.0
+        from ..envconfig import env_number
+
+        timeout = env_number(LOCK_TIMEOUT_ENV, 900.0, minimum=0)
     lock = _FileLock(path)
     deadline = time.monotonic() + timeout
     delay = 0.01

@@ -68,10 +68,9 @@ class SyncReport:
 
 
 def _workers(count: int) -> int:
-    try:
-        wanted = int(os.environ.get(WORKERS_ENV, "4"))
-    except ValueError:
-        wanted = 4
+    from ..envconfig import env_int
+
+    wanted = env_int(WORKERS_ENV, 4, minimum=1)
     return max(1, min(wanted, count))
 
 

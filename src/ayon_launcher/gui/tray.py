@@ -15,7 +15,8 @@ from typing import TYPE_CHECKING, Any
 
 from qtpy import QtCore, QtGui, QtWidgets
 
-from ..errors import AuthenticationRequired, LauncherError
+from ..envconfig import env_number
+from ..errors import AuthenticationRequired, LauncherError, UsageError
 from ..log import get_logger, redact
 from .icons import logo_icon, logo_pixmap
 from .log_window import LogBuffer, LogWindow
@@ -44,8 +45,9 @@ Restart = Callable[[], None]
 
 def bundle_check_seconds() -> float:
     try:
-        return max(0.0, float(os.environ.get(BUNDLE_CHECK_ENV, DEFAULT_BUNDLE_CHECK_SECONDS)))
-    except ValueError:
+        return env_number(BUNDLE_CHECK_ENV, DEFAULT_BUNDLE_CHECK_SECONDS, minimum=0)
+    except UsageError as exc:  # the tray keeps running: say so, check at the default pace
+        log.warning("%s: checking every %g s", exc, DEFAULT_BUNDLE_CHECK_SECONDS)
         return DEFAULT_BUNDLE_CHECK_SECONDS
 
 

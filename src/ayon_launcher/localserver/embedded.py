@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,12 +27,9 @@ class EmbeddedServer:
 
 
 def _port() -> int:
-    try:
-        return int(os.environ.get(PORT_ENV, DEFAULT_PORT))
-    except ValueError:
-        from ..errors import UsageError
+    from ..envconfig import env_int
 
-        raise UsageError(f"{PORT_ENV} must be a port number") from None
+    return env_int(PORT_ENV, DEFAULT_PORT, minimum=0, maximum=65535)
 
 
 def _serves_this_data(url: str, api_key: str) -> bool:
