@@ -105,7 +105,13 @@ def offline_bundle(ctx: LauncherContext) -> InstalledBundle | None:
 
 
 def _offline_bundle(ctx: LauncherContext, exc: ServerUnreachableError) -> InstalledBundle:
+    from .distribution import state
+
     installed = offline_bundle(ctx)
+    # Mark its folders in use so that another launcher's clean-up keeps them; a bundle that
+    # lost folders since the history was read cannot be used.
+    if installed is not None and not state.claim(installed):
+        installed = None
     if installed is None:
         what = f"bundle {ctx.bundle_name!r}" if ctx.bundle_name else "no bundle"
         raise ServerUnreachableError(
