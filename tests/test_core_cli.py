@@ -425,3 +425,21 @@ def test_bad_numeric_setting_is_named_in_one_line(env, server, tmp_path, dump, n
     assert done.returncode == 2, done.stderr
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith(f"ayon: error: {name}={value!r}")
+
+
+@pytest.mark.parametrize("args", [
+    ["extractenvironments", "{tmp}/env.json"],
+    ["addon", "demo_tools", "hello"],
+    ["{tmp}/dump_env.py"],
+    ["publish", "{tmp}/missing.json"],
+])
+def test_headless_commands_never_import_qt(env, server, tmp_path, dump, args):
+    env = {**env, "AYON_API_KEY": server.service_api_key, "DUMP_TO": str(tmp_path / "o.json")}
+    args = [arg.format(tmp=tmp_path) for arg in args]
+    done = subprocess.run([sys.executable, "-X", "importtime", "-m", "ayon_launcher",
+                           "--headless", *args], env=env, capture_output=True, text=True,
+                          timeout=120)
+    imported = {line.rsplit("|", 1)[-1].strip() for line in done.stderr.splitlines()
+                if line.startswith("import time:")}
+    assert "ayon_launcher.cli.main" in imported or "ayon_launcher.cli.script_runner" in imported
+    assert not {"PySide6", "qtpy", "shiboken6"} & imported, args
