@@ -10,7 +10,6 @@ import stat
 import subprocess
 import sys
 import textwrap
-import time
 from pathlib import Path
 
 import pytest
@@ -108,21 +107,28 @@ def test_first_login_on_terminal_then_token_reused(env, server, tmp_path, dump):
     assert seen["child_env"]["AYON_SERVER_URL"] == server.url
 
 
+def stored_token(tmp_path: Path, server_url: str) -> str:
+    data = json.loads(stored_credentials(tmp_path).read_text())
+    return next(entry["token"] for service, entry in data.items()
+                if server_url in service and "token" in entry)
+
+
 def test_expired_token_asks_again_and_keeps_the_url(tmp_path, server, dump):
+    from ayon_launcher.localserver.store import secret_digest
+
     env = isolated_env(tmp_path, server.url)
     env["DUMP_TO"] = str(tmp_path / "out.json")
-    server.set_token_lifetime(2)
-    try:
-        first = run_ayon_pty(["--headless", str(dump)], env, login_answers())
-        assert first.returncode == 0, first.output
-    finally:
-        server.set_token_lifetime(24 * 3600)
-    time.sleep(2.5)
+    first = run_ayon_pty(["--headless", str(dump)], env, login_answers())
+    assert first.returncode == 0, first.output
+    # The token's lifetime runs out (set on the server, so that no test waits on a clock).
+    digest = secret_digest(stored_token(tmp_path, server.url))
+    server.store.put("token", digest, {**server.store.get("token", digest), "expires": 0})
     # The URL now comes from the store, not the environment.
     env.pop("AYON_SERVER_URL")
     no_terminal = run_ayon(["--headless", str(dump)], env)
     assert no_terminal.returncode == 4
     assert no_terminal.stderr.strip().splitlines()[-1].startswith("ayon: error:")
+    assert "expired" in no_terminal.stderr
     assert "AYON_API_KEY" in no_terminal.stderr and "Traceback" not in no_terminal.stderr
     again = run_ayon_pty(["--headless", str(dump)], env, login_answers())
     assert again.returncode == 0, again.output
