@@ -449,3 +449,12 @@ def test_headless_commands_never_import_qt(env, server, tmp_path, dump, args):
                 if line.startswith("import time:")}
     assert "ayon_launcher.cli.main" in imported or "ayon_launcher.cli.script_runner" in imported
     assert not {"PySide6", "qtpy", "shiboken6"} & imported, args
+
+
+def test_offscreen_qt_never_waits_on_an_invisible_login_dialog(tmp_path, server, dump):
+    # Farms often set QT_QPA_PLATFORM=offscreen; without --headless a login dialog there
+    # would wait forever for an answer nobody can give.
+    env = isolated_env(tmp_path, server.url)  # QT_QPA_PLATFORM=offscreen, no credentials
+    done = run_ayon([str(dump)], env, timeout=60)
+    assert done.returncode == 4
+    assert "AYON_API_KEY" in done.stderr.strip().splitlines()[-1]

@@ -28,3 +28,9 @@ def display_problem(headless: bool, what: str, alternative: str = "") -> str | N
     if not has_display():
         return f"{what} needs a display (DISPLAY/WAYLAND_DISPLAY is not set){tail}"
     return None
+
+
+def seen_by_a_person() -> bool:
+    """False for Qt platforms that draw into memory only (offscreen, minimal): a dialog shown
+    there would wait for an answer nobody can give (farms often set QT_QPA_PLATFORM)."""
+    return os.environ.get("QT_QPA_PLATFORM", "").split(":")[0] not in ("offscreen", "minimal")
