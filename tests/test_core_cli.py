@@ -458,3 +458,11 @@ def test_offscreen_qt_never_waits_on_an_invisible_login_dialog(tmp_path, server,
     done = run_ayon([str(dump)], env, timeout=60)
     assert done.returncode == 4
     assert "AYON_API_KEY" in done.stderr.strip().splitlines()[-1]
+
+
+def test_no_command_with_offscreen_qt_syncs_and_explains(env, server):
+    env = {**env, "AYON_API_KEY": server.service_api_key}  # QT_QPA_PLATFORM=offscreen
+    done = run_ayon([], env, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "AYON is up to date: bundle demo_production" in done.stdout
+    assert "would not be visible (QT_QPA_PLATFORM=offscreen)" in done.stdout
