@@ -79,3 +79,10 @@ def test_no_display_is_one_line_error(tmp_path):
     result = run_ayon(["contextselection", str(tmp_path / "c.json")], environment)
     assert result.returncode == 2
     assert "needs a display" in _last_line(result.stderr)
+
+
+def test_offscreen_without_its_driver_is_one_line_error(tmp_path):
+    # A dialog on an offscreen Qt platform would wait forever for a person.
+    result = run_ayon(["contextselection", str(tmp_path / "c.json")], isolated_env(tmp_path))
+    assert result.returncode == 2
+    assert "would not be visible (QT_QPA_PLATFORM=offscreen)" in _last_line(result.stderr)

@@ -20,17 +20,25 @@ def has_display() -> bool:
     return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
 
 
-def display_problem(headless: bool, what: str, alternative: str = "") -> str | None:
-    """Why ``what`` (a command showing windows) cannot run here; None when it can."""
+def seen_by_a_person() -> bool:
+    """False for Qt platforms that draw into memory only (offscreen, minimal): a dialog shown
+    there would wait for an answer nobody can give (farms often set QT_QPA_PLATFORM)."""
+    return os.environ.get("QT_QPA_PLATFORM", "").split(":")[0] not in ("offscreen", "minimal")
+
+
+def display_problem(headless: bool, what: str, alternative: str = "",
+                    test_hook_env: str | None = None) -> str | None:
+    """Why ``what`` (a command showing windows) cannot run here; None when it can.
+
+    A window nobody would see (offscreen Qt) counts as impossible too, unless the window's
+    test hook (the variable ``test_hook_env``) is set to drive it.
+    """
     tail = f"; {alternative}" if alternative else ""
     if headless:
         return f"{what} shows a window and cannot run in headless mode{tail}"
     if not has_display():
         return f"{what} needs a display (DISPLAY/WAYLAND_DISPLAY is not set){tail}"
+    if not seen_by_a_person() and not (test_hook_env and os.environ.get(test_hook_env)):
+        platform = os.environ.get("QT_QPA_PLATFORM", "")
+        return f"{what} would not be visible (QT_QPA_PLATFORM={platform}){tail}"
     return None
-
-
-def seen_by_a_person() -> bool:
-    """False for Qt platforms that draw into memory only (offscreen, minimal): a dialog shown
-    there would wait for an answer nobody can give (farms often set QT_QPA_PLATFORM)."""
-    return os.environ.get("QT_QPA_PLATFORM", "").split(":")[0] not in ("offscreen", "minimal")

@@ -12,6 +12,10 @@ from ..display import display_problem
 from ..errors import LauncherError, UsageError
 from ..log import get_logger
 
+# gui.context_dialog.TEST_HOOK_ENV (not imported: it would import Qt) drives an offscreen
+# dialog in tests.
+TEST_HOOK_ENV = "AYON_LAUNCHER_TEST_CONTEXT_DIALOG"
+
 if TYPE_CHECKING:
     from ..environment.entities import ContextSource
 
@@ -79,7 +83,7 @@ def contextselection(launcher: LauncherContext | None, output_json_path: str,
         raise UsageError("--asset needs --project (the folder is looked up in that project)")
     problem = display_problem(launcher.headless, "contextselection",
                               "use extractenvironments with --project/--asset/--task/--app "
-                              "instead")
+                              "instead", test_hook_env=TEST_HOOK_ENV)
     if problem:
         raise UsageError(problem)
     result = prepare(launcher)

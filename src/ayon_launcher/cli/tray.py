@@ -28,14 +28,12 @@ def tray(launcher: LauncherContext | None) -> None:
     Without a display (or with --headless) the workstation is still brought up to date, then
     a message tells how to run a command instead.
     """
-    from ..display import display_problem, seen_by_a_person
+    from ..display import display_problem
 
     launcher = launcher or LauncherContext()
-    problem = display_problem(launcher.headless, "the AYON tray")
-    # An offscreen tray would run forever unseen (the tray's test hook drives one in tests).
-    if not problem and not seen_by_a_person() and not os.environ.get("AYON_LAUNCHER_TEST_TRAY"):
-        platform = os.environ.get("QT_QPA_PLATFORM", "")
-        problem = f"the AYON tray would not be visible (QT_QPA_PLATFORM={platform})"
+    # gui.tray.TEST_HOOK_ENV drives an offscreen tray in tests; unseen otherwise.
+    problem = display_problem(launcher.headless, "the AYON tray",
+                              test_hook_env="AYON_LAUNCHER_TEST_TRAY")
     if problem:
         _without_tray(launcher, problem)
         return

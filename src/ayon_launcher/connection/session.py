@@ -160,14 +160,14 @@ def use_login_asker(asker: LoginAsker | None) -> None:
 def default_asker(ctx: LauncherContext) -> LoginAsker | None:
     """The process's login UI if one is set; else the Qt login dialog with a screen, a
     terminal prompt with a terminal, or None."""
-    from ..display import display_problem, seen_by_a_person
+    from ..display import display_problem
 
     if _PROCESS_ASKER is not None:
         return _PROCESS_ASKER
 
-    # The dialog's test hook (gui.login_dialog.TEST_HOOK_ENV) answers an offscreen dialog.
-    answered = seen_by_a_person() or bool(os.environ.get("AYON_LAUNCHER_TEST_LOGIN_DIALOG"))
-    if display_problem(ctx.headless, "the login dialog") is None and answered:
+    # gui.login_dialog.TEST_HOOK_ENV answers an offscreen dialog in tests.
+    if display_problem(ctx.headless, "the login dialog",
+                       test_hook_env="AYON_LAUNCHER_TEST_LOGIN_DIALOG") is None:
         from ..gui.login_dialog import ask_login
 
         return ask_login
