@@ -4,6 +4,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import ayon_api
@@ -316,3 +321,212 @@ def test_gui_in_headless_mode_and_no_server(env, tmp_path):
     assert done.returncode == 1
     assert error_lines(done) == [
         "ayon: error: publish needs the AYON server, but --skip-bootstrap was given"]
+
+
+# -- crash safety: a publish killed (SIGKILL) at the dangerous moments, then the next one ----
+CRASH_PLUGINS = Path(__file__).resolve().parent / "publish_plugins"
+posix_only = pytest.mark.skipif(os.name == "nt", reason="kills its publish with SIGKILL")
+
+
+def journal_files(env) -> list[str]:
+    folder = Path(env["AYON_LAUNCHER_LOCAL_DIR"]) / "state" / "publish"
+    return sorted(p.name for p in folder.iterdir()) if folder.is_dir() else []
+
+
+def hidden(root: Path) -> list[str]:
+    return [p for p in tree(root) if "/." in "/" + p]
+
+
+def crash_env(env, mode: str) -> dict[str, str]:
+    return {**env, "AYON_TEST_PUBLISH_CRASH": mode}
+
+
+def crash_job(folder: Path, product: str, render: str | None = None) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    return write_demo_job(folder, product=product, render=render,
+                          pluginPaths=[str(CRASH_PLUGINS)])
+
+
+def recovering_publish(env, folder: Path, product: str) -> subprocess.CompletedProcess:
+    """The next publish (of another product of the project): it recovers first."""
+    done = run_ayon(["publish", str(crash_job(folder, product)), "--targets", "farm"], env)
+    assert done.returncode == 0, done.stderr
+    assert f"{product} v001 (1 file)" in done.stdout
+    return done
+
+
+def published_paths(root: Path, product: str) -> list[str]:
+    """Paths of ``product`` in the publish folders (not in staging folders)."""
+    return [p for p in tree(root) if f"/{product}/" in f"/{p}/" and "/." not in f"/{p}"]
+
+
+def new_paths(root: Path, before: list[str], product: str) -> list[str]:
+    """What appeared under ``root`` since ``before``, other than ``product``'s files and the
+    folders leading to them."""
+    theirs = [p for p in tree(root) if product in p]
+    return [p for p in tree(root) if p not in before and product not in p
+            and not any(t.startswith(p + "/") for t in theirs)]
+
+
+def interrupted_line(done) -> str:
+    [line] = [x.strip() for x in done.stdout.splitlines() if "Interrupted publish" in x]
+    return line
+
+
+@posix_only
+def test_killed_after_placing_files_is_rolled_back_by_the_next_publish(server, env, api,
+                                                                         tmp_path):
+    root = project_root(server)
+    before = tree(root)
+    job = crash_job(tmp_path / "a", "modelKilled", render="renderKilled")
+    done = run_ayon(["publish", str(job), "--targets", "farm"],
+                    crash_env(env, "placed"))
+    assert done.returncode == -signal.SIGKILL, done.stderr
+    # The dangerous state: 4 files in their final place, nothing on the server.
+    placed = [p for p in tree(root) if p not in before and Path(p).suffix in {".abc", ".exr"}]
+    assert len(placed) == 4 and not hidden(root)
+    assert not {"modelKilled", "renderKilled"} & product_names(api)
+    [journal, lock] = journal_files(env)
+    assert journal.endswith(".json") and lock.endswith(".lock")
+
+    done = recovering_publish(env, tmp_path / "b", "modelAfterKill")
+    assert interrupted_line(done).endswith(
+        "the server does not have its entities: removed 4 placed files")
+    assert new_paths(root, before, "modelAfterKill") == []
+    assert journal_files(env) == []
+
+    # The destinations are free again: the killed job now publishes as version 1.
+    again = run_ayon(["publish", str(job), "--targets", "farm"], env)
+    assert again.returncode == 0, again.stderr
+    assert "modelKilled v001 (1 file)" in again.stdout
+    assert "renderKilled v001 (3 files)" in again.stdout
+    assert "Interrupted publish" not in again.stdout
+    assert not hidden(root) and journal_files(env) == []
+
+
+@posix_only
+def test_killed_after_the_server_applied_the_batch_keeps_the_files(server, env, api,
+                                                                     tmp_path):
+    root = project_root(server)
+    job = crash_job(tmp_path / "a", "modelApplied")
+    done = run_ayon(["publish", str(job), "--targets", "farm"], crash_env(env, "applied"))
+    assert done.returncode == -signal.SIGKILL, done.stderr
+    assert "modelApplied" in product_names(api)
+    files = published_paths(root, "modelApplied")
+    assert journal_files(env) != []
+
+    done = recovering_publish(env, tmp_path / "b", "modelAfterApplied")
+    assert interrupted_line(done).endswith("the server has its entities: its files are kept")
+    assert published_paths(root, "modelApplied") == files
+    model = [p for p in files if p.endswith(".abc")]
+    assert len(model) == 1 and sha256(root / model[0]) == sha256(tmp_path / "a/out/robot.abc")
+    folder = api.get_folder_by_path(PROJECT, ROBOT)
+    product = api.get_product_by_name(PROJECT, "modelApplied", folder["id"])
+    version = api.get_last_version_by_product_id(PROJECT, product["id"])
+    [representation] = api.get_representations(PROJECT, version_ids=[version["id"]])
+    assert representation["files"][0]["path"].endswith(model[0].split("/")[-1])
+    assert journal_files(env) == [] and not hidden(root)
+
+
+@posix_only
+def test_killed_during_staging_leaves_hidden_folders_the_next_publish_removes(
+        server, env, api, tmp_path):
+    root = project_root(server)
+    before = tree(root)
+    job = crash_job(tmp_path / "a", "modelStaging", render="renderStaging")
+    done = run_ayon(["publish", str(job), "--targets", "farm"], crash_env(env, "staging:3"))
+    assert done.returncode == -signal.SIGKILL, done.stderr
+    # The model's and the render's staging folders (one when the project folder was new).
+    leftovers = [p for p in hidden(root) if ".publish-" in p.split("/")[-1]]
+    assert len(leftovers) in {1, 2}
+    assert not published_paths(root, "modelStaging")
+
+    done = recovering_publish(env, tmp_path / "b", "modelAfterStaging")
+    entries = "1 entry" if len(leftovers) == 1 else "2 entries"
+    assert interrupted_line(done).endswith(f"removed its staging ({entries})")
+    assert not hidden(root) and journal_files(env) == []
+    assert new_paths(root, before, "modelAfterStaging") == []
+    assert not {"modelStaging", "renderStaging"} & product_names(api)
+
+
+def test_lost_reply_of_an_applied_batch_keeps_the_files(server, env, api, tmp_path):
+    root = project_root(server)
+    job = crash_job(tmp_path, "modelLostReply")
+    done = run_ayon(["publish", str(job), "--targets", "farm"], crash_env(env, "lost-reply"))
+    assert done.returncode == 0, done.stderr
+    assert "modelLostReply v001 (1 file)" in done.stdout
+    assert ("WARNING: the server applied the integration although the call failed "
+            "(ConnectionError: Connection aborted (test: reply lost))") in done.stderr
+    [model] = [p for p in published_paths(root, "modelLostReply") if p.endswith(".abc")]
+    assert sha256(root / model) == sha256(tmp_path / "out/robot.abc")
+    assert "modelLostReply" in product_names(api)
+    assert journal_files(env) == [] and not hidden(root)
+
+
+def test_batch_that_never_reached_the_server_is_rolled_back(server, env, api, tmp_path):
+    root = project_root(server)
+    before = tree(root)
+    job = crash_job(tmp_path, "modelNotSent", render="renderNotSent")
+    done = run_ayon(["publish", str(job), "--targets", "farm"], crash_env(env, "not-sent"))
+    assert done.returncode == 1
+    assert error_lines(done) == [
+        "ayon: error: publish failed: integration failed: ConnectionError: Connection aborted "
+        "(test: reply lost); nothing was integrated"]
+    assert tree(root) == before
+    assert journal_files(env) == []
+
+
+def test_unknown_outcome_leaves_the_files_for_the_next_publish(server, env, api, tmp_path):
+    root = project_root(server)
+    before = tree(root)
+    job = crash_job(tmp_path / "a", "modelUnknown")
+    done = run_ayon(["publish", str(job), "--targets", "farm"], crash_env(env, "unreachable"))
+    assert done.returncode == 1
+    [line] = error_lines(done)
+    assert line.startswith("ayon: error: publish failed: the server did not confirm the "
+                           "integration (ConnectionError: Connection aborted")
+    assert "asking the server again failed too" in line
+    assert line.endswith("the next publish of project 'demo_Commercial' finds out whether "
+                         "the server has its entities")
+    assert "Nothing was integrated." not in done.stdout
+    assert len(published_paths(root, "modelUnknown")) > 0  # kept: the server may have them
+    [journal] = journal_files(env)  # kept, without its lock: its process is done
+    assert journal.endswith(".json")
+
+    done = recovering_publish(env, tmp_path / "b", "modelAfterUnknown")
+    assert interrupted_line(done).endswith(
+        "the server does not have its entities: removed 1 placed file")
+    assert new_paths(root, before, "modelAfterUnknown") == []
+    assert journal_files(env) == []
+
+
+def test_a_running_publish_is_never_recovered(server, env, api, tmp_path):
+    root = project_root(server)
+    signals = tmp_path / "signals"
+    signals.mkdir()
+    job = crash_job(tmp_path / "a", "modelLive", render="renderLive")
+    live = subprocess.Popen(
+        [sys.executable, "-m", "ayon_launcher", "publish", str(job), "--targets", "farm"],
+        env=crash_env(env, f"wait:{signals}"), stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE, text=True)
+    try:
+        ready = signals / "ready"
+        for _ in range(2400):  # wait for it to stage its files (up to about 2 min)
+            if ready.exists() or live.poll() is not None:
+                break
+            time.sleep(0.05)
+        assert ready.exists(), live.communicate()
+        transaction_id = ready.read_text()
+        staged = [p for p in hidden(root) if transaction_id in p.split("/")[-1]]
+        assert len(staged) in {1, 2}  # one when the project folder was new
+
+        done = recovering_publish(env, tmp_path / "b", "modelBesideLive")
+        assert "Interrupted publish" not in done.stdout
+        assert [p for p in hidden(root) if transaction_id in p.split("/")[-1]] == staged
+        assert f"{transaction_id}.json" in journal_files(env)
+    finally:
+        (signals / "go").touch()
+        out, err = live.communicate(timeout=120)
+    assert live.returncode == 0, err
+    assert "modelLive v001 (1 file)" in out and "renderLive v001 (3 files)" in out
+    assert not hidden(root) and journal_files(env) == []

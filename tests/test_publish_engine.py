@@ -19,6 +19,7 @@ from ayon_launcher.publish.engine import (
     run_publish,
     select_plugins,
 )
+from ayon_launcher.publish.journal import journal_dir, recover, remove_placed
 from ayon_launcher.publish.metadata import (
     MetadataError,
     load_metadata,
@@ -26,6 +27,13 @@ from ayon_launcher.publish.metadata import (
     sequence_frame,
 )
 from ayon_launcher.publish.transaction import PublishTransaction, TransactionError
+
+
+@pytest.fixture(autouse=True)
+def _own_state_dir(tmp_path, monkeypatch):
+    """Publish journals go to the launcher's state folder: a test's own, not the user's."""
+    monkeypatch.setenv("AYON_LAUNCHER_LOCAL_DIR", str(tmp_path / "launcher-local"))
+
 
 DEMO_PLUGINS = DEMO_ADDONS_DIR / "demo_tools/client/ayon_demo_tools/plugins/publish"
 PROJECT = "demo_Commercial"
@@ -334,3 +342,68 @@ def test_refused_commit_undoes_merged_files_but_keeps_others(api, tmp_path):
     assert sorted(p.name for p in target.rglob("*")) == ["theirs.txt"]
     assert [p.name for p in (tmp_path / "root").iterdir()] == ["v001"]  # no staging left
     assert transaction.state == "rolled back"
+
+
+# -- crash journal --------------------------------------------------------------------------
+def test_journal_lives_while_staging_and_ends_with_the_transaction(api, tmp_path):
+    (tmp_path / "src.txt").write_text("x")
+    transaction = PublishTransaction(api, PROJECT)
+    assert not journal_dir().exists()  # nothing staged yet: no journal
+    transaction.add_file(tmp_path / "src.txt", tmp_path / "root" / "v001" / "a.txt")
+    data = json.loads((journal_dir() / f"{transaction.id}.json").read_text())
+    assert data["state"] == "staging" and data["project"] == PROJECT
+    assert data["stagingDirs"] == [str(tmp_path)]
+    # The lock of this live transaction (this process) keeps recovery away from it.
+    assert recover(api, PROJECT) == []
+    assert (tmp_path / f".root.publish-{transaction.id}" / "v001" / "a.txt").is_file()
+    transaction.discard()
+    assert list(journal_dir().iterdir()) == []
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["launcher-local", "src.txt"]
+
+
+def test_recovery_leaves_other_projects_and_servers_alone(api, tmp_path):
+    stage = tmp_path / "stage"
+    stage.mkdir()
+    journal_dir().mkdir(parents=True)
+    for name, project, server in (("aaaa", "other_project", api.base_url),
+                                  ("bbbb", PROJECT, "http://elsewhere:5000")):
+        (stage / f".v001.publish-{name}").mkdir()
+        (journal_dir() / f"{name}.json").write_text(json.dumps({
+            "id": name, "project": project, "server": server, "pid": 1,
+            "state": "staging", "stagingDirs": [str(stage)]}))
+    (journal_dir() / "broken.json").write_text("{")
+    assert recover(api, PROJECT) == []
+    assert len(list(stage.iterdir())) == 2
+    [done] = recover(api, "other_project")
+    assert done.line() == "Interrupted publish aaaa (pid 1): removed its staging (1 entry)"
+    assert [p.name for p in stage.iterdir()] == [".v001.publish-bbbb"]
+    assert sorted(p.name for p in journal_dir().iterdir()) == ["bbbb.json", "broken.json"]
+
+
+def test_roll_back_removes_only_our_own_files(tmp_path):
+    """A file that replaced ours at its path (another inode) and others' files stay."""
+    version = tmp_path / "publish" / "v001"
+    (version / "deep").mkdir(parents=True)
+
+    def record(path: Path) -> dict:
+        info = path.stat()
+        return {"path": str(path), "device": info.st_dev, "inode": info.st_ino,
+                "size": info.st_size, "mtime": info.st_mtime_ns}
+
+    ours = version / "deep" / "ours.txt"
+    ours.write_text("ours")
+    replaced = version / "replaced.txt"
+    replaced.write_text("ours too")
+    records = [record(ours), record(replaced), {"path": str(version / "gone.txt"),
+                                                "device": 1, "inode": 1, "size": 1}]
+    replaced.unlink()
+    (tmp_path / "other.txt").write_text("another publisher's")
+    (tmp_path / "other.txt").rename(replaced)  # another file there now (maybe same inode)
+    assert remove_placed(records, [str(version)]) == 1
+    assert sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*")) == [
+        "publish", "publish/v001", "publish/v001/replaced.txt"]
+    replaced.unlink()
+    (version / "deep").mkdir()
+    ours.write_text("ours")
+    assert remove_placed([record(ours)], [str(version)]) == 1
+    assert [p.name for p in tmp_path.iterdir()] == ["publish"]  # pruned up to the root only

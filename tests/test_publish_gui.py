@@ -22,6 +22,12 @@ DEMO_PLUGINS = DEMO_ADDONS_DIR / "demo_tools/client/ayon_demo_tools/plugins/publ
 PROJECT = "demo_Commercial"
 
 
+@pytest.fixture(autouse=True)
+def _own_state_dir(tmp_path, monkeypatch):
+    """Publish journals go to the launcher's state folder: a test's own, not the user's."""
+    monkeypatch.setenv("AYON_LAUNCHER_LOCAL_DIR", str(tmp_path / "launcher-local"))
+
+
 @pytest.fixture(scope="module")
 def qapp():
     return QtWidgets.QApplication.instance() or QtWidgets.QApplication(["tests"])

@@ -1,6 +1,8 @@
 """The publish engine: run pyblish plug-ins in order, stop at the first failure, then commit.
 
-The staged integration (see ``transaction.py``) is committed only when every plug-in passed.
+The staged integration (see ``transaction.py``) is committed only when every plug-in passed;
+before the plug-ins run, publishes of the project killed earlier are cleaned up
+(``journal.py``).
 """
 
 from __future__ import annotations
@@ -76,12 +78,15 @@ class PublishReport:
     success: bool = False
     error: str | None = None
     failed: PluginResult | None = None
+    recovered: list[str] = field(default_factory=list)  # interrupted publishes cleaned up
+    unresolved: bool = False  # the server's answer to the commit was lost and unknowable
 
     def lines(self) -> list[str]:
         """The report as text lines for a terminal."""
         out = [f"Publishing {self.metadata_path}",
                f"  context: project {self.project}, folder {self.folder}, task {self.task}; "
                f"targets: {', '.join(self.targets)}"]
+        out += [f"  {line}" for line in self.recovered]
         for result in self.results:
             state = "ok" if result.success else "FAILED"
             out.append(f"  {state:<7}{result.title}")
@@ -96,7 +101,8 @@ class PublishReport:
             out.append("Publish finished.")
         else:
             out.append(f"Publish failed: {self.error}")
-            out.append("Nothing was integrated.")
+            if not self.unresolved:
+                out.append("Nothing was integrated.")
         return out
 
     def to_dict(self) -> dict[str, Any]:
@@ -262,7 +268,8 @@ def run_publish(
     """
     import pyblish.api
 
-    from .transaction import PublishTransaction
+    from .journal import recover
+    from .transaction import CommitUnresolved, PublishTransaction
 
     _quiet_pyblish()
     chosen_targets = effective_targets(targets)
@@ -270,6 +277,8 @@ def run_publish(
         if not Path(folder).is_dir():
             raise MetadataError(f"{job.path}: plug-in folder does not exist: {folder}")
     report = PublishReport(str(job.path), job.project, job.folder, job.task, chosen_targets)
+    # Before anything is staged: a killed publish may hold the destinations this one needs.
+    report.recovered = [item.line() for item in recover(api, job.project)]
     plugins = select_plugins(discover_plugins([*plugin_paths, *job.plugin_paths]),
                              chosen_targets)
     report.plugins = [p.__name__ for p in plugins]
@@ -326,6 +335,7 @@ def run_publish(
         transaction.commit()
     except LauncherError as exc:
         report.error = str(exc)
+        report.unresolved = isinstance(exc, CommitUnresolved)
         return report
     finally:
         transaction.discard()  # no-op after a commit
@@ -346,4 +356,6 @@ def _check_collected(context: Any, report: PublishReport) -> bool:
 
 def publish_failure_message(report: PublishReport) -> str:
     """The one line ``ayon publish`` ends with when the publish did not happen."""
+    if report.unresolved:
+        return f"publish failed: {report.error}"
     return f"publish failed: {report.error}; nothing was integrated"

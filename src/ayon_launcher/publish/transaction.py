@@ -4,9 +4,11 @@ Plug-ins never write into the publish folders nor to the server directly: they s
 (copied to hidden folders beside their destinations, on the same file system) and entity
 operations here. Only when every plug-in succeeded does the engine :meth:`commit`: the staged
 folders are renamed into place, then the operations go to the server in one batch that the
-server applies entirely or not at all. When that batch fails, the moved files are removed
-again; when a plug-in failed, :meth:`discard` removes the staging folders. Either way nothing
-half-integrated stays on the server or on disk.
+server applies entirely or not at all. When that batch fails (and the server, asked again,
+does not have its entities: a lost reply is no failure), the moved files are removed again;
+when a plug-in failed, :meth:`discard` removes the staging folders. A journal (see
+``journal.py``) lets the next publish finish the job when the process is killed meanwhile.
+Either way nothing half-integrated stays on the server or on disk.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import LauncherError
 from ..log import get_logger
+from .journal import Journal, file_record, remove_placed, server_has, server_key
 
 if TYPE_CHECKING:
     import ayon_api
@@ -35,6 +38,15 @@ class TransactionError(LauncherError):
     """A file or entity cannot be staged, or the commit failed (and was rolled back)."""
 
 
+class CommitUnresolved(TransactionError):
+    """The batch call failed and the server could not be asked whether it applied it: the
+    placed files stay, and the next publish of the project keeps or removes them."""
+
+
+class _Refused(TransactionError):
+    """The server answered that it did not apply the batch."""
+
+
 @dataclass
 class StagedFile:
     """A file copied for publishing: where it will land, its size and sha256."""
@@ -44,6 +56,9 @@ class StagedFile:
     staged: Path
     size: int
     sha256: str
+    device: int = 0
+    inode: int = 0  # with ``device`` and ``mtime``: tells our placed file from another one
+    mtime: int = 0  # ns
 
 
 @dataclass
@@ -99,6 +114,7 @@ class PublishTransaction:
         self._claimed: set[Path] = set()
         self.entities: list[tuple[str, dict[str, Any]]] = []
         self.state = "open"
+        self._journal = Journal(self.id, project_name, server_key(api))
 
     # -- staging ----------------------------------------------------------------------------
     def _check_open(self) -> None:
@@ -118,26 +134,31 @@ class PublishTransaction:
         if not source.is_file():
             raise TransactionError(f"file to publish not found: {source}")
         top = destination.parent
+        # The journal names each folder before staging starts there (crash clean-up).
         if top.exists():
             staged = top / f".{destination.name}.publish-{self.id}.tmp"
             root = None
+            self._journal.add_staging_dir(top)
         else:
             # Highest missing folder: staging it as a whole makes its arrival one rename.
             while not top.parent.exists():
                 top = top.parent
             root = self._roots.get(top)
             if root is None:
+                self._journal.add_staging_dir(top.parent)
                 root = _StagedRoot(top, top.parent / f".{top.name}.publish-{self.id}")
                 self._roots[top] = root
             staged = root.staging / destination.relative_to(top)
         try:
             size, sha = _copy(source, staged)
+            info = staged.stat()
         except OSError as exc:
             if root is None:
                 staged.unlink(missing_ok=True)
             raise TransactionError(f"cannot copy {source} to the publish staging area: "
                                    f"{exc.strerror or exc}") from None
-        item = StagedFile(source, destination, staged, size, sha)
+        item = StagedFile(source, destination, staged, size, sha, info.st_dev, info.st_ino,
+                          info.st_mtime_ns)
         (root.files if root else self._loose).append(item)
         self._claimed.add(destination)
         return item
@@ -165,13 +186,23 @@ class PublishTransaction:
         results = self.api.send_batch_operations(self.project_name, self._operations,
                                                  can_fail=False, raise_on_fail=False)
         failed = [r for r in results if not r.get("success")]
-        if failed or len(results) != len(self._operations):
+        if failed:
             # The operation that caused the failure, not the ones rolled back because of it.
-            cause = next((r for r in failed if (r.get("status") or 0) >= 400), None)
-            cause = cause or (failed[0] if failed else {})
+            cause = next((r for r in failed if (r.get("status") or 0) >= 400), failed[0])
             what = f"{cause.get('type', '?')} {cause.get('entityType', 'entity')}"
             detail = cause.get("detail") or "no detail"
-            raise TransactionError(f"the server refused the integration ({what}: {detail})")
+            raise _Refused(f"the server refused the integration ({what}: {detail})")
+        if len(results) != len(self._operations):
+            raise TransactionError(f"the server answered {len(results)} results for "
+                                   f"{len(self._operations)} operations")
+
+    def _created(self) -> dict[str, list[str]]:
+        """Ids of the entities the batch creates, by entity type."""
+        created: dict[str, list[str]] = {}
+        for operation in self._operations:
+            if operation["type"] == "create":
+                created.setdefault(operation["entityType"], []).append(operation["entityId"])
+        return created
 
     @property
     def files(self) -> list[StagedFile]:
@@ -180,9 +211,10 @@ class PublishTransaction:
     # -- outcome ----------------------------------------------------------------------------
     def discard(self) -> None:
         """Forget everything staged (a plug-in failed); safe to call more than once."""
-        if self.state in {"committed", "discarded"}:
+        if self.state in {"committed", "discarded", "rolled back", "unresolved"}:
             return
         self._remove_staging()
+        self._journal.close()
         self.state = "discarded"
 
     def _remove_staging(self) -> None:
@@ -194,58 +226,77 @@ class PublishTransaction:
     def commit(self) -> None:
         """Move the files into place, then send the operations; undo the files if that fails."""
         self._check_open()
-        placed_roots: list[Path] = []
-        placed_files: list[Path] = []
-        made_dirs: list[Path] = []
+        # Written before the first rename: a killed commit is finished by the next publish.
+        self._journal.begin_commit(
+            [str(root.target) for root in self._roots.values()],
+            [file_record(f.destination, f.device, f.inode, f.size, f.mtime) for f in self.files],
+            self._created())
         try:
             for root in self._roots.values():
                 if root.target.exists():
                     # Someone created the folder meanwhile: merge file by file, never replace.
                     for item in root.files:
-                        made_dirs += _make_dirs(item.destination.parent)
+                        _make_dirs(item.destination.parent)
                         _place_exclusive(item.staged, item.destination)
-                        placed_files.append(item.destination)
                     shutil.rmtree(root.staging, ignore_errors=True)
                 else:
                     os.rename(root.staging, root.target)
-                    placed_roots.append(root.target)
             for item in self._loose:
                 _place_exclusive(item.staged, item.destination)
-                placed_files.append(item.destination)
-            self._send_operations()
         except BaseException as exc:
-            self._undo(placed_roots, placed_files, made_dirs)
-            self.state = "rolled back"
+            self._roll_back()
             if isinstance(exc, LauncherError) or not isinstance(exc, Exception):
                 raise
             raise TransactionError(f"integration failed: {_one_line(exc)}") from exc
+        try:
+            self._send_operations()
+        except BaseException as exc:
+            self._after_failed_batch(exc)
+            if not isinstance(exc, Exception):
+                raise  # e.g. KeyboardInterrupt, once the files match the server again
+            return
+        self._journal.close()
         self.state = "committed"
 
-    def _undo(self, roots: list[Path], files: list[Path], dirs: list[Path]) -> None:
-        for path in files:
-            try:
-                path.unlink(missing_ok=True)
-            except OSError as exc:
-                log.warning("could not remove %s while rolling back: %s", path, exc)
-        for path in reversed(dirs):
-            try:
-                path.rmdir()
-            except OSError:  # not empty: someone else's files are in it now
-                pass
-        for path in roots:
-            shutil.rmtree(path, ignore_errors=True)
+    def _after_failed_batch(self, exc: BaseException) -> None:
+        """The batch call failed: its reply may be lost, so ask the server what it has."""
+        refused = isinstance(exc, _Refused)
+        problem = str(exc) if isinstance(exc, LauncherError) else _one_line(exc)
+        try:
+            applied = server_has(self.api, self.project_name, self._created())
+        except Exception as check:  # noqa: BLE001 - any failure means: the server cannot tell
+            applied = None
+            problem += f"; asking the server again failed too ({_one_line(check)})"
+        if applied:
+            log.warning("the server applied the integration although the call failed (%s)",
+                        problem)
+            self._journal.close()
+            self.state = "committed"
+            return
+        if applied is False or refused:  # a refusal is an answer: nothing was applied
+            self._roll_back()
+            if isinstance(exc, LauncherError) or not isinstance(exc, Exception):
+                raise exc
+            raise TransactionError(f"integration failed: {problem}") from exc
+        self.state = "unresolved"
+        self._journal.close(keep=True)
+        raise CommitUnresolved(
+            f"the server did not confirm the integration ({problem}); its files stay in place "
+            f"until the next publish of project '{self.project_name}' finds out whether the "
+            "server has its entities") from exc
+
+    def _roll_back(self) -> None:
+        """Remove what was placed (only our own files, see ``journal.remove_placed``)."""
+        remove_placed([file_record(f.destination, f.device, f.inode, f.size, f.mtime)
+                       for f in self.files], [str(root.target) for root in self._roots.values()])
         self._remove_staging()
+        self._journal.close()
+        self.state = "rolled back"
 
 
-def _make_dirs(folder: Path) -> list[Path]:
-    """Create ``folder`` and its missing parents; returns those created, outermost first."""
-    missing = []
-    while not folder.exists():
-        missing.append(folder)
-        folder = folder.parent
-    for path in reversed(missing):
-        path.mkdir(exist_ok=True)
-    return list(reversed(missing))
+def _make_dirs(folder: Path) -> None:
+    """Create ``folder`` and its missing parents (removed again by a roll-back when empty)."""
+    folder.mkdir(parents=True, exist_ok=True)
 
 
 def _one_line(exc: BaseException) -> str:

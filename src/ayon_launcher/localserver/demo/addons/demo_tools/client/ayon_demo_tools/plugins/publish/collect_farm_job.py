@@ -1,9 +1,11 @@
 """Demo collector: one pyblish instance per instance of the farm job's metadata JSON."""
 
+from typing import Any
+
 import pyblish.api
 
 
-def _find_folder(api, project_name, folder):
+def _find_folder(api: Any, project_name: str, folder: str) -> dict[str, Any] | None:
     """A folder by path (``/assets/robot``) or, when unique, by name (``robot``)."""
     if "/" in folder:
         return api.get_folder_by_path(project_name, "/" + folder.strip("/"))
@@ -18,7 +20,7 @@ class CollectFarmJob(pyblish.api.ContextPlugin):
     order = pyblish.api.CollectorOrder
     targets = ["farm"]
 
-    def process(self, context):
+    def process(self, context: pyblish.api.Context) -> None:
         from ayon_launcher.publish.api import Anatomy
 
         api = context.data["ayonApi"]

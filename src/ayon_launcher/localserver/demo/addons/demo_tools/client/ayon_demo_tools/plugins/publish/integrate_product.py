@@ -1,13 +1,14 @@
-"""Demo integrator: files into the project's publish folders, product/version/representation
-entities on the server; all staged in the publish transaction (committed by the launcher)."""
+"""Demo integrator: stages publish files and product/version/representation entities."""
 
 import uuid
 from pathlib import Path
+from typing import Any
 
 import pyblish.api
 
 
-def _template_data(context, instance, version):
+def _template_data(context: pyblish.api.Context, instance: pyblish.api.Instance,
+                   version: int) -> dict[str, Any]:
     project = context.data["projectEntity"]
     folder = instance.data["folderEntity"]
     task = instance.data["taskEntity"]
@@ -36,7 +37,7 @@ class IntegrateDemoProduct(pyblish.api.InstancePlugin):
     order = pyblish.api.IntegratorOrder
     families = ["*"]
 
-    def process(self, instance):
+    def process(self, instance: pyblish.api.Instance) -> None:
         from ayon_api.operations import (
             new_product_entity,
             new_representation_entity,

@@ -8,7 +8,7 @@ import pyblish.api
 _NAME = re.compile(r"^[a-zA-Z0-9_][a-zA-Z0-9_.\-]*$")
 
 
-def _sequence_problems(name, files):
+def _sequence_problems(name: str, files: list[str]) -> list[str]:
     from ayon_launcher.publish.api import sequence_frame
 
     parts = [sequence_frame(path) for path in files]
@@ -30,7 +30,7 @@ class ValidateFarmJob(pyblish.api.InstancePlugin):
     order = pyblish.api.ValidatorOrder
     families = ["*"]
 
-    def process(self, instance):
+    def process(self, instance: pyblish.api.Instance) -> None:
         from ayon_launcher.publish.api import PublishValidationError
 
         context = instance.context
