@@ -530,3 +530,12 @@ def test_a_running_publish_is_never_recovered(server, env, api, tmp_path):
     assert live.returncode == 0, err
     assert "modelLive v001 (1 file)" in out and "renderLive v001 (3 files)" in out
     assert not hidden(root) and journal_files(env) == []
+
+
+def test_gui_on_an_unseen_display_is_refused(env, tmp_path):
+    # Offscreen Qt (as farms set it): a report window nobody can close would never end.
+    job = write_demo_job(tmp_path, render=None)
+    done = run_ayon(["publish", str(job), "-g"], env)
+    assert done.returncode == 2
+    assert error_lines(done) == [
+        "ayon: error: --gui would not be visible (QT_QPA_PLATFORM=offscreen)"]

@@ -170,6 +170,7 @@ def test_cli_gui_option_in_process(qapp, server, api, tmp_path):
     saved_environ, saved_path = dict(os.environ), list(sys.path)
     env = isolated_env(tmp_path, server.url)
     env["AYON_API_KEY"] = server.service_api_key
+    env["AYON_LAUNCHER_TEST_PUBLISH_WINDOW"] = "1"  # this test closes the offscreen window
     os.environ.clear()
     os.environ.update(env)
     seen = []
