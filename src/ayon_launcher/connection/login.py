@@ -84,11 +84,16 @@ def login(server_url: str, username: str, password: str) -> Session:
     return Session(server_url, token, user.get("name") or username, False)
 
 
-def user_of(server_url: str, token: str) -> tuple[dict[str, Any], bool] | None:
-    """``(user, is_service)`` for a session token or an API key; None when it is rejected."""
+def user_of(server_url: str, token: str,
+            api_key_first: bool = False) -> tuple[dict[str, Any], bool] | None:
+    """``(user, is_service)`` for a session token or an API key; None when it is rejected.
+
+    ``api_key_first`` tries the key header first (a key from AYON_API_KEY usually is one),
+    saving a farm job's start one refused request.
+    """
     register_secret(token)
-    for headers, is_service in (({"Authorization": f"Bearer {token}"}, False),
-                                ({"X-Api-Key": token}, True)):
+    attempts = [({"Authorization": f"Bearer {token}"}, False), ({"X-Api-Key": token}, True)]
+    for headers, is_service in reversed(attempts) if api_key_first else attempts:
         response = _request("GET", f"{server_url}/api/users/me", headers=headers)
         if response.status_code >= 500:
             raise ServerUnreachableError(
@@ -98,9 +103,9 @@ def user_of(server_url: str, token: str) -> tuple[dict[str, Any], bool] | None:
     return None
 
 
-def session_of(server_url: str, token: str) -> Session | None:
+def session_of(server_url: str, token: str, api_key_first: bool = False) -> Session | None:
     """The session a stored token or key still gives, or None when the server rejects it."""
-    found = user_of(server_url, token)
+    found = user_of(server_url, token, api_key_first)
     if found is None:
         return None
     user, is_service = found

@@ -69,7 +69,7 @@ def resolve_session(ctx: LauncherContext, ask: LoginAsker | None = None, *,
         api_key = os.environ.get(API_KEY_ENV)
         if api_key:
             register_secret(api_key)
-            session = session_of(url, api_key)
+            session = session_of(url, api_key, api_key_first=True)
             if session is None:
                 raise AuthenticationRequired(
                     f"the server {url} rejected the key in AYON_API_KEY (revoked or expired)")
