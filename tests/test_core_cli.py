@@ -466,3 +466,21 @@ def test_no_command_with_offscreen_qt_syncs_and_explains(env, server):
     assert done.returncode == 0, done.stderr
     assert "AYON is up to date: bundle demo_production" in done.stdout
     assert "would not be visible (QT_QPA_PLATFORM=offscreen)" in done.stdout
+
+
+def test_a_child_launcher_connects_with_the_inherited_token(env, tmp_path):
+    # The child gets AYON_SERVER_URL + AYON_API_KEY (here a person's session token, not a
+    # service key) and starts a launcher of its own: no login, same bundle.
+    script = tmp_path / "nested.py"
+    script.write_text(textwrap.dedent("""
+        import os, subprocess, sys
+        nested = subprocess.run(
+            [os.environ["AYON_EXECUTABLE"], "-m", "ayon_launcher", "--headless",
+             "addon", "demo_tools", "hello", "--name", "child"],
+            stdin=subprocess.DEVNULL, capture_output=True, text=True)
+        print(nested.stdout.strip())
+        sys.exit(nested.returncode)
+    """))
+    done = run_ayon_pty(["--headless", str(script)], env, login_answers())
+    assert done.returncode == 0, done.output
+    assert "Hello from demo_tools, child! (demo_tools 1.0.0)" in done.output
