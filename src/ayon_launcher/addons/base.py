@@ -52,3 +52,11 @@ class AYONAddon:
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.name} {self.version}>"
+
+
+def failure_reason(exc: BaseException) -> str:
+    """One line saying how an add-on's code failed (an exception, or a ``sys.exit``)."""
+    if isinstance(exc, SystemExit):
+        return f"called sys.exit({exc.code!r})"
+    text = " ".join(str(exc).split())
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from ..log import get_logger
-from .base import AYONAddon
+from .base import AYONAddon, failure_reason
 
 log = get_logger("addons")
 
@@ -94,8 +94,9 @@ def load_addons(
     for folder in folders:
         try:
             instances = _load_one(folder, settings)
-        except Exception as exc:  # noqa: BLE001 - one broken add-on must not stop the others
-            reason = f"{type(exc).__name__}: {exc}".splitlines()[0]
+        except (Exception, SystemExit) as exc:  # noqa: BLE001 - one broken add-on must not
+            # stop the others; SystemExit too: a client that parses sys.argv at import exits.
+            reason = failure_reason(exc)
             result.errors[folder.name] = reason
             log.warning("add-on %s %s failed to load: %s", folder.name, folder.version, reason)
             log.debug("add-on %s traceback", folder.name, exc_info=True)

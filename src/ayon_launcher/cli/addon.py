@@ -6,13 +6,16 @@ from typing import TYPE_CHECKING
 
 import click
 
+from ..addons.base import failure_reason
 from ..context import LauncherContext
 from ..errors import UsageError
+from ..log import get_logger
 
 if TYPE_CHECKING:
     from ..bootstrap import BootstrapResult
 
 _META_KEY = "ayon_launcher.addon_groups"
+log = get_logger("addons")
 
 
 def _bootstrap(ctx: click.Context) -> BootstrapResult:
@@ -43,14 +46,22 @@ class AddonsGroup(click.Group):
         if cached is None:
             result = _bootstrap(ctx)
             groups: dict[str, click.Group] = {}
+            errors = dict(result.load_errors)
             for addon in result.addons:
-                if addon.name in groups:
+                if addon.name in groups or addon.name in errors:
                     continue
                 group = AddonCommands(name=addon.name,
                                       help=f"Commands of add-on {addon.name} {addon.version}.")
-                addon.cli(group)
-                groups[addon.name] = group
-            cached = (groups, dict(result.load_errors))
+                try:
+                    addon.cli(group)
+                except (Exception, SystemExit) as exc:  # noqa: BLE001 - others still work
+                    reason = f"its cli() failed: {failure_reason(exc)}"
+                    log.warning("add-on %s: %s", addon.name, reason)
+                    errors[addon.name] = reason
+                    continue
+                if group.commands:  # only add-ons that really registered commands
+                    groups[addon.name] = group
+            cached = (groups, errors)
             root.meta[_META_KEY] = cached
         return cached
 

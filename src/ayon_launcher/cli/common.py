@@ -46,8 +46,6 @@ def prepare(launcher: LauncherContext, progress: ProgressCallback | None = None,
         bars = nullcontext(_log_progress)
     with bars as callback:
         result = bootstrap(launcher, progress=callback, api=api, offline=offline)
-    for name, reason in sorted(result.load_errors.items()):
-        log.warning("add-on %s was not loaded: %s", name, reason)
     apply_sys_path(result.python_paths)
     # In-process code (scripts, add-ons, ayon_api's global connection) sees what children see.
     os.environ.update(child_environment(launcher, result))

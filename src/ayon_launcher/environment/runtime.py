@@ -81,11 +81,12 @@ def addon_environment(result: BootstrapResult | None) -> dict[str, str]:
     for addon in result.addons if result else []:
         try:
             contributed = addon.environment() or {}
-        except Exception as exc:  # noqa: BLE001 - one add-on must not stop the launcher
+        except (Exception, SystemExit) as exc:  # noqa: BLE001 - one add-on must not stop
+            from ..addons.base import failure_reason  # the launcher
             from ..log import get_logger
 
             get_logger("environment").warning("add-on %s: environment() failed: %s",
-                                              addon.name, exc)
+                                              addon.name, failure_reason(exc))
             continue
         env.update({str(k): str(v) for k, v in contributed.items()})
     return env

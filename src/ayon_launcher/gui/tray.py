@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from qtpy import QtCore, QtGui, QtWidgets
 
+from ..addons.base import failure_reason
 from ..envconfig import env_number
 from ..errors import AuthenticationRequired, LauncherError, UsageError
 from ..log import get_logger, redact
@@ -273,8 +274,9 @@ class TrayApp(QtCore.QObject):
     def _tray_actions_of(self, addon: AYONAddon) -> list[TrayAction]:
         try:
             return list(addon.tray_actions())
-        except Exception as exc:  # noqa: BLE001 - a broken add-on must not break the menu
-            log.warning("add-on %s: tray items failed: %s", addon.name, exc)
+        except (Exception, SystemExit) as exc:  # noqa: BLE001 - a broken add-on must not
+            log.warning("add-on %s: tray items failed: %s", addon.name,  # break the menu
+                        failure_reason(exc))
             return []
 
     def menu_texts(self) -> list[str]:
@@ -287,8 +289,8 @@ class TrayApp(QtCore.QObject):
         log.info("running tray action %r of add-on %s", action.label, addon.name)
         try:
             action.callback()
-        except Exception as exc:  # noqa: BLE001 - add-on code
-            text = f"{addon.name}: {action.label} failed: {type(exc).__name__}: {exc}"
+        except (Exception, SystemExit) as exc:  # noqa: BLE001 - add-on code
+            text = f"{addon.name}: {action.label} failed: {failure_reason(exc)}"
             self.action_errors.append(text)
             log.error("%s", text, exc_info=self.ctx.debug)
             self._notify("AYON add-on error", text, QtWidgets.QSystemTrayIcon.MessageIcon.Warning)
