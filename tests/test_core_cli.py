@@ -484,3 +484,37 @@ def test_a_child_launcher_connects_with_the_inherited_token(env, tmp_path):
     done = run_ayon_pty(["--headless", str(script)], env, login_answers())
     assert done.returncode == 0, done.output
     assert "Hello from demo_tools, child! (demo_tools 1.0.0)" in done.output
+
+
+def test_script_errors_and_file_look_like_python(tmp_path):
+    env = isolated_env(tmp_path)
+    (tmp_path / "where.py").write_text("import sys; print(__file__); print(sys.argv[0])\n"
+                                       "raise ValueError('from the script')\n")
+    (tmp_path / "syntax.py").write_text("def broken(:\n")
+    ran = run_ayon(["--skip-bootstrap", "where.py"], env, cwd=tmp_path)
+    assert ran.returncode == 1
+    # __file__ absolute (a script may chdir), argv[0] as typed, traceback from the script only.
+    assert ran.stdout.splitlines() == [str(tmp_path / "where.py"), "where.py"]
+    assert "ValueError: from the script" in ran.stderr
+    assert "ayon_launcher" not in ran.stderr
+    bad = run_ayon(["--skip-bootstrap", "syntax.py"], env, cwd=tmp_path)
+    assert bad.returncode == 1
+    assert "SyntaxError" in bad.stderr and "ayon_launcher" not in bad.stderr
+
+
+def test_relative_local_folder_is_made_absolute_for_children(tmp_path, env, server, dump):
+    env = {**env, "AYON_API_KEY": server.service_api_key, "DUMP_TO": str(tmp_path / "o.json"),
+           "AYON_LAUNCHER_LOCAL_DIR": "relative-local"}
+    done = run_ayon(["--headless", str(dump)], env, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    child = json.loads((tmp_path / "o.json").read_text())["child_env"]
+    parts = child["PYTHONPATH"].split(os.pathsep)
+    assert any(p.startswith(str(tmp_path / "relative-local")) for p in parts)
+    assert all(os.path.isabs(p) for p in parts if p)
+
+
+def test_verbose_notset_shows_everything(tmp_path, env, server, dump):
+    env = {**env, "AYON_API_KEY": server.service_api_key, "DUMP_TO": str(tmp_path / "o.json")}
+    done = run_ayon(["--verbose", "notset", "--headless", str(dump)], env)
+    assert done.returncode == 0, done.stderr
+    assert "INFO: installed addon demo_tools" in done.stderr

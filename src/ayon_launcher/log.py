@@ -79,6 +79,8 @@ def setup_logging(level: int, debug: bool = False) -> None:
     Library loggers get their own handler (so Python's last-resort handler never prints a
     library's traceback) at WARNING, or at the launcher's level with ``--debug``.
     """
+    # Level 0 ("notset": everything) must not mean "ask the root logger" (WARNING).
+    level = max(level, 1)
     root = logging.getLogger(LOGGER_NAME)
     root.setLevel(level)
     if not _has_our_handler(root):

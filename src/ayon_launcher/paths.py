@@ -18,7 +18,8 @@ SERVER_DATA_DIR_ENV = "AYON_LOCAL_SERVER_DIR"
 
 def _from_env(name: str) -> Path | None:
     value = os.environ.get(name)
-    return Path(value).expanduser() if value else None
+    # Absolute: children (DCCs) change their working folder, and state files keep paths.
+    return Path(value).expanduser().absolute() if value else None
 
 
 def local_dir() -> Path:

@@ -14,8 +14,22 @@ if TYPE_CHECKING:
 
 def run_script(launcher: LauncherContext, path: str, args: list[str]) -> int:
     """Run ``path`` as ``__main__`` in the AYON environment; its exit code."""
-    if not os.path.isfile(path):
-        raise UsageError(f"script not found: {path}")
+    # Read and compiled before any bootstrap: a bad script fails at once, as with python.
+    try:
+        with open(path, "rb") as handle:
+            source = handle.read()
+    except FileNotFoundError:
+        raise UsageError(f"script not found: {path}") from None
+    except OSError as exc:
+        raise UsageError(f"cannot read script {path}: {exc.strerror or exc}") from None
+    try:
+        code = compile(source, os.path.abspath(path), "exec")
+    except (SyntaxError, ValueError) as exc:
+        import traceback
+
+        # Only the script's error, as python shows it (no launcher frames).
+        print("".join(traceback.format_exception_only(exc)), end="", file=sys.stderr)
+        return 1
     if launcher.skip_bootstrap:
         # Nothing to sync or load: only the runtime variables (no bootstrap imports at all).
         from ..environment.runtime import child_environment
@@ -25,14 +39,6 @@ def run_script(launcher: LauncherContext, path: str, args: list[str]) -> int:
         from .common import prepare
 
         prepare(launcher)
-    try:
-        with open(path, "rb") as handle:
-            code = compile(handle.read(), path, "exec")
-    except (OSError, SyntaxError, ValueError) as exc:
-        import traceback
-
-        traceback.print_exception(exc)  # the script's own error, shown as Python would
-        return 1
     return _execute(code, path, args)
 
 
@@ -41,11 +47,11 @@ def _execute(code: object, path: str, args: list[str]) -> int:
     import types
 
     module = types.ModuleType("__main__")
-    module.__file__ = path
+    module.__file__ = os.path.abspath(path)  # absolute, as python gives __main__
     module.__builtins__ = __builtins__  # type: ignore[attr-defined]
     previous_main = sys.modules.get("__main__")
     sys.modules["__main__"] = module  # pickling and `if __name__ == "__main__"` work
-    sys.argv = [path, *args]
+    sys.argv = [path, *args]  # as typed, like python's sys.argv[0]
     sys.path.insert(0, os.path.dirname(os.path.abspath(path)))
     try:
         exec(code, module.__dict__)  # noqa: S102 - running the user's script is the command
@@ -56,7 +62,9 @@ def _execute(code: object, path: str, args: list[str]) -> int:
     except BaseException as exc:  # noqa: BLE001 - the script's own error: show it as Python would
         import traceback
 
-        traceback.print_exception(exc)
+        # Without this runner's own frame: the traceback starts in the script, as python's.
+        tb = exc.__traceback__.tb_next if exc.__traceback__ else None
+        traceback.print_exception(type(exc), exc, tb)
         return 1
     finally:
         if previous_main is not None:
