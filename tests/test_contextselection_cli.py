@@ -86,3 +86,13 @@ def test_offscreen_without_its_driver_is_one_line_error(tmp_path):
     result = run_ayon(["contextselection", str(tmp_path / "c.json")], isolated_env(tmp_path))
     assert result.returncode == 2
     assert "would not be visible (QT_QPA_PLATFORM=offscreen)" in _last_line(result.stderr)
+
+
+def test_unwritable_output_is_refused_before_the_dialog(tmp_path, env):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("x")
+    env[TEST_HOOK_ENV] = "accept:modeling"
+    result = run_ayon(["contextselection", str(blocker / "c.json"), "--project",
+                       "demo_Commercial", "--asset", "robot"], env)
+    assert result.returncode == 2
+    assert "is not a folder" in _last_line(result.stderr)

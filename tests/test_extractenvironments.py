@@ -96,6 +96,22 @@ def test_unwritable_output_is_one_line_error(tmp_path):
     blocker.write_text("not a folder")
     result = run_ayon(["--skip-bootstrap", "extractenvironments",
                        str(blocker / "sub" / "env.json")], isolated_env(tmp_path))
-    assert result.returncode == 1
+    assert result.returncode == 2
     assert "cannot write" in _one_line(result.stderr)
     assert blocker.read_text() == "not a folder"
+    for folder in ("", str(tmp_path)):  # a folder (or nothing) as the output file
+        result = run_ayon(["--skip-bootstrap", "extractenvironments", folder],
+                          isolated_env(tmp_path))
+        assert result.returncode == 2
+        line = _one_line(result.stderr)
+        assert "is a folder" in line or "is a directory" in line
+
+
+def test_output_is_checked_before_the_server_is_asked(tmp_path):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("x")
+    # No server at all: the bad output path is what gets reported, at once.
+    env = isolated_env(tmp_path, "http://127.0.0.1:9")
+    result = run_ayon(["--headless", "extractenvironments", str(blocker / "env.json")], env)
+    assert result.returncode == 2
+    assert "is not a folder" in _one_line(result.stderr)

@@ -86,6 +86,9 @@ def contextselection(launcher: LauncherContext | None, output_json_path: str,
                               "instead", test_hook_env=TEST_HOOK_ENV)
     if problem:
         raise UsageError(problem)
+    from ..environment.output import check_output_path
+
+    check_output_path(output_json_path)  # before the dialog: a choice must not be lost
     result = prepare(launcher)
     if result.api is None:
         why = "--skip-bootstrap was given" if not result.bundle_name else \

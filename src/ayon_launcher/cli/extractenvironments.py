@@ -31,9 +31,10 @@ def extractenvironments(launcher: LauncherContext | None, output_json_path: str,
     With --project, --asset, --task and --app: the environment the application gets in that
     context. With none (or only some) of them: only AYON's global environment.
     """
-    from ..environment.output import write_json_atomic
+    from ..environment.output import check_output_path, write_json_atomic
 
     launcher = launcher or LauncherContext()
+    check_output_path(output_json_path)  # before any server call
     options = {"project": project, "asset": asset, "task": task, "app": app}
     given = [name for name, value in options.items() if value]
     missing = [name for name, value in options.items() if not value]

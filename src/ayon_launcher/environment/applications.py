@@ -121,9 +121,13 @@ class ApplicationsSettings:
         for variant in group.get("variants") or []:
             if not isinstance(variant, Mapping) or not variant.get("name"):
                 continue
-            executables = (variant.get("executables") or {}).get(self.platform) or []
+            executables = variant.get("executables") or []
+            if isinstance(executables, Mapping):  # per platform, as AYON settings store them
+                executables = executables.get(self.platform) or []
             if isinstance(executables, str):
                 executables = [executables]
+            if not isinstance(executables, list):
+                executables = []
             app = Application(
                 group=group_name,
                 variant=str(variant["name"]),
