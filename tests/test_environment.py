@@ -163,3 +163,16 @@ def test_resolution_does_not_depend_on_key_order(chain, rng):
     env = compute_environment([("g", dict(shuffled))], base={})
     assert env[chain[-1]] == "/root" + "".join(f"/{k.lower()}" for k in chain[1:])
     assert env == compute_environment([("g", definition)], base={})
+
+
+@pytest.mark.parametrize("executables, expected", [
+    (["/usr/bin/maya"], ["/usr/bin/maya"]),  # a plain list: every platform
+    ({"linux": "/opt/maya/bin/maya", "windows": ["C:/maya.exe"]}, ["/opt/maya/bin/maya"]),
+    ("/usr/local/bin/maya", ["/usr/local/bin/maya"]),
+    (42, []),
+])
+def test_executables_in_any_reasonable_shape(executables, expected):
+    settings = {"applications": {"maya": {"variants": [
+        {"name": "2025", "executables": executables}]}}}
+    app = ApplicationsSettings(settings, platform="linux").find_application("maya/2025")
+    assert app.executables == expected
