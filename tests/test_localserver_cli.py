@@ -67,3 +67,16 @@ def test_server_command_rejects_non_loopback(tmp_path):
     )
     assert result.returncode == 2
     assert "loopback" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_server_on_a_taken_port_is_one_line_and_creates_nothing(tmp_path, local_server):
+    port = local_server.url.rsplit(":", 1)[1]
+    data = tmp_path / "new-data"
+    done = subprocess.run(
+        [sys.executable, "-m", "ayon_launcher", "server", "--port", port, "--data-dir",
+         str(data)], capture_output=True, text=True, timeout=60)
+    assert done.returncode != 0
+    assert done.stderr.strip().splitlines() == [
+        f"ayon: error: Local server could not start on 127.0.0.1:{port}: Address already in "
+        "use (is the port already in use?)"]
+    assert not data.exists()

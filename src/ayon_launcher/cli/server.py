@@ -22,15 +22,23 @@ from ..errors import UsageError
 def server(data_dir: Path | None, host: str, port: int, demo: bool,
            token_lifetime: float | None) -> None:
     """Run the embedded local AYON-compatible server."""
+    import sqlite3
+
     from .. import paths
     from ..localserver.seed import ensure_users, seed_demo
-    from ..localserver.server import LocalServer
+    from ..localserver.server import LocalServer, ensure_port_free
 
     if host not in {"127.0.0.1", "localhost", "::1"}:
         raise UsageError(f"--host must be a loopback address, got '{host}'")
     host = "127.0.0.1" if host == "localhost" else host
     data_dir = data_dir or paths.local_server_dir()
-    instance = LocalServer(data_dir, host=host, port=port, token_lifetime=token_lifetime)
+    if port:
+        ensure_port_free(host, port)  # before anything is created in the data folder
+    try:
+        instance = LocalServer(data_dir, host=host, port=port, token_lifetime=token_lifetime)
+    except (OSError, sqlite3.Error) as exc:
+        raise UsageError(f"cannot use {data_dir} as the server's data folder: "
+                         f"{getattr(exc, 'strerror', None) or exc}") from None
     credentials = seed_demo(instance.store) if demo else ensure_users(instance.store)
     instance.start()
     click.echo(f"AYON local server running at {instance.url}", err=False)

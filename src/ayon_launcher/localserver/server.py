@@ -13,6 +13,20 @@ from .store import Store
 LOOPBACK = "127.0.0.1"
 
 
+def ensure_port_free(host: str, port: int) -> None:
+    """A taken port as one clear LauncherError, before uvicorn logs its own about it."""
+    import socket
+
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            raise LauncherError(f"Local server could not start on {host}:{port}: "
+                                f"{exc.strerror or exc} (is the port already in use?)") from None
+
+
 class LocalServer:
     """The local AYON-compatible server bound to ``host:port`` (port 0 picks a free one)."""
 
@@ -40,6 +54,8 @@ class LocalServer:
 
         if self._thread is not None and self._thread.is_alive():
             return
+        if self.port:
+            ensure_port_free(self.host, self.port)
         if self._app is None:
             self._app = create_app(self.store)
         # Quiet: no access log (URLs may carry names), warnings only.
