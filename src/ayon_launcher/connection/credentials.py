@@ -2,13 +2,16 @@
 
 The keyring service is ``AYON launcher`` for the last server URL and ``AYON launcher <url>``
 per server for the token and the user name. Where no keyring backend works (a headless Linux
-box, a farm node), the same values go to ``credentials.json`` in the user's config folder,
-readable only by the user (mode 0600).
+box, a farm node), or where the keyring reads but refuses to save (a locked keychain), the
+same values go to ``credentials.json`` in the user's config folder, readable only by the user
+(mode 0600). A value in that file wins over the keyring's: it is only there because the
+keyring refused it, and a later keyring save removes it from the file.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import os
 import threading
 from dataclasses import dataclass
@@ -16,12 +19,18 @@ from pathlib import Path
 from typing import Any
 
 from .. import paths
+from ..errors import LauncherError
 from ..log import get_logger, register_secret
 
 log = get_logger("connection")
 
 SERVICE = "AYON launcher"
 FALLBACK_FILE = "credentials.json"
+BACKUP_SUFFIX = ".bad"
+
+
+class CredentialsNotSaved(LauncherError):
+    """The login could not be written (config folder not writable, not a folder, ...)."""
 
 
 @dataclass
@@ -35,6 +44,10 @@ class StoredLogin:
 
 def _server_service(url: str) -> str:
     return f"{SERVICE} {url}"
+
+
+def _reason(exc: OSError) -> str:
+    return exc.strerror or type(exc).__name__
 
 
 class _KeyringBackend:
@@ -57,42 +70,96 @@ class _KeyringBackend:
 
 
 class _FileBackend:
-    """``{service: {key: value}}`` in one JSON file, created with mode 0600."""
+    """``{service: {key: value}}`` in one JSON file, created with mode 0600.
 
-    def __init__(self, path: Path) -> None:
+    ``secondary``: the file only backs a keyring that refused a write, so a file that cannot
+    be read is logged at debug level and read as empty instead of stopping the launcher.
+    """
+
+    def __init__(self, path: Path, secondary: bool = False) -> None:
         self.path = path
+        self.secondary = secondary
+        self._bad_content: bytes | None = None  # what a malformed file held, for the backup
+        self._warned = False
+
+    @property
+    def backup_path(self) -> Path:
+        return self.path.with_name(self.path.name + BACKUP_SUFFIX)
 
     def _read(self) -> dict[str, dict[str, str]]:
+        self._bad_content = None
         try:
-            data = json.loads(self.path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
+            raw = self.path.read_bytes()
+        except (FileNotFoundError, NotADirectoryError):
+            return {}  # nothing stored (yet); a folder that is a file fails on the first save
+        except OSError as exc:
+            message = (f"cannot read the stored logins in {self.path}: {_reason(exc)} "
+                       "(fix its permissions, or set AYON_LAUNCHER_CONFIG_DIR)")
+            if self.secondary:
+                log.debug("%s", message)
+                return {}
+            raise LauncherError(message) from None
+        if not raw.strip():
             return {}
-        return data if isinstance(data, dict) else {}
+        try:
+            data = json.loads(raw.decode("utf-8"))
+        except ValueError:  # UnicodeDecodeError is one too
+            data = None
+        if not isinstance(data, dict):
+            self._bad_content = raw
+            self._warn_malformed("not valid JSON" if data is None else "not a JSON object")
+            return {}
+        # A section that is not an object (a hand edit) holds nothing usable: ignored.
+        return {service: {key: value for key, value in section.items() if isinstance(value, str)}
+                for service, section in data.items() if isinstance(section, dict)}
+
+    def _warn_malformed(self, why: str) -> None:
+        if self._warned:
+            return
+        self._warned = True
+        log.log(logging.DEBUG if self.secondary else logging.WARNING,
+                "ignoring unreadable credentials file %s (%s); it will be replaced on the next "
+                "login, keeping a copy in %s", self.path, why, self.backup_path.name)
 
     def get(self, service: str, key: str) -> str | None:
-        value = (self._read().get(service) or {}).get(key)
-        return value if isinstance(value, str) else None
+        return self._read().get(service, {}).get(key)
 
     def set(self, service: str, key: str, value: str | None) -> None:
         data = self._read()
-        section = data.setdefault(service, {})
         if value is None:
-            section.pop(key, None)
+            section = data.get(service, {})
+            if key not in section:
+                return  # nothing to forget: no write (the folder may not even be writable)
+            del section[key]
             if not section:
-                data.pop(service, None)
+                del data[service]
         else:
-            section[key] = value
+            data.setdefault(service, {})[key] = value
         self._write(data)
 
     def _write(self, data: dict[str, Any]) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            if self._bad_content is not None:
+                # The malformed file may still be someone's hand-edited logins: keep them.
+                self._write_bytes(self.backup_path, self._bad_content)
+                self._bad_content = None
+            self._write_bytes(self.path, json.dumps(data, indent=1).encode("utf-8"))
+        except OSError as exc:
+            raise CredentialsNotSaved(
+                f"cannot save the login in {self.path}: {_reason(exc)} "
+                "(set AYON_LAUNCHER_CONFIG_DIR)") from None
+
+    @staticmethod
+    def _write_bytes(path: Path, content: bytes) -> None:
+        """Atomically (temp + rename), readable by the user only."""
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         try:
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                json.dump(data, handle, indent=1)
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(content)
             os.chmod(tmp, 0o600)  # the umask may have taken bits away, never added any
-            os.replace(tmp, self.path)
+            os.replace(tmp, path)
         except BaseException:
             tmp.unlink(missing_ok=True)
             raise
@@ -102,17 +169,25 @@ class CredentialStore:
     """Server URL, token and user name per server; keyring first, private file otherwise."""
 
     def __init__(self) -> None:
-        self._backend: _KeyringBackend | _FileBackend | None = None
-        self._lock = threading.Lock()
+        self._chosen = False
+        self._keyring: _KeyringBackend | None = None
+        self._file: _FileBackend | None = None
+        self._lock = threading.RLock()
 
-    def _get_backend(self) -> _KeyringBackend | _FileBackend:
+    def _backends(self) -> tuple[_KeyringBackend | None, _FileBackend]:
         with self._lock:
-            if self._backend is None:
-                self._backend = self._choose_backend()
-            return self._backend
+            if not self._chosen:
+                self._keyring = self._usable_keyring()
+                path = paths.config_dir() / FALLBACK_FILE
+                self._file = _FileBackend(path, secondary=self._keyring is not None)
+                if self._keyring is None:
+                    log.debug("credentials are kept in %s (mode 0600)", path)
+                self._chosen = True
+            assert self._file is not None
+            return self._keyring, self._file
 
     @staticmethod
-    def _choose_backend() -> _KeyringBackend | _FileBackend:
+    def _usable_keyring() -> _KeyringBackend | None:
         try:
             backend = _KeyringBackend()
             if type(backend._keyring.get_keyring()).__module__ == "keyring.backends.null":
@@ -120,47 +195,72 @@ class CredentialStore:
             backend.get(SERVICE, "server_url")  # raises when no backend works
             return backend
         except Exception as exc:  # noqa: BLE001 - any keyring failure means: use the file
-            path = paths.config_dir() / FALLBACK_FILE
-            log.debug("no usable keyring (%s); credentials are kept in %s (mode 0600)",
-                      type(exc).__name__, path)
-            return _FileBackend(path)
+            log.debug("no usable keyring (%s)", type(exc).__name__)
+            return None
+
+    def _get(self, service: str, key: str) -> str | None:
+        keyring, file = self._backends()
+        value = file.get(service, key)
+        if value is not None or keyring is None:
+            return value
+        return keyring.get(service, key)
+
+    def _set(self, service: str, key: str, value: str | None) -> None:
+        with self._lock:
+            keyring, file = self._backends()
+            if keyring is not None:
+                try:
+                    keyring.set(service, key, value)
+                except Exception as exc:  # noqa: BLE001 - a locked keyring, a refused write
+                    log.debug("the keyring refused to save (%s); using the private file %s "
+                              "(mode 0600) instead", type(exc).__name__, file.path)
+                    self._keyring = None
+                    file.secondary = False  # from now on the file is where logins live
+                else:
+                    file.set(service, key, None)  # an older value there would hide this one
+                    return
+            file.set(service, key, value)
 
     @property
     def uses_keyring(self) -> bool:
-        return isinstance(self._get_backend(), _KeyringBackend)
+        return self._backends()[0] is not None
+
+    @property
+    def file_path(self) -> Path:
+        return self._backends()[1].path
 
     def server_url(self) -> str | None:
-        return self._get_backend().get(SERVICE, "server_url")
+        return self._get(SERVICE, "server_url")
 
     def load(self, server_url: str) -> StoredLogin:
-        backend = self._get_backend()
         service = _server_service(server_url)
-        token = backend.get(service, "token")
+        token = self._get(service, "token")
         register_secret(token)
-        return StoredLogin(server_url, token, backend.get(service, "username"))
+        return StoredLogin(server_url, token, self._get(service, "username"))
 
     def save(self, login: StoredLogin) -> None:
-        """Remember the URL (as the last one used), the token and the user name."""
+        """Remember the URL (as the last one used), the token and the user name.
+
+        Raises CredentialsNotSaved when neither the keyring nor the private file takes them.
+        """
         register_secret(login.token)
-        backend = self._get_backend()
         service = _server_service(login.server_url)
-        backend.set(SERVICE, "server_url", login.server_url)
-        backend.set(service, "token", login.token)
+        self._set(SERVICE, "server_url", login.server_url)
+        self._set(service, "token", login.token)
         if login.username:
-            backend.set(service, "username", login.username)
+            self._set(service, "username", login.username)
 
     def forget_server(self, server_url: str) -> None:
         """Drop everything kept for ``server_url``, and the last-URL entry when it is this one."""
-        backend = self._get_backend()
         service = _server_service(server_url)
-        backend.set(service, "token", None)
-        backend.set(service, "username", None)
-        if backend.get(SERVICE, "server_url") == server_url:
-            backend.set(SERVICE, "server_url", None)
+        self._set(service, "token", None)
+        self._set(service, "username", None)
+        if self.server_url() == server_url:
+            self._set(SERVICE, "server_url", None)
 
     def forget_token(self, server_url: str) -> None:
         """Drop the token of ``server_url``; the URL and user name stay for the next login."""
-        self._get_backend().set(_server_service(server_url), "token", None)
+        self._set(_server_service(server_url), "token", None)
 
 
 _STORE: CredentialStore | None = None

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from ..context import LauncherContext
 from ..errors import AuthenticationRequired
 from ..log import get_logger, register_secret
-from .credentials import StoredLogin, credential_store
+from .credentials import CredentialsNotSaved, StoredLogin, credential_store
 from .login import LoginFailed, Session, check_server, session_of
 from .urls import SERVER_URL_ENV, normalize_server_url
 
@@ -96,8 +96,28 @@ def resolve_session(ctx: LauncherContext, ask: LoginAsker | None = None, *,
     session = asker(LoginPrompt(url, username, message, locked))
     if session is None:
         raise AuthenticationRequired("login cancelled")
-    credential_store().save(StoredLogin(session.server_url, session.token, session.username))
+    remember(session, required=force_login)
     return session
+
+
+def remember(session: Session, *, required: bool = False) -> None:
+    """Store ``session`` for the next runs; when it cannot be stored, use it for this run only.
+
+    ``required`` (``ayon login``, the tray's "login as another user": storing is the point)
+    raises CredentialsNotSaved instead, after ending the new token on the server: nobody could
+    use it any more, it must not stay valid there.
+    """
+    from .login import logout
+
+    try:
+        credential_store().save(StoredLogin(session.server_url, session.token,
+                                            session.username))
+    except CredentialsNotSaved as exc:
+        if required:
+            logout(session)
+            raise
+        log.warning("%s; the login is used for this run only and will be asked for again",
+                    exc)
 
 
 def activate(ctx: LauncherContext, session: Session) -> None:

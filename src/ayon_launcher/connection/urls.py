@@ -1,27 +1,54 @@
-"""Server URL rules: http(s) only, trailing slashes removed."""
+"""Server URL rules: http(s) only, a bare base address, trailing slashes removed."""
 
 from __future__ import annotations
 
+import re
 from urllib.parse import urlsplit
 
 from ..errors import UsageError
 
 SERVER_URL_ENV = "AYON_SERVER_URL"
 
+# "scheme://" (optional) then the authority's user info, up to its last "@".
+_USERINFO = re.compile(r"([A-Za-z][A-Za-z0-9+.\-]*://)?([^/?#]*)@")
+
+
+def _masked(text: str) -> str:
+    """``text`` with any ``user:password@`` replaced by ``***@``: safe to show and log."""
+    found = _USERINFO.match(text)
+    if not found:
+        return text
+    return f"{found.group(1) or ''}***@{text[found.end():]}"
+
 
 def normalize_server_url(url: str | None) -> str:
-    """``url`` without surrounding spaces and trailing slashes; raise if it is not http(s)."""
+    """``url`` without surrounding spaces and trailing slashes; raise if it is not http(s).
+
+    The server's base address only: a query or a fragment would be glued in front of every
+    API path, and a user name or password would end up in messages and stored logins.
+    """
     text = (url or "").strip()
-    shown = text if len(text) <= 80 else text[:77] + "..."
+    masked = _masked(text)
+    shown = masked if len(masked) <= 80 else masked[:77] + "..."
     try:
         parts = urlsplit(text)
         host, port = parts.hostname, parts.port  # both raise ValueError when malformed
     except ValueError as exc:
-        raise UsageError(f"invalid AYON server URL {shown!r}: {exc}") from None
+        raise UsageError(f"invalid AYON server URL {shown!r}: {_masked(str(exc))}") from None
     if parts.scheme.lower() not in ("http", "https") or not host:
         raise UsageError(
             f"invalid AYON server URL {shown!r}: it must start with http:// or https:// "
             "and name a host"
+        )
+    if "@" in parts.netloc:
+        raise UsageError(
+            f"invalid AYON server URL {shown!r}: it must not contain a user name or password "
+            "(log in with `ayon login`, or give a key in AYON_API_KEY)"
+        )
+    if "?" in text or "#" in text:
+        raise UsageError(
+            f"invalid AYON server URL {shown!r}: it must not have a query (?...) or a "
+            "fragment (#...); give the server's base address, like https://ayon.example.com"
         )
     if port == 0:
         raise UsageError(f"invalid AYON server URL {shown!r}: port 0")
