@@ -13,6 +13,8 @@ import requests
 
 # How long a stalled answer waits at most before giving up on its own (keeps tests bounded).
 STALL_LIMIT = 20.0
+SLOW_STEPS = 400
+SLOW_PAUSE = 0.02
 HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "te", "trailer", "upgrade",
               "proxy-authorization", "proxy-authenticate", "content-encoding", "content-length"}
 
@@ -27,6 +29,9 @@ class FaultProxy:
     * ``"stall"``: sends the headers and half of the body, then nothing (slow server);
     * ``"reset"``: sends the headers and half of the body, then resets the TCP connection;
     * ``"close"``: closes the connection without any answer (server died mid-request).
+    * ``"slow"``: sends the body in SLOW_STEPS small pieces, one every SLOW_PAUSE seconds
+      (all at once after :meth:`release`); ``outcomes[path]`` then says "complete" or "cut"
+      (the client went away before the end).
 
     ``times`` bounds how often a rule fires (None: always). ``hits`` counts requests per path.
     """
@@ -36,6 +41,7 @@ class FaultProxy:
         self.rules: list[list] = []  # [text, mode, remaining or None]
         self.hits: dict[str, int] = {}
         self.partial_bytes: dict[str, int] = {}
+        self.outcomes: dict[str, str] = {}
         self.hooks: list[list] = []  # [text, callback, remaining]
         self._release = threading.Event()
         self._lock = threading.Lock()
@@ -140,6 +146,9 @@ class FaultProxy:
             handler.send_header("Content-Encoding", upstream.headers["Content-Encoding"])
         handler.send_header("Content-Length", str(len(data)))
         handler.end_headers()
+        if mode == "slow" and handler.command != "HEAD":
+            self._trickle(handler, data)
+            return
         if mode in ("stall", "reset") and handler.command != "HEAD":
             half = data[: max(1, len(data) // 2)]
             handler.wfile.write(half)
@@ -155,6 +164,24 @@ class FaultProxy:
             return
         if handler.command != "HEAD":
             handler.wfile.write(data)
+
+
+    def _trickle(self, handler: BaseHTTPRequestHandler, data: bytes) -> None:
+        step = max(1, len(data) // SLOW_STEPS)
+        sent = 0
+        try:
+            while sent < len(data):
+                self._release.wait(SLOW_PAUSE)
+                piece = data[sent:sent + step]
+                handler.wfile.write(piece)
+                handler.wfile.flush()
+                sent += len(piece)
+                self.partial_bytes[handler.path] = sent
+        except OSError:
+            self.outcomes[handler.path] = "cut"
+        else:
+            self.outcomes[handler.path] = "complete"
+        handler.close_connection = True
 
 
 def closed_port_url() -> str:

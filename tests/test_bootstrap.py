@@ -16,6 +16,7 @@ from ayon_launcher.distribution import state, store
 from ayon_launcher.distribution.bundles import BundleNotFoundError
 from ayon_launcher.distribution.distribute import distribute, fetch_bundle
 from ayon_launcher.errors import DistributionError
+from conftest import isolated_env, run_ayon
 
 PLATFORM = platform.system().lower()
 
@@ -94,6 +95,53 @@ def test_dev_bundle_of_the_current_user(fresh_server, local):
         ("demo_tools", str(dev_src), True)]
     assert not any(label.startswith("addon ") for label in downloaded(log))
     assert not (local / "addons" / "demo_tools_1.1.0").exists()
+
+
+def test_dev_addon_from_a_missing_folder_is_a_warning(fresh_server, local, caplog):
+    api = connect(fresh_server)
+    me = api.get_user()["name"]
+    fresh_server.create_bundle("my_dev", {"demo_tools": "1.1.0"}, is_dev=True, active_user=me)
+    missing = local.parent / "no_such_checkout" / "demo_tools"
+    fresh_server.update_bundle("my_dev", addonDevelopment={
+        "demo_tools": {"enabled": True, "path": str(missing)}})
+    with caplog.at_level("WARNING", logger="ayon_launcher.distribution"):
+        installed = sync(api, use_dev=True)
+    warnings = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert warnings == [f"dev bundle my_dev: add-on demo_tools is developed from {missing}, "
+                        "which is not a folder here; the add-on is not loaded"]
+    assert [(a.name, a.dev) for a in installed.addons] == [("demo_tools", True)]
+    caplog.clear()
+    missing.mkdir(parents=True)  # once the checkout is there: no warning
+    with caplog.at_level("WARNING", logger="ayon_launcher.distribution"):
+        sync(api, use_dev=True)
+    assert not [r for r in caplog.records if r.levelname == "WARNING"]
+
+
+def test_unusable_local_folder_is_one_clear_line(local_server, tmp_path):
+    env = isolated_env(tmp_path, local_server.url)
+    env["AYON_API_KEY"] = local_server.service_api_key
+    afile = tmp_path / "afile"
+    afile.write_text("not a folder")
+    # A file, and a folder that cannot be made (below a file: the read-only case, as root).
+    for folder in (afile, afile / "sub"):
+        done = run_ayon(["--headless", "addon", "demo_tools", "hello"],
+                        {**env, "AYON_LAUNCHER_LOCAL_DIR": str(folder)})
+        assert done.returncode == 5, done.stderr
+        assert done.stderr.strip().splitlines() == [
+            f"ayon: error: cannot use the add-on store {folder}: Not a directory "
+            "(AYON_LAUNCHER_LOCAL_DIR)"]
+    # Everything installed, then the state folder becomes unusable: still one clear line.
+    assert run_ayon(["--headless", "addon", "demo_tools", "hello"], env).returncode == 0
+    state_dir = tmp_path / "local" / "state"
+    import shutil
+
+    shutil.rmtree(state_dir)
+    state_dir.write_text("")
+    done = run_ayon(["--headless", "addon", "demo_tools", "hello"], env)
+    assert done.returncode == 5, done.stderr
+    assert done.stderr.strip().splitlines() == [
+        f"ayon: error: cannot use the add-on store {tmp_path / 'local'}: {state_dir} is not "
+        "a folder (AYON_LAUNCHER_LOCAL_DIR)"]
 
 
 def test_first_sync_noop_second_sync_and_new_bundle_updates_one_addon(fresh_server, local,
@@ -236,4 +284,14 @@ def test_offline_choice_by_variant_and_private_history(fresh_server, local):
     sync(api, use_dev=True)
     # ...but takes the user's own dev bundle once it was installed.
     assert offline_bundle(LauncherContext(server_url=url, use_dev=True)).bundle_name == "my_dev"
-    assert offline_bundle(LauncherContext(server_url=url, use_staging=True)) is not None
+    # Staging is as strict: production and dev bundles are installed, no staging one.
+    assert offline_bundle(LauncherContext(server_url=url, use_staging=True)) is None
+    # A named bundle is that bundle or nothing, whatever else is installed.
+    assert offline_bundle(LauncherContext(server_url=url, bundle_name="demo_staging")) is None
+    assert offline_bundle(LauncherContext(server_url=url, bundle_name="my_dev")).bundle_name \
+        == "my_dev"
+    sync(api, use_staging=True)
+    assert offline_bundle(LauncherContext(server_url=url, use_staging=True)).bundle_name \
+        == "demo_staging"
+    # Without a choice: the most recent complete bundle.
+    assert offline_bundle(production).bundle_name == "demo_staging"

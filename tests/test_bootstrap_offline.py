@@ -25,4 +25,14 @@ def test_offline_uses_last_installed_bundle_then_errors_without_one(fresh_server
     failed = run_ayon(["addon", "demo_tools", "hello"], nothing, timeout=120)
     assert failed.returncode == 3
     lines = failed.stderr.strip().splitlines()
-    assert len(lines) == 1 and "cannot start offline" in lines[-1]
+    assert len(lines) == 1
+    assert "; no bundle was ever fully installed here, so the launcher cannot start offline" \
+        in lines[-1]
+
+    # A named bundle is that one or nothing, and the message says it was never installed.
+    named = run_ayon(["--bundle", "nope", "addon", "demo_tools", "hello"], env, timeout=120)
+    assert named.returncode == 3
+    lines = named.stderr.strip().splitlines()
+    assert "; bundle 'nope' was never fully installed here, so the launcher cannot start " \
+        "offline" in lines[-1]
+    assert "demo_staging" not in named.stderr and "(demo_tools" not in named.stdout

@@ -27,7 +27,7 @@ from ayon_launcher.distribution.models import (
     parse_source,
 )
 from ayon_launcher.distribution.sources import FetchSettings
-from ayon_launcher.distribution.sync import sync_items
+from ayon_launcher.distribution.sync import SyncCancelled, sync_items
 from ayon_launcher.errors import DistributionError
 
 
@@ -283,6 +283,69 @@ def test_no_sources_is_a_clear_error(local):
     item = item_for("zeta", "1.0.0", b"", [])
     with pytest.raises(DistributionError, match="addon zeta 1.0.0: the server lists no source"):
         sync_items([item], FetchSettings())
+
+
+def test_cancel_stops_the_running_item_and_drops_queued_ones(local, files, monkeypatch):
+    monkeypatch.setenv("AYON_LAUNCHER_DOWNLOAD_WORKERS", "1")
+    datas = {n: addon_zip(f"{n}_pkg", n, "1.0.0", {f"{n}_pkg/blob.bin": os.urandom(300_000)})
+             for n in ("one", "two", "three")}
+    items = [item_for(n, "1.0.0", d, [HttpSource(files.add(f"/{n}.zip", d))])
+             for n, d in datas.items()]
+    cancel = threading.Event()
+    reports = []
+
+    def progress(label, done, total, state):
+        reports.append((label, state))
+        if state == "downloading" and done > 0:
+            cancel.set()  # as a GUI's Cancel button would, from another thread
+
+    with pytest.raises(SyncCancelled, match="the add-on sync was cancelled") as info:
+        sync_items(items, FetchSettings(), progress=progress, cancel=cancel)
+    assert info.value.exit_code == 130
+    # The running item stopped at its next report, the queued ones never started.
+    assert files.hits == {"/one.zip": 1}
+    assert {label for label, _state in reports} == {"addon one 1.0.0"}
+    assert "done" not in {state for _label, state in reports}
+    assert not (local / "addons").exists() or not list((local / "addons").iterdir())
+
+    report = sync_items(items, FetchSettings())
+    assert sorted(i.name for i in report.installed) == ["one", "three", "two"]
+
+
+def test_another_launcher_installing_an_item_is_waited_for_then_a_clear_error(local, files,
+                                                                               monkeypatch):
+    data = addon_zip("theta_pkg", "theta", "1.0.0")
+    item = item_for("theta", "1.0.0", data, [HttpSource(files.add("/theta.zip", data))])
+    monkeypatch.setenv("AYON_LAUNCHER_LOCK_TIMEOUT", "0")
+    with store.item_lock(item):  # as another launcher downloading it holds it
+        with pytest.raises(store.StoreLockTimeout) as info:
+            sync_items([item], FetchSettings())
+    assert str(info.value).startswith(
+        "addon theta 1.0.0: another AYON launcher has been installing it for over 0s (lock ")
+    assert files.hits == {}  # never downloaded twice at once
+    # The store lock is not the item lock: other items install meanwhile.
+    other = item_for("iota", "1.0.0", data, [HttpSource(files.add("/iota.zip", data))])
+    with store.item_lock(item):
+        assert sync_items([other], FetchSettings()).installed == [other]
+    assert sync_items([item], FetchSettings()).installed == [item]
+
+
+def test_leftover_sweep_spares_the_work_folder_of_a_live_launcher(local):
+    item = item_for("kappa", "1.0.0", b"", [])
+    addons = local / "addons"
+    work = addons / ".tmp-kappa_1.0.0-0123456789ab"
+    (work / "content").mkdir(parents=True)
+    legacy = addons / ".tmp-0123456789ab"  # an earlier launcher's (store lock held while used)
+    legacy.mkdir()
+    trash = addons / ".trash-kappa_0.9.0-abcd"
+    trash.mkdir()
+    with store.item_lock(item):
+        assert store.remove_leftovers(addons) == 1
+        assert work.is_dir() and legacy.is_dir() and not trash.exists()
+        assert store.remove_leftovers(addons, store_locked=True) == 1
+        assert work.is_dir() and not legacy.exists()
+    assert store.remove_leftovers(addons) == 1
+    assert list(addons.iterdir()) == []
 
 
 # --- processes ---------------------------------------------------------------------------------

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -139,7 +140,59 @@ def test_store_lock_held_too_long_is_a_clear_error(tmp_path, env, monkeypatch):
     # Once the lock is free the same command starts normally.
     ok = run_ayon(["--headless", "addon", "demo_tools", "hello"], env)
     assert ok.returncode == 0, ok.stderr
+    history = (tmp_path / "local" / "state" / "installed_bundles.json").read_bytes()
+    # The bundle is complete: a lock that stays taken is a warning, not a failed start.
+    with store.store_lock():
+        held = run_ayon(["--headless", "addon", "demo_tools", "hello"],
+                        {**env, "AYON_LAUNCHER_LOCK_TIMEOUT": "1"})
+    assert held.returncode == 0, held.stderr
+    assert "(demo_tools 1.0.0)" in held.stdout
+    warning = next(line for line in held.stderr.splitlines() if "store lock" in line)
+    assert warning.startswith("WARNING: another AYON launcher holds the add-on store lock")
+    assert "bundle demo_production is complete here: starting without recording it" in warning
+    assert (tmp_path / "local" / "state" / "installed_bundles.json").read_bytes() == history
     state.release_leases()
+
+
+def _wait_for(condition, proc: subprocess.Popen) -> None:
+    """Poll ``condition`` (a bound on a broken test, not a timing assertion)."""
+    deadline = time.monotonic() + 60
+    while not condition():
+        if proc.poll() is not None:
+            raise AssertionError(f"the launcher ended early: {proc.communicate()}")
+        assert time.monotonic() < deadline, "condition never met"
+        time.sleep(0.01)
+
+
+def test_installed_bundle_starts_while_another_launcher_downloads(tmp_path, env, proxy):
+    """Farm jobs: one job pulls a new bundle from a server that stalls mid-download; a job
+    whose bundle is installed neither waits for it nor fails behind it (short lock timeout),
+    and its clean-up leaves the other job's work folder alone."""
+    done = run_ayon(["--headless", "addon", "demo_tools", "hello"], env)
+    assert done.returncode == 0, done.stderr
+    staging_download = "/api/addons/demo_tools/1.1.0/private/client.zip"
+    proxy.fail(staging_download, "stall", times=1)
+    puller = start(["--headless", "--use-staging", "addon", "demo_tools", "hello"], env)
+    addons = tmp_path / "local" / "addons"
+    try:
+        _wait_for(lambda: staging_download in proxy.partial_bytes, puller)
+        work = [p for p in addons.iterdir() if p.name.startswith(".tmp-demo_tools_1.1.0-")]
+        assert len(work) == 1
+        quick = run_ayon(["--headless", "addon", "demo_tools", "hello"],
+                         {**env, "AYON_LAUNCHER_LOCK_TIMEOUT": "1"})
+        assert quick.returncode == 0, quick.stderr
+        assert "(demo_tools 1.0.0)" in quick.stdout
+        assert "another AYON launcher" not in quick.stderr
+        assert work[0].is_dir()  # still being written by the stalled launcher
+        assert puller.poll() is None
+    finally:
+        proxy.release()  # the stalled answer ends; the puller retries and succeeds
+    ((code, out, err),) = finish([puller])
+    assert code == 0, err
+    assert "(demo_tools 1.1.0)" in out
+    assert proxy.hits_for(staging_download) == 2
+    assert store.read_metadata(addons / "demo_tools_1.1.0") is not None
+    assert not [p for p in addons.iterdir() if p.name.startswith(".")]
 
 
 def test_offline_claim_keeps_the_bundle_from_another_launchers_cleanup(tmp_path, env,

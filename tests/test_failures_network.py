@@ -8,6 +8,11 @@ complete state, and the offline start takes over where a previous bundle is inst
 
 from __future__ import annotations
 
+import signal
+import subprocess
+import sys
+import time
+
 import ayon_api
 import pytest
 
@@ -237,20 +242,48 @@ def error_line(done) -> str:
     ("500", "/api/"),            # every API call answers 500
     ("hang", "/api/info"),       # the server accepts connections but never answers
     ("close", "/api/bundles"),   # the server dies after the login check
-    ("reset", DEMO_DOWNLOAD),    # the staging add-on's download is cut every time
 ])
 def test_cli_starts_offline_from_the_last_complete_bundle(tmp_path, local_server, proxy, fault,
                                                           where):
     env = cli_env(tmp_path, proxy.url, local_server.service_api_key)
-    online = run_ayon(["--headless", "addon", "demo_tools", "hello"], env)
-    assert online.returncode == 0, online.stderr
+    for args in (["--use-staging"], []):  # staging, then production (the most recent)
+        online = run_ayon(["--headless", *args, "addon", "demo_tools", "hello"], env)
+        assert online.returncode == 0, online.stderr
     proxy.fail(where, fault)
     offline = run_ayon(["--headless", "--use-staging", "addon", "demo_tools", "hello"], env)
     proxy.release()
     assert offline.returncode == 0, offline.stderr
-    assert "OFFLINE" in offline.stderr and "demo_production" in offline.stderr
-    assert "(demo_tools 1.0.0)" in offline.stdout
+    # The staging bundle asked for, not the more recent production one.
+    assert "OFFLINE" in offline.stderr and "demo_staging" in offline.stderr
+    assert "(demo_tools 1.1.0)" in offline.stdout
     assert "Traceback" not in offline.stderr
+
+
+def test_cli_download_cut_starts_offline_but_never_with_another_variant(tmp_path, fresh_server):
+    """A new production bundle whose download is cut every time: the previous production
+    bundle starts offline. A staging start never falls back to production: one clear line."""
+    proxy = FaultProxy(fresh_server.url)
+    try:
+        env = cli_env(tmp_path, proxy.url, fresh_server.service_api_key)
+        online = run_ayon(["--headless", "addon", "demo_tools", "hello"], env)
+        assert online.returncode == 0, online.stderr
+        fresh_server.create_bundle("production_2", {"demo_tools": "1.1.0"},
+                                   is_production=True)
+        proxy.fail(DEMO_DOWNLOAD, "reset")
+        offline = run_ayon(["--headless", "addon", "demo_tools", "hello"], env)
+        assert offline.returncode == 0, offline.stderr
+        assert "OFFLINE" in offline.stderr and "demo_production" in offline.stderr
+        assert "(demo_tools 1.0.0)" in offline.stdout
+
+        staging = run_ayon(["--headless", "--use-staging", "addon", "demo_tools", "hello"], env)
+        assert staging.returncode == 3
+        line = error_line(staging)
+        assert "no staging bundle was ever fully installed here, so the launcher cannot " \
+            "start offline" in line
+        assert "stopped delivering files" in line and "addon demo_tools 1.1.0" in line
+        assert "(demo_tools" not in staging.stdout
+    finally:
+        proxy.close()
 
 
 def test_cli_shows_no_library_traceback_when_the_server_dies(tmp_path, local_server, proxy):
@@ -282,3 +315,57 @@ def test_cli_with_nothing_installed_is_one_line_exit_3(tmp_path, local_server, p
     leftovers = [p for p in (tmp_path / "local" / "addons").glob(".*")] \
         if (tmp_path / "local" / "addons").exists() else []
     assert leftovers == []
+
+
+# --- Ctrl+C ------------------------------------------------------------------------------------
+
+def _wait_for(condition, proc: subprocess.Popen | None = None, limit: float = 60) -> None:
+    """Poll ``condition`` (a bound on a broken test, not a timing assertion)."""
+    deadline = time.monotonic() + limit
+    while not condition():
+        if proc is not None and proc.poll() is not None:
+            raise AssertionError(f"the launcher ended early: {proc.communicate()}")
+        assert time.monotonic() < deadline, "condition never met"
+        time.sleep(0.01)
+
+
+def test_ctrl_c_during_a_sync_stops_it_and_the_next_run_completes(tmp_path, local_server, proxy):
+    env = cli_env(tmp_path, proxy.url, local_server.service_api_key)
+    assert run_ayon(["--headless", "addon", "demo_tools", "hello"], env).returncode == 0
+    local = tmp_path / "local"
+    before = snapshot(local)
+    history = (local / "state" / "installed_bundles.json").read_bytes()
+    job = tmp_path / "job.py"
+    job.write_text("print('job ran')\n")
+    # The staging add-on comes from a slow server: 400 small pieces, about 8 s in all.
+    proxy.fail(DEMO_DOWNLOAD, "slow")
+    proc = subprocess.Popen([sys.executable, "-m", "ayon_launcher", "--headless", "--use-staging",
+                             str(job)], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
+    try:
+        _wait_for(lambda: any(DEMO_DOWNLOAD in path for path in proxy.partial_bytes), proc)
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 130, err
+    assert err.strip().splitlines()[-1] == "ayon: interrupted"
+    assert "Traceback" not in err and "job ran" not in out
+    # It stopped mid-download: the launcher left before the slow answer was over (waiting for
+    # the running item would have completed it and installed the add-on), and never retried.
+    _wait_for(lambda: any(DEMO_DOWNLOAD in path for path in proxy.outcomes))
+    assert [v for k, v in proxy.outcomes.items() if DEMO_DOWNLOAD in k] == ["cut"]
+    assert proxy.hits_for(DEMO_DOWNLOAD) == 1
+    # The previous state is intact (a work folder may be left for the next run to remove).
+    assert {k: v for k, v in snapshot(local).items() if "/." not in k} == before
+    assert (local / "state" / "installed_bundles.json").read_bytes() == history
+    assert not (local / "addons" / "demo_tools_1.1.0").exists()
+
+    proxy.clear()
+    again = run_ayon(["--headless", "--use-staging", str(job)], env)
+    assert again.returncode == 0, again.stderr
+    assert "job ran" in again.stdout
+    assert store.read_metadata(local / "addons" / "demo_tools_1.1.0") is not None
+    assert not [p for p in (local / "addons").iterdir() if p.name.startswith(".")]

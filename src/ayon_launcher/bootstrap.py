@@ -11,6 +11,8 @@ from .errors import ServerUnreachableError
 from .log import get_logger
 
 if TYPE_CHECKING:
+    import threading
+
     import ayon_api
 
     from .addons.base import AYONAddon
@@ -55,6 +57,7 @@ def bootstrap(
     progress: ProgressCallback | None = None,
     api: ayon_api.ServerAPI | None = None,
     offline: bool = False,
+    cancel: threading.Event | None = None,
 ) -> BootstrapResult:
     """Run the whole bootstrap for ``ctx``; ``--skip-bootstrap`` returns an empty result.
 
@@ -62,6 +65,8 @@ def bootstrap(
     add-ons. When the server cannot be reached, starts from the last fully installed bundle.
     ``api`` reuses a connection made before (e.g. in a GUI's main thread). ``offline`` starts
     from the last fully installed bundle without calling the server (the user chose it).
+    ``cancel``, set from another thread (a GUI's Cancel button), stops the add-on sync with
+    SyncCancelled (exit code 130); Ctrl+C stops it in the main thread.
     """
     if ctx.skip_bootstrap:
         return BootstrapResult(server_url=ctx.server_url)
@@ -75,7 +80,7 @@ def bootstrap(
         api = api or connect(ctx)
         bundle = fetch_bundle(api, bundle_name=ctx.bundle_name, use_staging=ctx.use_staging,
                               use_dev=ctx.use_dev)
-        installed = distribute(api, bundle, _item_progress(progress))
+        installed = distribute(api, bundle, _item_progress(progress), cancel=cancel)
     except ServerUnreachableError as exc:
         installed = _offline_bundle(ctx, exc)
         offline = True
@@ -113,16 +118,26 @@ def _offline_bundle(ctx: LauncherContext, exc: ServerUnreachableError) -> Instal
     if installed is not None and not state.claim(installed):
         installed = None
     if installed is None:
-        what = f"bundle {ctx.bundle_name!r}" if ctx.bundle_name else "no bundle"
         raise ServerUnreachableError(
-            f"{exc}; {what} was fully installed here before, so the launcher cannot start "
-            "offline (connect once to the server, or use --skip-bootstrap)"
+            f"{exc}; {_never_installed(ctx)}, so the launcher cannot start offline "
+            "(connect once to the server, or use --skip-bootstrap)"
         ) from None
     log.warning("%s: starting OFFLINE with bundle %s installed %s", exc, installed.bundle_name,
                 installed.installed_at)
     if installed.server_url and not ctx.server_url:
         ctx.server_url = installed.server_url
     return installed
+
+
+def _never_installed(ctx: LauncherContext) -> str:
+    """What an offline start lacks, in words: the bundle asked for was never complete here."""
+    if ctx.bundle_name:
+        return f"bundle {ctx.bundle_name!r} was never fully installed here"
+    if ctx.use_dev:
+        return "no dev bundle of yours was ever fully installed here"
+    if ctx.use_staging:
+        return "no staging bundle was ever fully installed here"
+    return "no bundle was ever fully installed here"
 
 
 def _load(ctx: LauncherContext, installed: InstalledBundle, api: ayon_api.ServerAPI | None,

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .. import paths
 from ..errors import AuthenticationRequired, DistributionError, ServerUnreachableError
 from ..log import get_logger
 from . import state, store
@@ -78,6 +80,9 @@ def plan_items(api: ayon_api.ServerAPI, bundle: Bundle) -> tuple[list[DistItem],
     for name, version in sorted(bundle.addons.items()):
         dev = bundle.dev_path(name)
         if dev:
+            if not Path(dev).expanduser().is_dir():
+                log.warning("dev bundle %s: add-on %s is developed from %s, which is not a "
+                            "folder here; the add-on is not loaded", bundle.name, name, dev)
             dev_paths[name] = dev
             continue
         data = versions.get((name, version))
@@ -117,45 +122,109 @@ def fetch_settings(api: ayon_api.ServerAPI, bundle: Bundle) -> dict[str, Any]:
         return {}
 
 
+# Rounds of "sync, then check under the store lock": another launcher's clean-up can remove
+# a folder that was installed when this one looked (and was not yet marked in use).
+_ROUNDS = 3
+
+
 def distribute(api: ayon_api.ServerAPI, bundle: Bundle, progress: ItemProgress | None = None,
                fetch_settings_fn: Callable[..., dict[str, Any]] = fetch_settings,
-               ) -> state.InstalledBundle:
-    """Sync ``bundle`` into the store, record it as installed, clean up unused versions."""
+               cancel: threading.Event | None = None) -> state.InstalledBundle:
+    """Sync ``bundle`` into the store, record it as installed, clean up unused versions.
+
+    What is missing is fetched without the store lock (one lock per item), so a launcher
+    whose bundle is installed never waits for another one downloading a different bundle;
+    the store lock is held only to mark, check and record the bundle and clean up. When that
+    lock stays taken but the bundle is complete, it starts anyway (with a warning).
+    ``cancel`` stops the sync from another thread (SyncCancelled); Ctrl+C stops it too.
+    """
     state.keep_count()  # a bad AYON_LAUNCHER_KEEP_BUNDLES fails before any download
     items, dev_paths = plan_items(api, bundle)
     settings = FetchSettings(server_url=api.get_base_url(), server_headers=api.get_headers())
+    installed: state.InstalledBundle | None = None
+    for _round in range(_ROUNDS):
+        _sync(items, settings, progress, cancel)
+        if installed is None:
+            installed = _installed_bundle(api, bundle, items, dev_paths,
+                                          fetch_settings_fn(api, bundle))
+        try:
+            trash = _record(installed, items)
+        except store.StoreLockTimeout as exc:
+            return _start_unrecorded(installed, items, exc)
+        if trash is not None:
+            store.purge(*trash)
+            return installed
+        log.info("add-ons of bundle %s were removed meanwhile by another launcher: "
+                 "installing them again", bundle.name)
+    raise DistributionError(
+        f"bundle {bundle.name!r}: add-ons kept being removed by another AYON launcher's "
+        "clean-up while they were installed; try again")
+
+
+def _sync(items: list[DistItem], settings: FetchSettings, progress: ItemProgress | None,
+          cancel: threading.Event | None) -> None:
+    try:
+        sync_items(items, settings, progress, cancel=cancel)
+    except SyncFailed as exc:
+        if exc.kind == "network":
+            # The server stopped delivering files: like a server that cannot be reached,
+            # so that the bootstrap can start from the last complete bundle.
+            raise ServerUnreachableError(
+                f"the AYON server stopped delivering files: {exc}") from None
+        if exc.kind == "auth":
+            raise AuthenticationRequired(
+                f"the AYON server rejected the credentials: {exc}") from None
+        raise
+
+
+def _installed_bundle(api: ayon_api.ServerAPI, bundle: Bundle, items: list[DistItem],
+                      dev_paths: dict[str, str],
+                      settings: dict[str, Any]) -> state.InstalledBundle:
+    addons = [
+        state.InstalledAddon(name=i.name, version=i.version or "", path=str(i.target))
+        for i in items if i.kind == "addon"
+    ]
+    addons += [
+        state.InstalledAddon(name=name, version=bundle.addons[name], path=str(Path(path)),
+                             dev=True)
+        for name, path in dev_paths.items()
+    ]
+    package = next((str(i.target) for i in items if i.kind == "dependency_package"), None)
+    return state.InstalledBundle(
+        bundle_name=bundle.name,
+        server_url=api.get_base_url(),
+        variant=bundle.variant,
+        addons=sorted(addons, key=lambda a: a.name),
+        dependency_package=package,
+        settings=settings,
+    )
+
+
+def _record(installed: state.InstalledBundle, items: list[DistItem]) -> list[Path] | None:
+    """Under the store lock: mark the bundle in use, check it is complete, record it, clean
+    up. The folders to delete once the lock is released; None when an item went missing."""
     with store.store_lock():
         try:
-            sync_items(items, settings, progress, lock=False)
-        except SyncFailed as exc:
-            if exc.kind == "network":
-                # The server stopped delivering files: like a server that cannot be reached,
-                # so that the bootstrap can start from the last complete bundle.
-                raise ServerUnreachableError(
-                    f"the AYON server stopped delivering files: {exc}") from None
-            if exc.kind == "auth":
-                raise AuthenticationRequired(
-                    f"the AYON server rejected the credentials: {exc}") from None
-            raise
-        addons = [
-            state.InstalledAddon(name=i.name, version=i.version or "", path=str(i.target))
-            for i in items if i.kind == "addon"
-        ]
-        addons += [
-            state.InstalledAddon(name=name, version=bundle.addons[name], path=str(Path(path)),
-                                 dev=True)
-            for name, path in dev_paths.items()
-        ]
-        package = next((str(i.target) for i in items if i.kind == "dependency_package"), None)
-        installed = state.InstalledBundle(
-            bundle_name=bundle.name,
-            server_url=api.get_base_url(),
-            variant=bundle.variant,
-            addons=sorted(addons, key=lambda a: a.name),
-            dependency_package=package,
-            settings=fetch_settings_fn(api, bundle),
-        )
-        history = state.record_installed(installed)
-        state.hold(installed)  # before the lock is released: no clean-up can slip in between
-        state.cleanup(history, installed)
+            # Marked first: from now on no other launcher's clean-up removes them.
+            state.hold(installed)
+            if not all(store.is_installed(item) for item in items):
+                return None
+            history = state.record_installed(installed)
+            trash = state.cleanup(history, installed)
+            store.remove_leftovers(paths.addons_dir(), paths.dependency_packages_dir(),
+                                   store_locked=True)
+        except OSError as exc:
+            raise store.unusable(exc) from None
+    return trash
+
+
+def _start_unrecorded(installed: state.InstalledBundle, items: list[DistItem],
+                      exc: store.StoreLockTimeout) -> state.InstalledBundle:
+    """The store lock stayed taken: start from the bundle if it is complete here (marked in
+    use without the lock, not recorded for offline starts), else fail with ``exc``."""
+    state.hold(installed)
+    if not all(store.is_installed(item) for item in items):
+        raise exc
+    log.warning("%s; bundle %s is complete here: starting without recording it",
+                exc, installed.bundle_name)
     return installed

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -103,8 +102,9 @@ def last_installed(server_url: str | None = None, bundle_name: str | None = None
                    variant: str | None = None) -> InstalledBundle | None:
     """The most recent complete bundle (of ``server_url`` / named ``bundle_name`` when given).
 
-    With ``variant``, a bundle of that variant is preferred over a more recent other one;
-    ``"dev"`` accepts dev bundles only.
+    With ``variant`` "staging" only staging bundles count and with ``"dev"`` only dev bundles
+    (the user asked for them: starting another bundle would hide that it is missing); another
+    variant is preferred over a more recent bundle of a different one.
     """
     candidates = []
     for bundle in load_history():
@@ -117,6 +117,8 @@ def last_installed(server_url: str | None = None, bundle_name: str | None = None
     if variant == DEV_VARIANT:
         # A dev bundle's variant is its own name; never fall back to a studio bundle.
         candidates = [b for b in candidates if b.variant not in ("production", "staging")]
+    elif variant == "staging":
+        candidates = [b for b in candidates if b.variant == "staging"]
     elif variant:
         preferred = [b for b in candidates if b.variant == variant]
         candidates = preferred or candidates
@@ -143,6 +145,13 @@ def hold(bundle: InstalledBundle) -> None:
     clean-up of another launcher (another bundle, a lower keep count) leaves them alone.
 
     Call with the store lock held (clean-up runs under it too, so the two cannot interleave).
+    """
+    hold_folders(_bundle_folders(bundle))
+
+
+def hold_folders(folders: list[Path]) -> None:
+    """Mark store ``folders`` as in use by this process (see ``hold``).
+
     A shared flock: the operating system drops it when the process dies. POSIX only; on
     Windows files in use cannot be deleted anyway.
     """
@@ -150,7 +159,7 @@ def hold(bundle: InstalledBundle) -> None:
         return
     import fcntl
 
-    for folder in _bundle_folders(bundle):
+    for folder in folders:
         key = str(folder)
         if key in _LEASES:
             continue
@@ -213,8 +222,9 @@ def _used_by_another_process(folder: Path) -> bool:
 
 
 def cleanup(history: list[InstalledBundle], current: InstalledBundle) -> list[Path]:
-    """Remove store folders used by none of the kept bundles (never the current one's) and by
-    no other running launcher."""
+    """Move aside store folders used by none of the kept bundles (never the current one's)
+    and by no other running launcher; returns the moved folders, for ``store.purge`` once the
+    store lock is released (call with it held: renames are quick, deleting is not)."""
     keep = {Path(a.path).resolve() for b in [current, *history] for a in b.addons}
     keep |= {Path(b.dependency_package).resolve() for b in [current, *history]
              if b.dependency_package}
@@ -223,7 +233,7 @@ def cleanup(history: list[InstalledBundle], current: InstalledBundle) -> list[Pa
         if not folder.is_dir():
             continue
         for entry in folder.iterdir():
-            if entry.name.startswith(".") or not entry.is_dir():
+            if entry.name.startswith(".") or entry.is_symlink() or not entry.is_dir():
                 continue
             if store.read_metadata(entry) is None:
                 continue  # not ours (or not complete): leave it alone
@@ -232,8 +242,10 @@ def cleanup(history: list[InstalledBundle], current: InstalledBundle) -> list[Pa
             if _used_by_another_process(entry):
                 log.debug("keeping %s: another running launcher uses it", entry.name)
                 continue
-            shutil.rmtree(entry, ignore_errors=True)
-            removed.append(entry)
+            try:
+                removed.append(store.move_to_trash(entry))
+            except OSError as exc:
+                log.debug("cannot remove %s: %s", entry, exc)
     if removed:
-        log.debug("removed %d unused add-on/dependency folder(s)", len(removed))
+        log.debug("removing %d unused add-on/dependency folder(s)", len(removed))
     return removed

@@ -1,4 +1,4 @@
-"""The local store: item folders, their metadata file, atomic installs and the store lock."""
+"""The local store: item folders, their metadata file, atomic installs and the store locks."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import json
 import os
 import shutil
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -22,6 +22,30 @@ METADATA_FILE = ".ayon_distribution.json"
 TMP_PREFIX = ".tmp-"
 TRASH_PREFIX = ".trash-"
 LOCK_TIMEOUT_ENV = "AYON_LAUNCHER_LOCK_TIMEOUT"
+_TOKEN_SIZE = 6  # bytes: work folders end with "-" and 12 hex digits
+
+
+class StoreLockTimeout(DistributionError):
+    """Another launcher held a store lock for longer than AYON_LAUNCHER_LOCK_TIMEOUT."""
+
+
+def unusable(exc: OSError) -> DistributionError:
+    """The one-line error for a local folder that cannot be used (not a folder, read-only)."""
+    if isinstance(exc, FileExistsError) and exc.filename:
+        reason = f"{exc.filename} is not a folder"  # mkdir(exist_ok=True) on a file
+    else:
+        reason = exc.strerror or type(exc).__name__
+    return DistributionError(f"cannot use the add-on store {paths.local_dir()}: {reason} "
+                             f"({paths.LOCAL_DIR_ENV})")
+
+
+def ensure_usable(*folders: Path) -> None:
+    """Create the state folder (and ``folders``); a clear DistributionError when impossible."""
+    try:
+        for folder in (paths.state_dir(), *folders):
+            folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise unusable(exc) from None
 
 
 def _token(size: int) -> str:
@@ -49,10 +73,15 @@ def is_installed(item: DistItem) -> bool:
     return meta.get("name") == item.name and meta.get("version") == item.version
 
 
-def new_temp_dir(parent: Path) -> Path:
-    """A fresh work folder beside the targets (same filesystem, so rename is atomic)."""
+def new_temp_dir(item: DistItem) -> Path:
+    """A fresh work folder beside the item's target (same filesystem, so rename is atomic).
+
+    Its name carries the target's name: the leftovers sweep asks that item's lock whether a
+    live launcher still works in it. Create it with the item lock held.
+    """
+    parent = item.target.parent
     parent.mkdir(parents=True, exist_ok=True)
-    path = parent / f"{TMP_PREFIX}{_token(6)}"
+    path = parent / f"{TMP_PREFIX}{item.target.name}-{_token(_TOKEN_SIZE)}"
     path.mkdir()
     return path
 
@@ -74,8 +103,12 @@ def write_json_atomic(path: Path, data: Any, private: bool = False) -> None:
         raise
 
 
-def install(item: DistItem, extracted: Path, source: str, checksum: str) -> None:
-    """Move a fully extracted folder into place with its metadata; the last step is a rename."""
+def install(item: DistItem, extracted: Path, source: str, checksum: str) -> Path | None:
+    """Move a fully extracted folder into place with its metadata; the last step is a rename.
+
+    Call with the store lock held. Returns the invalid earlier copy moved aside, if any: the
+    caller deletes it (``purge``) once the lock is released.
+    """
     meta = {
         "kind": item.kind,
         "name": item.name,
@@ -89,32 +122,93 @@ def install(item: DistItem, extracted: Path, source: str, checksum: str) -> None
     target = item.target
     if target.exists():
         # An invalid earlier copy (checksum changed on the server): move it aside first.
-        trash = target.with_name(f"{TRASH_PREFIX}{target.name}-{_token(4)}")
-        os.rename(target, trash)
+        trash = move_to_trash(target)
         os.rename(extracted, target)
-        shutil.rmtree(trash, ignore_errors=True)
-    else:
-        os.rename(extracted, target)
+        return trash
+    os.rename(extracted, target)
+    return None
 
 
-def remove_leftovers(*folders: Path) -> int:
-    """Delete work folders of killed runs (call with the store lock held). Returns the count."""
+def move_to_trash(folder: Path) -> Path:
+    """Rename ``folder`` out of the way (fast, under the store lock); ``purge`` deletes it."""
+    trash = folder.with_name(f"{TRASH_PREFIX}{folder.name}-{_token(4)}")
+    os.rename(folder, trash)
+    return trash
+
+
+def purge(*entries: Path) -> None:
+    """Delete trash entries; a link is removed, never followed."""
+    for entry in entries:
+        if entry.is_dir() and not entry.is_symlink():
+            shutil.rmtree(entry, ignore_errors=True)
+        else:
+            entry.unlink(missing_ok=True)
+
+
+def _work_item(name: str) -> str | None:
+    """The target name of a work folder ``.tmp-<target>-<token>``; None for other names."""
+    base, sep, token = name[len(TMP_PREFIX):].rpartition("-")
+    if not (sep and base and len(token) == 2 * _TOKEN_SIZE):
+        return None
+    try:
+        int(token, 16)
+    except ValueError:
+        return None
+    return base
+
+
+def remove_leftovers(*folders: Path, store_locked: bool = False) -> int:
+    """Delete work folders of killed or interrupted runs and trash; returns the count.
+
+    A work folder is removed only when no live launcher holds its item's lock (the one that
+    made it holds it until it is done). Work folders of an unknown name (earlier launcher
+    versions, which held the store lock while they worked) only with ``store_locked``.
+    """
     count = 0
+    try:
+        item_lock_path(Path("addons"), "x").parent.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        pass  # then no work folder can be asked about; each stays for a later run
     for folder in folders:
-        if not folder.is_dir():
+        try:
+            entries = list(folder.iterdir()) if folder.is_dir() else []
+        except OSError:
             continue
-        for entry in folder.iterdir():
-            if entry.name.startswith((TMP_PREFIX, TRASH_PREFIX)):
-                if entry.is_dir() and not entry.is_symlink():
-                    shutil.rmtree(entry, ignore_errors=True)
-                else:
-                    entry.unlink(missing_ok=True)
+        for entry in entries:
+            if entry.name.startswith(TRASH_PREFIX):
+                purge(entry)
                 count += 1
+                continue
+            if not entry.name.startswith(TMP_PREFIX):
+                continue
+            name = _work_item(entry.name)
+            if name is None:
+                if store_locked:
+                    purge(entry)
+                    count += 1
+                continue
+            lock = _FileLock(item_lock_path(folder, name))
+            try:
+                free = lock.try_acquire()
+            except OSError:
+                continue
+            if not free:
+                continue  # a live launcher is installing that item
+            try:
+                purge(entry)
+                count += 1
+            finally:
+                lock.release()
     return count
 
 
 def lock_path() -> Path:
     return paths.state_dir() / "store.lock"
+
+
+def item_lock_path(parent: Path, name: str) -> Path:
+    """The lock file of the store item ``parent/name`` (outside the store folders)."""
+    return paths.state_dir() / "locks" / f"{parent.name}--{name}.lock"
 
 
 class _FileLock:
@@ -161,33 +255,81 @@ class _FileLock:
             os.close(fd)
 
 
-@contextmanager
-def store_lock(timeout: float | None = None) -> Iterator[None]:
-    """Exclusive lock over the store, shared by every launcher process of this user.
+def _lock_timeout(timeout: float | None) -> float:
+    if timeout is not None:
+        return timeout
+    from ..envconfig import env_number
 
-    The operating system drops the lock of a killed process, so a crash never blocks the next
-    start; a live holder is waited for up to ``timeout`` seconds (AYON_LAUNCHER_LOCK_TIMEOUT).
-    """
-    path = lock_path()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if timeout is None:
-        from ..envconfig import env_number
+    return env_number(LOCK_TIMEOUT_ENV, 900.0, minimum=0)
 
-        timeout = env_number(LOCK_TIMEOUT_ENV, 900.0, minimum=0)
-    lock = _FileLock(path)
+
+def _acquire(lock: _FileLock, timeout: float, waiting: str,
+             check: Callable[[], None] | None) -> bool:
+    """Try ``lock`` until ``timeout``; False when it stays taken. ``check`` is called while
+    waiting (it raises to give up, e.g. when the sync is cancelled)."""
     deadline = time.monotonic() + timeout
     delay = 0.01
     logged = False
-    while not lock.try_acquire():
+    while True:
+        try:
+            if lock.try_acquire():
+                return True
+        except OSError as exc:
+            raise unusable(exc) from None
         if time.monotonic() >= deadline:
-            raise DistributionError(
-                f"another AYON launcher holds the add-on store lock ({path}) for over "
-                f"{timeout:.0f}s")
+            return False
+        if check is not None:
+            check()
         if not logged:
-            log.info("waiting for another AYON launcher to finish updating add-ons")
+            log.info("%s", waiting)
             logged = True
         time.sleep(delay)
         delay = min(delay * 2, 0.2)
+
+
+@contextmanager
+def store_lock(timeout: float | None = None,
+               check: Callable[[], None] | None = None) -> Iterator[None]:
+    """Exclusive lock over the store, shared by every launcher process of this user.
+
+    Held only for short steps (rename into place, record, marks, clean-up): downloads take
+    their item's lock instead. The operating system drops the lock of a killed process, so a
+    crash never blocks the next start; a live holder is waited for up to ``timeout`` seconds
+    (AYON_LAUNCHER_LOCK_TIMEOUT), then StoreLockTimeout.
+    """
+    path = lock_path()
+    ensure_usable()
+    timeout = _lock_timeout(timeout)
+    lock = _FileLock(path)
+    if not _acquire(lock, timeout, "waiting for another AYON launcher to finish updating "
+                    "the add-on store", check):
+        raise StoreLockTimeout(
+            f"another AYON launcher holds the add-on store lock ({path}) for over "
+            f"{timeout:.0f}s")
+    try:
+        yield
+    finally:
+        lock.release()
+
+
+@contextmanager
+def item_lock(item: DistItem, timeout: float | None = None,
+              check: Callable[[], None] | None = None) -> Iterator[None]:
+    """Exclusive lock on one item across processes, held while it is downloaded, extracted
+    and installed: two launchers never fetch the same archive at once, and launchers that
+    need different items do not wait for each other."""
+    path = item_lock_path(item.target.parent, item.target.name)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise unusable(exc) from None
+    timeout = _lock_timeout(timeout)
+    lock = _FileLock(path)
+    if not _acquire(lock, timeout, f"waiting for another AYON launcher to install "
+                    f"{item.label}", check):
+        raise StoreLockTimeout(
+            f"{item.label}: another AYON launcher has been installing it for over "
+            f"{timeout:.0f}s (lock {path})")
     try:
         yield
     finally:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from ..errors import DistributionError
 from ..log import get_logger
-from . import store
+from . import state, store
 from .archives import LocalWriteError, safe_extract, write_error
 from .extractor import extract_in_process, worth_a_process
 from .models import DistItem
@@ -51,6 +51,18 @@ class SyncFailed(DistributionError):
         self.kind = kind
 
 
+class SyncCancelled(DistributionError):
+    """The caller's cancel event stopped the sync (complete items stay installed)."""
+
+    exit_code = 130
+
+
+class _Stop(Exception):  # noqa: N818 - a signal between threads, not an error
+    """Raised inside a worker (from its progress reports) once the sync is cancelled.
+
+    Not a DistributionError: the next source must not be tried."""
+
+
 def _combined_kind(kinds: list[str]) -> str:
     if kinds and all(k == "network" for k in kinds):
         return "network"
@@ -74,13 +86,25 @@ def _workers(count: int) -> int:
     return max(1, min(wanted, count))
 
 
+# How long an interrupted sync gives its running items to notice (at their next progress
+# report) before the launcher leaves; one stuck on a silent server dies with the process.
+_STOP_GRACE = 1.0
+
+
 def sync_items(items: list[DistItem], settings: FetchSettings,
-               progress: ItemProgress | None = None, lock: bool = True) -> SyncReport:
+               progress: ItemProgress | None = None,
+               cancel: threading.Event | None = None) -> SyncReport:
     """Install every item not already present and valid; raise naming each item that failed.
 
     Items that succeed stay installed even when others fail (they are complete and valid).
+    No store-wide lock while downloading: each missing item is fetched under its own lock
+    (another launcher needing it waits, then finds it installed), and only the rename into
+    place takes the store lock. Ctrl+C (or ``cancel`` set by the caller) stops the sync:
+    queued items never start, running ones stop at their next progress report; installs are
+    atomic, so the store keeps its previous state (work folders go at the next run).
     """
     report = SyncReport()
+    cancel = cancel if cancel is not None else threading.Event()
 
     def emit(label: str, done: int, total: int | None, state: str) -> None:
         if progress is None:
@@ -90,50 +114,114 @@ def sync_items(items: list[DistItem], settings: FetchSettings,
         except Exception:  # noqa: BLE001 - a broken progress display must not break the sync
             log.debug("progress callback failed", exc_info=True)
 
-    def run() -> None:
-        parents = {item.target.parent for item in items}
-        removed = store.remove_leftovers(*parents)
-        if removed:
-            log.info("removed %d leftover folder(s) of an interrupted run", removed)
-        todo = []
-        for item in items:
-            if store.is_installed(item):
-                report.skipped.append(item)
-                emit(item.label, 1, 1, "skipped")
-            else:
-                todo.append(item)
-        if not todo:
-            return
-        from concurrent.futures import ThreadPoolExecutor  # only when there is work
+    def check() -> None:
+        if cancel.is_set():
+            raise _Stop
 
-        errors: list[str] = []
-        kinds: list[str] = []
-        with ThreadPoolExecutor(max_workers=_workers(len(todo)),
-                                thread_name_prefix="ayon-sync") as pool:
-            futures = {pool.submit(_install_one, item, settings, emit, len(todo)): item
-                       for item in todo}
-            for future, item in futures.items():
-                try:
-                    future.result()
-                except DistributionError as exc:
-                    errors.append(str(exc))
-                    kinds.append(getattr(exc, "kind", "file"))
-                    emit(item.label, 0, None, "failed")
-                except Exception as exc:  # noqa: BLE001 - reported with the item's name
-                    errors.append(f"{item.label}: {type(exc).__name__}: {exc}")
-                    kinds.append("file")
-                    emit(item.label, 0, None, "failed")
-                else:
-                    report.installed.append(item)
-        if errors:
-            raise SyncFailed("; ".join(errors), _combined_kind(kinds))
+    def worker_emit(label: str, done: int, total: int | None, state: str) -> None:
+        check()  # every download chunk and extracted file passes here
+        emit(label, done, total, state)
 
-    if lock:
-        with store.store_lock():
-            run()
-    else:
-        run()
+    parents = sorted({item.target.parent for item in items})
+    store.ensure_usable(*parents)
+    removed = store.remove_leftovers(*parents)
+    if removed:
+        log.info("removed %d leftover folder(s) of an interrupted run", removed)
+    todo = []
+    for item in items:
+        if store.is_installed(item):
+            report.skipped.append(item)
+            emit(item.label, 1, 1, "skipped")
+        else:
+            todo.append(item)
+    if not todo:
+        return report
+
+    def work(item: DistItem) -> bool:
+        return _sync_one(item, settings, worker_emit, check, len(todo))
+
+    outcomes = _run_parallel(work, todo, _workers(len(todo)), cancel)
+    if cancel.is_set():
+        raise SyncCancelled("the add-on sync was cancelled")
+    errors: list[str] = []
+    kinds: list[str] = []
+    for item, (installed, exc) in zip(todo, outcomes, strict=True):
+        if exc is None:
+            (report.installed if installed else report.skipped).append(item)
+            continue
+        if isinstance(exc, store.StoreLockTimeout):
+            raise exc  # the same for every item: say it once
+        if isinstance(exc, DistributionError):
+            errors.append(str(exc))
+            kinds.append(getattr(exc, "kind", "file"))
+        else:
+            errors.append(f"{item.label}: {type(exc).__name__}: {exc}")
+            kinds.append("file")
+        emit(item.label, 0, None, "failed")
+    if errors:
+        raise SyncFailed("; ".join(errors), _combined_kind(kinds))
     return report
+
+
+def _run_parallel(work: Callable[[DistItem], bool], todo: list[DistItem], count: int,
+                  cancel: threading.Event) -> list[tuple[bool, BaseException | None]]:
+    """Run ``work`` over ``todo`` in ``count`` threads; (result, exception) per item.
+
+    Own daemon threads rather than a ThreadPoolExecutor: its exit (and the interpreter's)
+    waits for every queued and running item, so Ctrl+C would wait for the whole sync. On
+    any exception here (KeyboardInterrupt), ``cancel`` is set, queued items are dropped and
+    the exception goes on after a short grace for the running ones.
+    """
+    outcomes: list[tuple[bool, BaseException | None]] = [(False, None)] * len(todo)
+    pending = list(range(len(todo)))[::-1]
+    guard = threading.Lock()
+    finished = threading.Event()
+    alive = [count]
+
+    def loop() -> None:
+        try:
+            while not cancel.is_set():
+                with guard:
+                    if not pending:
+                        break
+                    index = pending.pop()
+                try:
+                    outcomes[index] = (work(todo[index]), None)
+                except BaseException as exc:  # noqa: BLE001 - reported with the item's name
+                    outcomes[index] = (False, exc)
+        finally:
+            with guard:
+                alive[0] -= 1
+                if not alive[0]:
+                    finished.set()
+
+    threads = [threading.Thread(target=loop, name=f"ayon-sync-{n}", daemon=True)
+               for n in range(count)]
+    for thread in threads:
+        thread.start()
+    try:
+        # A timed wait: Ctrl+C interrupts it on every platform.
+        while not finished.wait(0.25):
+            pass
+    except BaseException:
+        cancel.set()
+        with guard:
+            pending.clear()
+        finished.wait(_STOP_GRACE)
+        raise
+    return outcomes
+
+
+def _sync_one(item: DistItem, settings: FetchSettings,
+              emit: Callable[[str, int, int | None, str], None], check: Callable[[], None],
+              parallel: int) -> bool:
+    """Install ``item`` under its lock; False when another launcher installed it meanwhile."""
+    with store.item_lock(item, check=check):
+        if store.is_installed(item):
+            emit(item.label, 1, 1, "skipped")
+            return False
+        _install_one(item, settings, emit, parallel, check)
+        return True
 
 
 def _extract(item: DistItem, archive: Path, content: Path, parallel: int,
@@ -150,11 +238,14 @@ def _extract(item: DistItem, archive: Path, content: Path, parallel: int,
 
 
 def _install_one(item: DistItem, settings: FetchSettings,
-                 emit: Callable[[str, int, int | None, str], None], parallel: int = 1) -> None:
+                 emit: Callable[[str, int, int | None, str], None], parallel: int = 1,
+                 check: Callable[[], None] | None = None) -> None:
+    """Fetch, check and extract ``item`` into a work folder, then move it into place (call
+    with the item's lock held)."""
     if not item.sources:
         raise DistributionError(f"{item.label}: the server lists no source to download it from")
     try:
-        work = store.new_temp_dir(item.target.parent)
+        work = store.new_temp_dir(item)
     except OSError as exc:
         raise write_error(item.label, item.target.parent, exc) from None
     try:
@@ -185,10 +276,16 @@ def _install_one(item: DistItem, settings: FetchSettings,
                 kinds.append(exc.kind if isinstance(exc, SourceError) else "file")
                 continue
             archive.unlink(missing_ok=True)
-            try:
-                store.install(item, content, describe(source), digest)
-            except OSError as exc:
-                raise write_error(item.label, item.target, exc) from None
+            # The store lock for the rename only: the clean-up of another launcher (under
+            # the same lock) sees the new folder marked in use, before it is recorded.
+            with store.store_lock(check=check):
+                try:
+                    trash = store.install(item, content, describe(source), digest)
+                except OSError as exc:
+                    raise write_error(item.label, item.target, exc) from None
+                state.hold_folders([item.target])
+            if trash is not None:
+                store.purge(trash)
             emit(item.label, 1, 1, "done")
             log.debug("installed %s from %s", item.label, describe(source))
             return
