@@ -293,5 +293,5 @@ def test_offline_choice_by_variant_and_private_history(fresh_server, local):
     sync(api, use_staging=True)
     assert offline_bundle(LauncherContext(server_url=url, use_staging=True)).bundle_name \
         == "demo_staging"
-    # Without a choice: the most recent complete bundle.
-    assert offline_bundle(production).bundle_name == "demo_staging"
+    # Without a choice: the studio's production bundle, even when another is more recent.
+    assert offline_bundle(production).bundle_name == "demo_production"

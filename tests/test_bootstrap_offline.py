@@ -26,7 +26,8 @@ def test_offline_uses_last_installed_bundle_then_errors_without_one(fresh_server
     assert failed.returncode == 3
     lines = failed.stderr.strip().splitlines()
     assert len(lines) == 1
-    assert "; no bundle was ever fully installed here, so the launcher cannot start offline" \
+    assert ("; no production bundle was ever fully installed here, so the launcher cannot "
+            "start offline") \
         in lines[-1]
 
     # A named bundle is that one or nothing, and the message says it was never installed.

@@ -105,7 +105,12 @@ def offline_bundle(ctx: LauncherContext) -> InstalledBundle | None:
     from .distribution import state
 
     url = (ctx.server_url or os.environ.get("AYON_SERVER_URL") or "").rstrip("/") or None
-    variant = "staging" if ctx.use_staging else (state.DEV_VARIANT if ctx.use_dev else None)
+    if ctx.use_staging:
+        variant: str | None = "staging"
+    elif ctx.use_dev:
+        variant = state.DEV_VARIANT
+    else:  # a named bundle is chosen by name; otherwise the studio's production bundle
+        variant = None if ctx.bundle_name else "production"
     return state.last_installed(server_url=url, bundle_name=ctx.bundle_name, variant=variant)
 
 
@@ -137,7 +142,7 @@ def _never_installed(ctx: LauncherContext) -> str:
         return "no dev bundle of yours was ever fully installed here"
     if ctx.use_staging:
         return "no staging bundle was ever fully installed here"
-    return "no bundle was ever fully installed here"
+    return "no production bundle was ever fully installed here"
 
 
 def _load(ctx: LauncherContext, installed: InstalledBundle, api: ayon_api.ServerAPI | None,

@@ -151,8 +151,10 @@ def main(argv: list[str] | None = None) -> NoReturn:
             hint = f" (see `{exc.ctx.command_path} --help`)"
         click.echo(f"ayon: error: {redact(message)}{hint}", err=True)
         code = exc.exit_code
-    except click.exceptions.Abort:
-        click.echo("ayon: aborted", err=True)
+    except click.exceptions.Abort as exc:
+        # click turns Ctrl-C into Abort; a prompt answered with Ctrl-D is an Abort too.
+        interrupted = isinstance(exc.__context__, KeyboardInterrupt)
+        click.echo("ayon: interrupted" if interrupted else "ayon: aborted", err=True)
         code = 130
     except KeyboardInterrupt:
         click.echo("ayon: interrupted", err=True)

@@ -102,9 +102,9 @@ def last_installed(server_url: str | None = None, bundle_name: str | None = None
                    variant: str | None = None) -> InstalledBundle | None:
     """The most recent complete bundle (of ``server_url`` / named ``bundle_name`` when given).
 
-    With ``variant`` "staging" only staging bundles count and with ``"dev"`` only dev bundles
-    (the user asked for them: starting another bundle would hide that it is missing); another
-    variant is preferred over a more recent bundle of a different one.
+    With ``variant`` "production" or "staging" only bundles of that variant count, with
+    ``"dev"`` only dev bundles (starting another bundle would hide that the one asked for is
+    missing); another variant is preferred over a more recent bundle of a different one.
     """
     candidates = []
     for bundle in load_history():
@@ -117,8 +117,8 @@ def last_installed(server_url: str | None = None, bundle_name: str | None = None
     if variant == DEV_VARIANT:
         # A dev bundle's variant is its own name; never fall back to a studio bundle.
         candidates = [b for b in candidates if b.variant not in ("production", "staging")]
-    elif variant == "staging":
-        candidates = [b for b in candidates if b.variant == "staging"]
+    elif variant in ("staging", "production"):
+        candidates = [b for b in candidates if b.variant == variant]
     elif variant:
         preferred = [b for b in candidates if b.variant == variant]
         candidates = preferred or candidates
