@@ -13,6 +13,7 @@ from typing import Any
 
 from .. import paths
 from ..errors import DistributionError
+from ..locking import FileLock
 from ..log import get_logger
 from .models import DistItem
 
@@ -187,7 +188,7 @@ def remove_leftovers(*folders: Path, store_locked: bool = False) -> int:
                     purge(entry)
                     count += 1
                 continue
-            lock = _FileLock(item_lock_path(folder, name))
+            lock = FileLock(item_lock_path(folder, name))
             try:
                 free = lock.try_acquire()
             except OSError:
@@ -211,50 +212,6 @@ def item_lock_path(parent: Path, name: str) -> Path:
     return paths.state_dir() / "locks" / f"{parent.name}--{name}.lock"
 
 
-class _FileLock:
-    """An exclusive advisory lock on a file, between processes (and threads: one descriptor
-    each). flock/msvcrt directly: the ``filelock`` package costs ~10 ms of imports at every
-    start, for a lock that is taken once."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self.fd: int | None = None
-
-    def try_acquire(self) -> bool:
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
-        try:
-            if os.name == "nt":
-                import msvcrt
-
-                msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
-            else:
-                import fcntl
-
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            os.close(fd)
-            return False
-        self.fd = fd
-        return True
-
-    def release(self) -> None:
-        if self.fd is None:
-            return
-        fd, self.fd = self.fd, None
-        try:
-            if os.name == "nt":
-                import msvcrt
-
-                os.lseek(fd, 0, os.SEEK_SET)
-                msvcrt.locking(fd, msvcrt.LK_UNLCK, 1)
-            else:
-                import fcntl
-
-                fcntl.flock(fd, fcntl.LOCK_UN)
-        finally:
-            os.close(fd)
-
-
 def _lock_timeout(timeout: float | None) -> float:
     if timeout is not None:
         return timeout
@@ -263,7 +220,7 @@ def _lock_timeout(timeout: float | None) -> float:
     return env_number(LOCK_TIMEOUT_ENV, 900.0, minimum=0)
 
 
-def _acquire(lock: _FileLock, timeout: float, waiting: str,
+def _acquire(lock: FileLock, timeout: float, waiting: str,
              check: Callable[[], None] | None) -> bool:
     """Try ``lock`` until ``timeout``; False when it stays taken. ``check`` is called while
     waiting (it raises to give up, e.g. when the sync is cancelled)."""
@@ -300,7 +257,7 @@ def store_lock(timeout: float | None = None,
     path = lock_path()
     ensure_usable()
     timeout = _lock_timeout(timeout)
-    lock = _FileLock(path)
+    lock = FileLock(path)
     if not _acquire(lock, timeout, "waiting for another AYON launcher to finish updating "
                     "the add-on store", check):
         raise StoreLockTimeout(
@@ -324,7 +281,7 @@ def item_lock(item: DistItem, timeout: float | None = None,
     except OSError as exc:
         raise unusable(exc) from None
     timeout = _lock_timeout(timeout)
-    lock = _FileLock(path)
+    lock = FileLock(path)
     if not _acquire(lock, timeout, f"waiting for another AYON launcher to install "
                     f"{item.label}", check):
         raise StoreLockTimeout(

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 from .. import paths
 from ..environment.output import write_json_atomic
 from ..errors import LauncherError
+from ..locking import FileLock
 from ..log import get_logger
 
 if TYPE_CHECKING:
@@ -62,45 +63,6 @@ def file_record(destination: Path, device: int, inode: int, size: int, mtime: in
             "mtime": mtime}
 
 
-class _Lock:
-    """An exclusive, non-blocking advisory file lock; the OS drops it when the process dies."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self.fd: int | None = None
-
-    def try_acquire(self) -> bool:
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
-        try:
-            if os.name == "nt":
-                import msvcrt
-
-                msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
-            else:
-                import fcntl
-
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            # Another holder may have removed the file meanwhile: a lock on it protects nothing.
-            if os.name != "nt" and not os.path.samestat(os.fstat(fd), os.stat(self.path)):
-                raise OSError("lock file replaced")
-        except OSError:
-            os.close(fd)
-            return False
-        self.fd = fd
-        return True
-
-    def release(self) -> None:
-        """Unlock (closing drops the lock) and remove the lock file: the journal is what
-        stays, and the next one to look at it creates the lock file again."""
-        if self.fd is not None:
-            fd, self.fd = self.fd, None
-            os.close(fd)
-            try:
-                self.path.unlink(missing_ok=True)
-            except OSError:  # Windows: another process has it open; it removes it itself
-                pass
-
-
 class Journal:
     """The crash record of one transaction; opened when the first file is staged."""
 
@@ -113,7 +75,7 @@ class Journal:
         }
         folder = journal_dir()
         self.path = folder / f"{transaction_id}.json"
-        self._lock = _Lock(folder / f"{transaction_id}.lock")
+        self._lock = FileLock(folder / f"{transaction_id}.lock", remove_on_release=True)
         self.active = False
 
     def _write(self) -> None:
@@ -265,7 +227,7 @@ def recover(api: ayon_api.ServerAPI, project_name: str) -> list[Recovered]:
     done = []
     for path in candidates:
         transaction_id = path.stem
-        lock = _Lock(folder / f"{transaction_id}.lock")
+        lock = FileLock(folder / f"{transaction_id}.lock", remove_on_release=True)
         try:
             if not lock.try_acquire():
                 continue  # its publish is still running
