@@ -9,13 +9,15 @@ import sys
 _NO_SERVER_PLATFORMS = {"offscreen", "minimal", "vnc", "eglfs", "linuxfb"}
 
 
+def _qt_platform() -> str:
+    """The Qt platform plugin asked for (``QT_QPA_PLATFORM`` without its options)."""
+    return os.environ.get("QT_QPA_PLATFORM", "").split(":")[0]
+
+
 def has_display() -> bool:
     """True when Qt can open windows: any non-Linux desktop, X11/Wayland, or a serverless
     Qt platform plugin (``QT_QPA_PLATFORM=offscreen`` in tests)."""
-    if not sys.platform.startswith("linux"):
-        return True
-    platform_plugin = os.environ.get("QT_QPA_PLATFORM", "").split(":")[0]
-    if platform_plugin in _NO_SERVER_PLATFORMS:
+    if not sys.platform.startswith("linux") or _qt_platform() in _NO_SERVER_PLATFORMS:
         return True
     return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
 
@@ -23,7 +25,7 @@ def has_display() -> bool:
 def seen_by_a_person() -> bool:
     """False for Qt platforms that draw into memory only (offscreen, minimal): a dialog shown
     there would wait for an answer nobody can give (farms often set QT_QPA_PLATFORM)."""
-    return os.environ.get("QT_QPA_PLATFORM", "").split(":")[0] not in ("offscreen", "minimal")
+    return _qt_platform() not in ("offscreen", "minimal")
 
 
 def display_problem(headless: bool, what: str, alternative: str = "",
@@ -39,6 +41,5 @@ def display_problem(headless: bool, what: str, alternative: str = "",
     if not has_display():
         return f"{what} needs a display (DISPLAY/WAYLAND_DISPLAY is not set){tail}"
     if not seen_by_a_person() and not (test_hook_env and os.environ.get(test_hook_env)):
-        platform = os.environ.get("QT_QPA_PLATFORM", "")
-        return f"{what} would not be visible (QT_QPA_PLATFORM={platform}){tail}"
+        return f"{what} would not be visible (QT_QPA_PLATFORM={_qt_platform()}){tail}"
     return None

@@ -7,8 +7,6 @@ it, and otherwise asks for a login (Qt dialog with a screen, terminal prompt wit
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from .login import Session
 from .session import (
     LoginAsker,
@@ -19,9 +17,6 @@ from .session import (
     open_api,
     resolve_session,
 )
-
-if TYPE_CHECKING:
-    pass
 
 __all__ = [
     "LoginAsker",

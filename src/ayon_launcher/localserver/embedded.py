@@ -4,8 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..log import get_logger
+
+if TYPE_CHECKING:
+    from .server import LocalServer
 
 log = get_logger("localserver")
 
@@ -19,11 +23,11 @@ class EmbeddedServer:
 
     url: str
     api_key: str
-    server: object | None  # the LocalServer this process runs, None when one was reused
+    server: LocalServer | None  # the one this process runs, None when one was reused
 
     def close(self) -> None:
         if self.server is not None:
-            self.server.close()  # type: ignore[attr-defined]
+            self.server.close()
 
 
 def _port() -> int:
