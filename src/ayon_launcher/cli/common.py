@@ -50,3 +50,15 @@ def prepare(launcher: LauncherContext, progress: ProgressCallback | None = None,
     # In-process code (scripts, add-ons, ayon_api's global connection) sees what children see.
     os.environ.update(child_environment(launcher, result))
     return result
+
+
+def require_api(launcher: LauncherContext, result: BootstrapResult,
+                what: str) -> ayon_api.ServerAPI:
+    """The server connection ``what`` (a command) needs; a one-line error when there is none."""
+    if result.api is None:
+        from ..errors import LauncherError
+
+        why = ("--skip-bootstrap was given" if launcher.skip_bootstrap
+               else "the server cannot be reached (started offline)")
+        raise LauncherError(f"{what} needs the AYON server, but {why}")
+    return result.api

@@ -76,7 +76,7 @@ def contextselection(launcher: LauncherContext | None, output_json_path: str,
     and exits with code 1.
     """
     from ..environment.entities import ServerContextSource
-    from .common import prepare
+    from .common import prepare, require_api
 
     launcher = launcher or LauncherContext()
     if asset and not project:
@@ -90,10 +90,6 @@ def contextselection(launcher: LauncherContext | None, output_json_path: str,
 
     check_output_path(output_json_path)  # before the dialog: a choice must not be lost
     result = prepare(launcher)
-    if result.api is None:
-        why = "--skip-bootstrap was given" if not result.bundle_name else \
-            "the server cannot be reached"
-        raise LauncherError(f"contextselection needs the AYON server, but {why}")
-    data = select_and_write(ServerContextSource(result.api), output_json_path, project, asset,
-                            strict)
+    api = require_api(launcher, result, "contextselection")
+    data = select_and_write(ServerContextSource(api), output_json_path, project, asset, strict)
     log.info("context written to %s: %s", output_json_path, data)

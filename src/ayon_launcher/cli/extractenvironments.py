@@ -7,10 +7,11 @@ from typing import TYPE_CHECKING
 import click
 
 from ..context import LauncherContext
-from ..errors import LauncherError
 from ..log import get_logger
 
 if TYPE_CHECKING:
+    import ayon_api
+
     from ..bootstrap import BootstrapResult
 
 log = get_logger("extractenvironments")
@@ -31,36 +32,34 @@ def extractenvironments(launcher: LauncherContext | None, output_json_path: str,
     With --project, --asset, --task and --app: the environment the application gets in that
     context. With none (or only some) of them: only AYON's global environment.
     """
+    import os
+
     from ..environment.output import check_output_path, write_json_atomic
+    from .common import prepare, require_api
 
     launcher = launcher or LauncherContext()
     check_output_path(output_json_path)  # before any server call
     options = {"project": project, "asset": asset, "task": task, "app": app}
     given = [name for name, value in options.items() if value]
     missing = [name for name, value in options.items() if not value]
-    from ..environment.runtime import child_environment
-    from .common import prepare
-
     result = prepare(launcher)
-    environment = child_environment(launcher, result)
+    environment = dict(os.environ)  # prepare() made it what every child gets
     if given and missing:
         log.warning("context is incomplete (missing %s): extracting only the global "
                     "environment", ", ".join(f"--{name}" for name in missing))
     if not missing:
-        environment = _context_environment(result, environment, project, asset, task, app)
+        api = require_api(launcher, result, "the context")
+        environment = _context_environment(api, result, environment, project, asset, task, app)
     target = write_json_atomic(output_json_path, {str(k): str(v) for k, v in environment.items()})
     log.info("environment written to %s", target)
 
 
-def _context_environment(result: BootstrapResult, base: dict[str, str], project: str,
-                         asset: str, task: str, app: str) -> dict[str, str]:
+def _context_environment(api: ayon_api.ServerAPI, result: BootstrapResult,
+                         base: dict[str, str], project: str, asset: str, task: str,
+                         app: str) -> dict[str, str]:
     from ..environment.context import context_environment, resolve_context
     from ..environment.entities import ServerContextSource
 
-    if result.api is None:
-        why = ("--skip-bootstrap was given" if not result.bundle_name
-               else "the server cannot be reached")
-        raise LauncherError(f"the context needs the AYON server, but {why}")
-    source = ServerContextSource(result.api)
+    source = ServerContextSource(api)
     context = resolve_context(source, result.settings, project, asset, task, app)
     return context_environment(context, result.settings, base)

@@ -54,7 +54,7 @@ def publish(launcher: LauncherContext | None, metadata: str, targets: tuple[str,
         run_publish,
     )
     from ..publish.metadata import load_metadata
-    from .common import prepare
+    from .common import prepare, require_api
 
     launcher = launcher or LauncherContext()
     if gui:
@@ -67,9 +67,7 @@ def publish(launcher: LauncherContext | None, metadata: str, targets: tuple[str,
     # Checked before any server call: a bad file fails fast with one line.
     job = load_metadata(metadata)
     result = prepare(launcher)
-    if result.api is None:
-        why = "--skip-bootstrap was given" if launcher.skip_bootstrap else "it is offline"
-        raise LauncherError(f"publish needs the AYON server, but {why}")
+    require_api(launcher, result, "publish")
     paths = addon_plugin_paths(result.addons)
     log.debug("publish plug-in folders: %s", paths)
 
