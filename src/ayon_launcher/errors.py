@@ -36,3 +36,14 @@ class DistributionError(LauncherError):
     """An add-on or dependency package could not be made available locally."""
 
     exit_code = 5
+
+
+def error_line(exc: BaseException) -> str:
+    """``exc`` as one line for people: secrets redacted, white space folded, and the type
+    named unless it is one of the launcher's expected errors (whose message says it all)."""
+    from .log import redact  # not at import: logging stays off the fast start path
+
+    text = " ".join(redact(str(exc)).split())
+    if isinstance(exc, LauncherError):
+        return text
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__

@@ -58,5 +58,6 @@ def failure_reason(exc: BaseException) -> str:
     """One line saying how an add-on's code failed (an exception, or a ``sys.exit``)."""
     if isinstance(exc, SystemExit):
         return f"called sys.exit({exc.code!r})"
-    text = " ".join(str(exc).split())
-    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+    from ..errors import error_line
+
+    return error_line(exc)

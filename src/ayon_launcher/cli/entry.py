@@ -98,19 +98,18 @@ def start_launcher(*, headless: bool = False, use_staging: bool = False, use_dev
 
 def report_error(exc: BaseException, debug: bool) -> int:
     """Print ``exc`` as one line on stderr (traceback first with ``--debug``); the exit code."""
-    from ..errors import LauncherError
+    from ..errors import LauncherError, error_line
     from ..log import redact
 
     if debug:
         import traceback
 
         print(redact("".join(traceback.format_exception(exc))), end="", file=sys.stderr)
-    text = " ".join(redact(str(exc)).split())  # one line, even for values with line breaks
     if isinstance(exc, LauncherError):
-        print(f"ayon: error: {text}", file=sys.stderr)
+        print(f"ayon: error: {error_line(exc)}", file=sys.stderr)
         return exc.exit_code
     hint = "" if debug else " (run with --debug for details)"
-    print(f"ayon: unexpected error: {type(exc).__name__}: {text}{hint}", file=sys.stderr)
+    print(f"ayon: unexpected error: {error_line(exc)}{hint}", file=sys.stderr)
     return 1
 
 
