@@ -76,8 +76,7 @@ def context_environment(context: LaunchContext, settings: Mapping[str, Any],
     """
     variables = context_variables(context)
     apps = ApplicationsSettings(settings.get(APPLICATIONS_ADDON), platform)
-    tool_names = context.tools if isinstance(context.tools, list) else []
-    tools = apps.tools_for(context.app, tool_names)
+    tools = apps.tools_for(context.app, context.tools)
     layers = [global_environment_layer(settings), *context.app.environment_layers()]
     for tool in tools:
         layers.extend(tool.environment_layers())
