@@ -204,6 +204,19 @@ def test_discovery_targets_hosts_and_duplicates(tmp_path):
         "CollectA", "ValidateFarmOnly"]
 
 
+def test_failure_texts_say_what_stays():
+    from ayon_launcher.publish.engine import PublishReport, publish_failure_message
+
+    report = PublishReport("/job.json", PROJECT, "/f", "t", ["default"], error="boom")
+    assert report.lines()[-2:] == ["Publish failed: boom", "Nothing was integrated."]
+    assert publish_failure_message(report) == "publish failed: boom; nothing was integrated"
+    report.unresolved = True  # the server never confirmed the commit: the files stay
+    assert report.lines()[-1] == "Publish failed: boom"
+    assert publish_failure_message(report) == "publish failed: boom"
+    assert report.failure_text == ""
+    assert PublishReport.published_label({"productName": "m", "version": 3}) == "m v003"
+
+
 def test_effective_targets():
     assert effective_targets(["farm,review", "farm", " x "]) == ["default", "farm", "review",
                                                                  "x"]

@@ -112,6 +112,21 @@ def test_window_shows_the_failing_plugin(qapp, api, tmp_path, artifacts_dir):
     assert api.get_product_by_name(PROJECT, "modelGuiMissing", folder["id"]) is None
 
 
+def test_window_says_files_stay_when_the_commit_is_unresolved(qapp, tmp_path):
+    from ayon_launcher.publish.engine import PublishReport
+
+    job = _job(tmp_path, "modelGuiUnresolved")
+    window = PublishWindow(job, ["default"])
+    report = PublishReport(str(job.path), PROJECT, job.folder, job.task, ["default"],
+                           error="the server did not confirm the integration (x); its files "
+                                 "stay in place", unresolved=True)
+    window._on_done(report)
+    assert window.done_publishing and window.close_button.isEnabled()
+    assert window.status.text() == f"Publish failed: {report.error}."
+    assert "Nothing was integrated" not in window.status.text()
+    window.close()
+
+
 def test_show_publish_window_returns_the_report_when_closed(qapp, api, tmp_path):
     job = _job(tmp_path, "modelGuiShow")
     closed = []

@@ -95,14 +95,14 @@ class PublishWindow(QtWidgets.QDialog):
     def _on_done(self, report: PublishReport) -> None:
         self.report = report
         if report.success:
-            versions = ", ".join(f"{p.get('productName')} v{int(p.get('version', 0)):03d}"
+            versions = ", ".join(report.published_label(p)
                                  for p in report.published) or "nothing new"
             self._set_status(f"Published: {versions}", _OK)
             if self.tree.currentItem() is None:
                 self.details.setPlainText("\n".join(report.lines()))
         else:
-            self._set_status(f"Publish failed: {report.error}. Nothing was integrated.",
-                             _FAILED)
+            self._set_status(" ".join(filter(None, (f"Publish failed: {report.error}.",
+                                                    report.failure_text))), _FAILED)
             if report.failed is None:  # no plug-in to select: show the whole report
                 self.details.setPlainText("\n".join(report.lines()))
         self._finish(report)

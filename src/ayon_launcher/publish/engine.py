@@ -94,16 +94,29 @@ class PublishReport:
                 out.append(f"         {result.error}")
         for item in self.published:
             files = item.get("files") or []
-            out.append(f"Published {item.get('folderPath', '')} {item.get('productName', '?')} "
-                       f"v{int(item.get('version', 0)):03d} ({len(files)} "
-                       f"file{'s' if len(files) != 1 else ''})")
+            out.append(f"Published {item.get('folderPath', '')} {self.published_label(item)} "
+                       f"({len(files)} file{'s' if len(files) != 1 else ''})")
         if self.success:
             out.append("Publish finished.")
         else:
             out.append(f"Publish failed: {self.error}")
-            if not self.unresolved:
-                out.append("Nothing was integrated.")
+            if self.failure_text:
+                out.append(self.failure_text)
         return out
+
+    @property
+    def failure_text(self) -> str:
+        """The sentence after a failure's error: what the failed publish left behind.
+
+        Empty when the publish succeeded, or when the server never confirmed the commit: the
+        files then stay in place, and the error (``CommitUnresolved``) says so itself.
+        """
+        return "" if self.success or self.unresolved else "Nothing was integrated."
+
+    @staticmethod
+    def published_label(item: dict[str, Any]) -> str:
+        """``modelMain v003`` for an item of :attr:`published`."""
+        return f"{item.get('productName', '?')} v{int(item.get('version', 0)):03d}"
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -356,6 +369,6 @@ def _check_collected(context: Any, report: PublishReport) -> bool:
 
 def publish_failure_message(report: PublishReport) -> str:
     """The one line ``ayon publish`` ends with when the publish did not happen."""
-    if report.unresolved:
-        return f"publish failed: {report.error}"
-    return f"publish failed: {report.error}; nothing was integrated"
+    message = f"publish failed: {report.error}"
+    note = report.failure_text.rstrip(".")
+    return f"{message}; {note[:1].lower()}{note[1:]}" if note else message
