@@ -374,6 +374,22 @@ def test_journal_lives_while_staging_and_ends_with_the_transaction(api, tmp_path
     assert sorted(p.name for p in tmp_path.iterdir()) == ["launcher-local", "src.txt"]
 
 
+def test_recovery_finds_every_staging_entry_a_transaction_makes(api, tmp_path):
+    from ayon_launcher.publish.journal import remove_staging
+
+    (tmp_path / "src.txt").write_text("x")
+    (tmp_path / "root" / "existing").mkdir(parents=True)
+    transaction = PublishTransaction(api, PROJECT)
+    loose = transaction.add_file(tmp_path / "src.txt", tmp_path / "root" / "existing" / "a.txt")
+    transaction.add_file(tmp_path / "src.txt", tmp_path / "root" / "new" / "b.txt")
+    assert loose.staged.is_file()
+    assert remove_staging(transaction.id, [tmp_path / "root", tmp_path / "root" / "existing"]
+                          ) == 2
+    assert sorted(p.relative_to(tmp_path).as_posix() for p in (tmp_path / "root").rglob("*")
+                  ) == ["root/existing"]
+    transaction.discard()
+
+
 def test_recovery_leaves_other_projects_and_servers_alone(api, tmp_path):
     stage = tmp_path / "stage"
     stage.mkdir()

@@ -24,7 +24,14 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import LauncherError
 from ..log import get_logger
-from .journal import Journal, file_record, remove_placed, server_has, server_key
+from .journal import (
+    Journal,
+    file_record,
+    remove_placed,
+    server_has,
+    server_key,
+    staging_names,
+)
 
 if TYPE_CHECKING:
     import ayon_api
@@ -115,6 +122,8 @@ class PublishTransaction:
         self.entities: list[tuple[str, dict[str, Any]]] = []
         self.state = "open"
         self._journal = Journal(self.id, project_name, server_key(api))
+        # Hidden names the journal's recovery finds again (``journal.remove_staging``).
+        self._folder_ending, self._file_ending = staging_names(self.id)
 
     # -- staging ----------------------------------------------------------------------------
     def _check_open(self) -> None:
@@ -136,7 +145,7 @@ class PublishTransaction:
         top = destination.parent
         # The journal names each folder before staging starts there (crash clean-up).
         if top.exists():
-            staged = top / f".{destination.name}.publish-{self.id}.tmp"
+            staged = top / f".{destination.name}{self._file_ending}"
             root = None
             self._journal.add_staging_dir(top)
         else:
@@ -146,7 +155,7 @@ class PublishTransaction:
             root = self._roots.get(top)
             if root is None:
                 self._journal.add_staging_dir(top.parent)
-                root = _StagedRoot(top, top.parent / f".{top.name}.publish-{self.id}")
+                root = _StagedRoot(top, top.parent / f".{top.name}{self._folder_ending}")
                 self._roots[top] = root
             staged = root.staging / destination.relative_to(top)
         try:
