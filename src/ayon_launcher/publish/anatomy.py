@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import re
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ..environment.definitions import current_platform
 from ..errors import LauncherError
 
 _REF_RE = re.compile(r"\{@([A-Za-z_][A-Za-z0-9_]*)\}")
@@ -32,10 +32,6 @@ class _Missing(Exception):
     def __init__(self, key: str) -> None:
         super().__init__(key)
         self.key = key
-
-
-def platform_name() -> str:
-    return {"win32": "windows", "darwin": "darwin"}.get(sys.platform, "linux")
 
 
 def _expand_references(template: str, scopes: list[dict[str, Any]]) -> str:
@@ -143,7 +139,7 @@ class Anatomy:
         """From a project entity (its ``config``); ``roots`` overrides the project's roots."""
         config = project.get("config") or {}
         if roots is None:
-            platform = platform or platform_name()
+            platform = platform or current_platform()
             roots = {}
             for name, value in (config.get("roots") or {}).items():
                 roots[name] = value.get(platform) if isinstance(value, dict) else value
@@ -180,7 +176,7 @@ class Anatomy:
                        if k not in self.roots]
             if missing:
                 raise AnatomyError(f"project '{self.project_name}' has no root '{missing[0]}' "
-                                   f"for platform {platform_name()}")
+                                   f"for platform {current_platform()}")
             roots = self.roots
         try:
             return format_template(template, {**data, "root": roots})
