@@ -222,6 +222,31 @@ def test_effective_targets():
                                                                  "x"]
 
 
+def test_addon_failing_to_list_its_plugins_is_named():
+    import sys
+
+    from ayon_launcher.addons.base import AYONAddon
+    from ayon_launcher.cli.publish import addon_plugin_paths
+    from ayon_launcher.errors import LauncherError
+
+    class Exits(AYONAddon):
+        name = "exits"
+
+        def publish_plugin_paths(self) -> list[str]:
+            sys.exit(3)
+
+    class Fine(AYONAddon):
+        name = "fine"
+
+        def publish_plugin_paths(self) -> list[str]:
+            return [str(DEMO_PLUGINS)]
+
+    assert addon_plugin_paths([Fine()]) == [str(DEMO_PLUGINS)]
+    with pytest.raises(LauncherError, match=r"^add-on exits could not list its publish "
+                                            r"plug-ins: called sys.exit\(3\)$"):
+        addon_plugin_paths([Fine(), Exits()])
+
+
 def test_broken_plugin_file_stops_discovery(tmp_path):
     (tmp_path / "bad.py").write_text("import no_such_module_here\n")
     with pytest.raises(PublishError, match="bad.py failed to load: ModuleNotFoundError"):

@@ -20,13 +20,16 @@ log = get_logger("publish")
 
 def addon_plugin_paths(addons: list[AYONAddon]) -> list[str]:
     """Publish plug-in folders of the loaded add-ons, in add-on order."""
+    from ..addons.base import failure_reason
+
     paths: list[str] = []
     for addon in addons:
         try:
             found = list(addon.publish_plugin_paths() or [])
-        except Exception as exc:  # noqa: BLE001 - a broken add-on must not publish half checked
+        # A broken add-on must not publish half checked (nor end the command with its exit).
+        except (Exception, SystemExit) as exc:  # noqa: BLE001
             raise LauncherError(f"add-on {addon.name} could not list its publish plug-ins: "
-                                f"{type(exc).__name__}: {exc}") from None
+                                f"{failure_reason(exc)}") from None
         paths += [os.fspath(path) for path in found]
     return paths
 
