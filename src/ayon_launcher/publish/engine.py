@@ -17,7 +17,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..errors import LauncherError
+from ..errors import LauncherError, error_line
 from ..log import get_logger, redact
 from .metadata import MetadataError, PublishJob
 
@@ -125,16 +125,12 @@ class PublishReport:
 ResultCallback = Callable[[PluginResult], None]
 
 
-def _one_line(text: str) -> str:
-    lines = [line for line in redact(text).strip().splitlines() if line.strip()]
-    return lines[0].strip() if lines else ""
-
-
 def _error_text(error: BaseException) -> str:
-    message = _one_line(str(error))
-    if isinstance(error, PublishValidationError) and message:
-        return message
-    return f"{type(error).__name__}: {message}" if message else type(error).__name__
+    """One line (see ``errors.error_line``); a validator's message says it all by itself."""
+    line = error_line(error)
+    if isinstance(error, PublishValidationError):
+        return line.removeprefix(f"{type(error).__name__}: ")
+    return line
 
 
 def _quiet_pyblish() -> None:

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from .. import paths
 from ..environment.output import write_json_atomic
-from ..errors import LauncherError
+from ..errors import LauncherError, error_line
 from ..locking import FileLock
 from ..log import get_logger
 
@@ -251,8 +251,7 @@ def recover(api: ayon_api.ServerAPI, project_name: str) -> list[Recovered]:
             try:
                 result = _recover_one(api, data)
             except Exception as exc:  # noqa: BLE001 - a bad journal must not stop publishing
-                log.warning("publish journal %s left alone: %s: %s", path,
-                            type(exc).__name__, exc)
+                log.warning("publish journal %s left alone: %s", path, error_line(exc))
                 continue
             if result.outcome != "unresolved":
                 path.unlink(missing_ok=True)
@@ -274,10 +273,8 @@ def _recover_one(api: ayon_api.ServerAPI, data: dict[str, Any]) -> Recovered:
     try:
         applied = server_has(api, data["project"], data.get("entities") or {})
     except Exception as exc:  # noqa: BLE001 - any failure to ask means: decide later
-        text = str(exc).strip().splitlines()
-        why = f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__
         return Recovered(transaction_id, pid, "unresolved",
-                         detail=f"the server could not be asked ({why})")
+                         detail=f"the server could not be asked ({error_line(exc)})")
     remove_staging(transaction_id, staging)
     if applied is False:
         count = remove_placed(data.get("files") or [], data.get("roots") or [])

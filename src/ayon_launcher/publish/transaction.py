@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..errors import LauncherError
+from ..errors import LauncherError, error_line
 from ..log import get_logger
 from .journal import (
     Journal,
@@ -256,7 +256,7 @@ class PublishTransaction:
             self._roll_back()
             if isinstance(exc, LauncherError) or not isinstance(exc, Exception):
                 raise
-            raise TransactionError(f"integration failed: {_one_line(exc)}") from exc
+            raise TransactionError(f"integration failed: {error_line(exc)}") from exc
         try:
             self._send_operations()
         except BaseException as exc:
@@ -270,12 +270,12 @@ class PublishTransaction:
     def _after_failed_batch(self, exc: BaseException) -> None:
         """The batch call failed: its reply may be lost, so ask the server what it has."""
         refused = isinstance(exc, _Refused)
-        problem = str(exc) if isinstance(exc, LauncherError) else _one_line(exc)
+        problem = error_line(exc)
         try:
             applied = server_has(self.api, self.project_name, self._created())
         except Exception as check:  # noqa: BLE001 - any failure means: the server cannot tell
             applied = None
-            problem += f"; asking the server again failed too ({_one_line(check)})"
+            problem += f"; asking the server again failed too ({error_line(check)})"
         if applied:
             log.warning("the server applied the integration although the call failed (%s)",
                         problem)
@@ -306,8 +306,3 @@ class PublishTransaction:
 def _make_dirs(folder: Path) -> None:
     """Create ``folder`` and its missing parents (removed again by a roll-back when empty)."""
     folder.mkdir(parents=True, exist_ok=True)
-
-
-def _one_line(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    return f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__
