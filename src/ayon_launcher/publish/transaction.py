@@ -213,6 +213,12 @@ class PublishTransaction:
                 created.setdefault(operation["entityType"], []).append(operation["entityId"])
         return created
 
+    def _placement(self) -> tuple[list[str], list[dict[str, Any]]]:
+        """The folders the commit creates and the files it places, as the journal has them."""
+        return ([str(root.target) for root in self._roots.values()],
+                [file_record(f.destination, f.device, f.inode, f.size, f.mtime)
+                 for f in self.files])
+
     @property
     def files(self) -> list[StagedFile]:
         return [f for root in self._roots.values() for f in root.files] + list(self._loose)
@@ -236,10 +242,7 @@ class PublishTransaction:
         """Move the files into place, then send the operations; undo the files if that fails."""
         self._check_open()
         # Written before the first rename: a killed commit is finished by the next publish.
-        self._journal.begin_commit(
-            [str(root.target) for root in self._roots.values()],
-            [file_record(f.destination, f.device, f.inode, f.size, f.mtime) for f in self.files],
-            self._created())
+        self._journal.begin_commit(*self._placement(), self._created())
         try:
             for root in self._roots.values():
                 if root.target.exists():
@@ -296,8 +299,8 @@ class PublishTransaction:
 
     def _roll_back(self) -> None:
         """Remove what was placed (only our own files, see ``journal.remove_placed``)."""
-        remove_placed([file_record(f.destination, f.device, f.inode, f.size, f.mtime)
-                       for f in self.files], [str(root.target) for root in self._roots.values()])
+        roots, files = self._placement()
+        remove_placed(files, roots)
         self._remove_staging()
         self._journal.close()
         self.state = "rolled back"
