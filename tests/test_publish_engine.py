@@ -123,6 +123,19 @@ def test_metadata_aliases_shorthand_and_relative_paths(tmp_path):
     assert second["representations"][0]["ext"] == "fbx"
 
 
+def test_instance_context_takes_the_job_level_keys(tmp_path):
+    job = parse_metadata({
+        "project": PROJECT, "folder": "/f", "task": "t", "instances": [
+            {"productName": "a", "productType": "model", "files": ["a.abc"],
+             "asset": "/shots/sh010", "taskName": "animation"},
+            {"productName": "b", "productType": "model", "files": ["b.abc"],
+             "session": {"AYON_FOLDER_PATH": "/shots/sh020"}},
+            {"productName": "c", "productType": "model", "files": ["c.abc"]},
+        ]}, tmp_path / "job.json")
+    assert [(i["folderPath"], i["task"]) for i in job.instances] == [
+        ("/shots/sh010", "animation"), ("/shots/sh020", "t"), ("/f", "t")]
+
+
 @pytest.mark.parametrize(("data", "message"), [
     ({"project": "p", "folder": "f", "task": "t", "instances": [3]},
      "instances[0] must be an object"),

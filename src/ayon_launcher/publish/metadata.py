@@ -62,9 +62,7 @@ def _pick(data: dict[str, Any], keys: tuple[str, ...]) -> Any:
     return None
 
 
-def _text(value: Any, path: Path, location: str, required: bool = True) -> str | None:
-    if value is None and not required:
-        return None
+def _text(value: Any, path: Path, location: str) -> str:
     if not isinstance(value, str) or not value.strip():
         raise MetadataError(f"{_where(path, location)} must be a non-empty string")
     return value.strip()
@@ -131,13 +129,16 @@ def _instance(data: Any, path: Path, location: str, job: dict[str, Any]) -> dict
     families = data.get("families", [])
     if not isinstance(families, list) or not all(isinstance(f, str) for f in families):
         raise MetadataError(f"{_where(path, location)}.families must be a list of strings")
+    # The instance's own context (under any of the job level's keys), else the job's.
+    folder = _pick(data, _FOLDER_KEYS)
+    task = _pick(data, _TASK_KEYS)
     result = dict(data)
     result.update(
         productName=product_name,
         productType=product_type,
-        folderPath=_text(data.get("folderPath", data.get("folder", job["folder"])), path,
+        folderPath=_text(job["folder"] if folder is None else folder, path,
                          f"{location}.folderPath"),
-        task=_text(data.get("task", job["task"]), path, f"{location}.task"),
+        task=_text(job["task"] if task is None else task, path, f"{location}.task"),
         families=list(families),
         comment=str(data.get("comment", job["comment"]) or ""),
         representations=[
