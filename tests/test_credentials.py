@@ -327,3 +327,6 @@ def test_url_rules_for_forms():
     problem = url_problem("http://bob:hunter22@host")
     assert problem and "hunter22" not in problem and "user name or password" in problem
     assert "query" in (url_problem("http://host?token=abc") or "")
+    # For forms: the reason alone, to show as it is (the URL is in the field next to it).
+    assert url_problem("ftp://host") == "it must start with http:// or https:// and name a host"
+    assert url_problem(" https://ayon.example.com/ ") is None

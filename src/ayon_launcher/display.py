@@ -5,6 +5,12 @@ from __future__ import annotations
 import os
 import sys
 
+# Test-only hooks, each driving one window offscreen in the subprocess tests (the window's
+# module says how). Named here, without Qt, for the commands that check them before Qt loads.
+TRAY_TEST_HOOK_ENV = "AYON_LAUNCHER_TEST_TRAY"
+LOGIN_DIALOG_TEST_HOOK_ENV = "AYON_LAUNCHER_TEST_LOGIN_DIALOG"
+CONTEXT_DIALOG_TEST_HOOK_ENV = "AYON_LAUNCHER_TEST_CONTEXT_DIALOG"
+
 # Qt platform plugins that need no display server.
 _NO_SERVER_PLATFORMS = {"offscreen", "minimal", "vnc", "eglfs", "linuxfb"}
 

@@ -10,6 +10,8 @@ from typing import TYPE_CHECKING
 from ..log import get_logger
 
 if TYPE_CHECKING:
+    import threading
+
     import ayon_api
 
     from ..bootstrap import BootstrapResult, Progress, ProgressCallback
@@ -27,10 +29,12 @@ def _log_progress(report: Progress) -> None:
 
 
 def prepare(launcher: LauncherContext, progress: ProgressCallback | None = None,
-            api: ayon_api.ServerAPI | None = None, offline: bool = False) -> BootstrapResult:
+            api: ayon_api.ServerAPI | None = None, offline: bool = False,
+            cancel: threading.Event | None = None) -> BootstrapResult:
     """Bootstrap, put the add-ons on ``sys.path`` and the runtime variables in ``os.environ``.
 
-    Progress goes to a terminal bar when stderr is a terminal, else to log lines.
+    Progress goes to a terminal bar when stderr is a terminal, else to log lines. ``cancel``,
+    set from another thread, stops the add-on sync (see ``bootstrap``).
     """
     from ..addons.loader import apply_sys_path
     from ..bootstrap import bootstrap
@@ -45,7 +49,8 @@ def prepare(launcher: LauncherContext, progress: ProgressCallback | None = None,
     else:
         bars = nullcontext(_log_progress)
     with bars as callback:
-        result = bootstrap(launcher, progress=callback, api=api, offline=offline)
+        result = bootstrap(launcher, progress=callback, api=api, offline=offline,
+                           cancel=cancel)
     apply_sys_path(result.python_paths)
     # In-process code (scripts, add-ons, ayon_api's global connection) sees what children see.
     os.environ.update(child_environment(launcher, result))

@@ -28,6 +28,10 @@ NO_LOGIN_HINT = (
 )
 
 
+class LoginCancelled(AuthenticationRequired):
+    """The user closed the login UI without logging in."""
+
+
 @dataclass
 class LoginPrompt:
     """What a login UI starts from."""
@@ -57,8 +61,9 @@ def resolve_session(ctx: LauncherContext, ask: LoginAsker | None = None, *,
                     interactive: bool = True, force_login: bool = False) -> Session:
     """A session for the server of ``ctx``: API key, stored token, or a new login.
 
-    Raises ServerUnreachableError before asking anything when the server is down, and
-    AuthenticationRequired when a login is needed but cannot (or may not) be asked for.
+    Raises ServerUnreachableError before asking anything when the server is down,
+    AuthenticationRequired when a login is needed but cannot (or may not) be asked for, and
+    LoginCancelled when the user closes the login UI.
     ``force_login`` always asks (log in as another user).
     """
     url, locked = _server_url_from(ctx)
@@ -95,7 +100,7 @@ def resolve_session(ctx: LauncherContext, ask: LoginAsker | None = None, *,
         raise AuthenticationRequired(f"a login is needed {where}: {NO_LOGIN_HINT}")
     session = asker(LoginPrompt(url, username, message, locked))
     if session is None:
-        raise AuthenticationRequired("login cancelled")
+        raise LoginCancelled("login cancelled")
     remember(session, required=force_login)
     return session
 
@@ -180,14 +185,14 @@ def use_login_asker(asker: LoginAsker | None) -> None:
 def default_asker(ctx: LauncherContext) -> LoginAsker | None:
     """The process's login UI if one is set; else the Qt login dialog with a screen, a
     terminal prompt with a terminal, or None."""
-    from ..display import display_problem
+    from ..display import LOGIN_DIALOG_TEST_HOOK_ENV, display_problem
 
     if _PROCESS_ASKER is not None:
         return _PROCESS_ASKER
 
-    # gui.login_dialog.TEST_HOOK_ENV answers an offscreen dialog in tests.
+    # The test hook answers an offscreen dialog in tests.
     if display_problem(ctx.headless, "the login dialog",
-                       test_hook_env="AYON_LAUNCHER_TEST_LOGIN_DIALOG") is None:
+                       test_hook_env=LOGIN_DIALOG_TEST_HOOK_ENV) is None:
         from ..gui.login_dialog import ask_login
 
         return ask_login
@@ -210,7 +215,7 @@ def terminal_login(prompt: LoginPrompt, attempts: int = 3) -> Session | None:
         answer = click.prompt("AYON server URL", err=True).strip()
         problem = url_problem(answer)
         if problem:
-            click.echo(problem, err=True)
+            click.echo(f"Invalid AYON server URL: {problem}", err=True)
             continue
         url = normalize_server_url(answer)
     for attempt in range(attempts):

@@ -21,6 +21,29 @@ def _masked(text: str) -> str:
     return f"{found.group(1) or ''}***@{text[found.end():]}"
 
 
+def _problem(text: str) -> str | None:
+    """Why ``text`` (stripped) is not a server base address, as the words that follow
+    "invalid URL:" (the URL itself never in them); None when it is one."""
+    try:
+        parts = urlsplit(text)
+        host, port = parts.hostname, parts.port  # both raise ValueError when malformed
+    except ValueError as exc:
+        return _masked(str(exc))
+    if parts.scheme.lower() not in ("http", "https") or not host:
+        return "it must start with http:// or https:// and name a host"
+    if "@" in parts.netloc:
+        return ("it must not contain a user name or password (log in with `ayon login`, or "
+                "give a key in AYON_API_KEY)")
+    if "?" in text or "#" in text:
+        return ("it must not have a query (?...) or a fragment (#...); give the server's base "
+                "address, like https://ayon.example.com")
+    if port == 0:
+        return "port 0"
+    if any(ch.isspace() for ch in text):
+        return "it contains white space"
+    return None
+
+
 def normalize_server_url(url: str | None) -> str:
     """``url`` without surrounding spaces and trailing slashes; raise if it is not http(s).
 
@@ -28,39 +51,15 @@ def normalize_server_url(url: str | None) -> str:
     API path, and a user name or password would end up in messages and stored logins.
     """
     text = (url or "").strip()
-    masked = _masked(text)
-    shown = masked if len(masked) <= 80 else masked[:77] + "..."
-    try:
-        parts = urlsplit(text)
-        host, port = parts.hostname, parts.port  # both raise ValueError when malformed
-    except ValueError as exc:
-        raise UsageError(f"invalid AYON server URL {shown!r}: {_masked(str(exc))}") from None
-    if parts.scheme.lower() not in ("http", "https") or not host:
-        raise UsageError(
-            f"invalid AYON server URL {shown!r}: it must start with http:// or https:// "
-            "and name a host"
-        )
-    if "@" in parts.netloc:
-        raise UsageError(
-            f"invalid AYON server URL {shown!r}: it must not contain a user name or password "
-            "(log in with `ayon login`, or give a key in AYON_API_KEY)"
-        )
-    if "?" in text or "#" in text:
-        raise UsageError(
-            f"invalid AYON server URL {shown!r}: it must not have a query (?...) or a "
-            "fragment (#...); give the server's base address, like https://ayon.example.com"
-        )
-    if port == 0:
-        raise UsageError(f"invalid AYON server URL {shown!r}: port 0")
-    if any(ch.isspace() for ch in text):
-        raise UsageError(f"invalid AYON server URL {shown!r}: it contains white space")
+    problem = _problem(text)
+    if problem:
+        masked = _masked(text)
+        shown = masked if len(masked) <= 80 else masked[:77] + "..."
+        raise UsageError(f"invalid AYON server URL {shown!r}: {problem}")
     return text.rstrip("/")
 
 
 def url_problem(url: str | None) -> str | None:
-    """Why ``url`` is not a usable server URL (None when it is): for forms and dialogs."""
-    try:
-        normalize_server_url(url)
-    except UsageError as exc:
-        return str(exc)
-    return None
+    """Why ``url`` is not a usable server URL, without the URL itself ("it must start with
+    http:// or https:// ..."): for forms and dialogs. None when it is usable."""
+    return _problem((url or "").strip())

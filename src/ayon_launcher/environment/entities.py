@@ -6,6 +6,7 @@ use; ``ServerContextSource`` implements it with an ``ayon_api.ServerAPI``.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -56,11 +57,15 @@ class ServerContextSource:
 
     def __init__(self, api: ayon_api.ServerAPI) -> None:
         self.api = api
-        # One command looks the hierarchy up more than once: query it once per project.
+        # One command looks projects and hierarchies up more than once (a preset checked,
+        # then the dialog): query each once.
+        self._project_names: list[str] | None = None
         self._folders: dict[str, list[FolderInfo]] = {}
 
     def project_names(self) -> list[str]:
-        return sorted(self.api.get_project_names(active=True))
+        if self._project_names is None:
+            self._project_names = sorted(self.api.get_project_names(active=True))
+        return list(self._project_names)
 
     def folders(self, project_name: str) -> list[FolderInfo]:
         if project_name not in self._folders:
@@ -87,7 +92,6 @@ class ServerContextSource:
         return sorted(tasks, key=lambda t: t.name)
 
 
-
 def _path(folder: dict[str, Any]) -> str:
     path = folder.get("path") or folder.get("name") or ""
     return path if path.startswith("/") else "/" + path
@@ -104,21 +108,34 @@ def find_project(source: ContextSource, name: str) -> str:
     raise UsageError(suggest(name, names, "project"))
 
 
+def _as_path(name_or_path: str) -> str | None:
+    """``name_or_path`` as a folder path with its leading slash; None for a bare name."""
+    wanted = name_or_path.strip()
+    return "/" + wanted.strip("/") if "/" in wanted else None
+
+
+def match_folder(folders: Iterable[FolderInfo], name_or_path: str) -> list[FolderInfo]:
+    """The folders ``name_or_path`` designates: a path (``/assets/characters/robot``, the
+    leading slash optional) matches one folder at most, a bare name possibly several."""
+    path = _as_path(name_or_path)
+    if path is not None:
+        return [f for f in folders if f.path == path]
+    wanted = name_or_path.strip()
+    return [f for f in folders if f.name == wanted]
+
+
 def find_folder(source: ContextSource, project_name: str, name_or_path: str) -> FolderInfo:
     """A folder by path (``/assets/characters/robot`` or without the leading slash) or name."""
     folders = source.folders(project_name)
-    wanted = name_or_path.strip()
-    if "/" in wanted:
-        path = "/" + wanted.strip("/")
-        for folder in folders:
-            if folder.path == path:
-                return folder
-        raise UsageError(
-            suggest(path, [f.path for f in folders], f"folder path in project {project_name}"))
-    matches = [f for f in folders if f.name == wanted]
+    matches = match_folder(folders, name_or_path)
     if len(matches) == 1:
         return matches[0]
-    if len(matches) > 1:
+    path = _as_path(name_or_path)
+    if path is not None:
+        raise UsageError(
+            suggest(path, [f.path for f in folders], f"folder path in project {project_name}"))
+    wanted = name_or_path.strip()
+    if matches:
         paths = ", ".join(sorted(f.path for f in matches))
         raise UsageError(
             f"folder name {wanted!r} is ambiguous in project {project_name}: use a path ({paths})")
