@@ -7,9 +7,8 @@ import sys
 
 import pytest
 
+from ayon_launcher.display import CONTEXT_DIALOG_TEST_HOOK_ENV as TEST_HOOK_ENV
 from conftest import isolated_env, run_ayon
-
-TEST_HOOK_ENV = "AYON_LAUNCHER_TEST_CONTEXT_DIALOG"  # see gui/context_dialog.py
 
 PROJECT = "demo_Commercial"
 

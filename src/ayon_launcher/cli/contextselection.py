@@ -8,13 +8,9 @@ from typing import TYPE_CHECKING
 import click
 
 from ..context import LauncherContext
-from ..display import display_problem
+from ..display import CONTEXT_DIALOG_TEST_HOOK_ENV, display_problem
 from ..errors import LauncherError, UsageError
 from ..log import get_logger
-
-# gui.context_dialog.TEST_HOOK_ENV (not imported: it would import Qt) drives an offscreen
-# dialog in tests.
-TEST_HOOK_ENV = "AYON_LAUNCHER_TEST_CONTEXT_DIALOG"
 
 if TYPE_CHECKING:
     from ..environment.entities import ContextSource
@@ -32,6 +28,12 @@ def _show_dialog(source: ContextSource, project: str | None, asset: str | None,
     return run_context_dialog(source, project=project, folder=asset, strict=strict)
 
 
+def check_presets(project: str | None, asset: str | None) -> None:
+    """The presets' own rule (no server needed): a folder is looked up in a given project."""
+    if asset and not project:
+        raise UsageError("--asset needs --project (the folder is looked up in that project)")
+
+
 def select_and_write(source: ContextSource, output_json_path: str, project: str | None,
                      asset: str | None, strict: bool,
                      show: ShowDialog = _show_dialog) -> dict:
@@ -39,8 +41,7 @@ def select_and_write(source: ContextSource, output_json_path: str, project: str 
     from ..environment.entities import find_folder, find_project
     from ..environment.output import write_json_atomic
 
-    if asset and not project:
-        raise UsageError("--asset needs --project (the folder is looked up in that project)")
+    check_presets(project, asset)
     if project:
         project = find_project(source, project)
         if asset:
@@ -79,11 +80,10 @@ def contextselection(launcher: LauncherContext | None, output_json_path: str,
     from .common import prepare, require_api
 
     launcher = launcher or LauncherContext()
-    if asset and not project:
-        raise UsageError("--asset needs --project (the folder is looked up in that project)")
+    check_presets(project, asset)  # before the bootstrap: a usage error comes at once
     problem = display_problem(launcher.headless, "contextselection",
                               "use extractenvironments with --project/--asset/--task/--app "
-                              "instead", test_hook_env=TEST_HOOK_ENV)
+                              "instead", test_hook_env=CONTEXT_DIALOG_TEST_HOOK_ENV)
     if problem:
         raise UsageError(problem)
     from ..environment.output import check_output_path

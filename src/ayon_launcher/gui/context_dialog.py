@@ -11,32 +11,30 @@ from typing import Any
 
 from qtpy import QtCore, QtGui, QtWidgets
 
-from ..environment.entities import ContextSource, FolderInfo, TaskInfo
+from ..display import CONTEXT_DIALOG_TEST_HOOK_ENV
+from ..environment.entities import ContextSource, FolderInfo, TaskInfo, match_folder
+from ..errors import error_line
 from ..log import get_logger
-from .worker import run_in_background, wait_for
+from .worker import application, destroy_now, run_in_background, wait_for
 
 log = get_logger("contextselection")
 
 FOLDER_ID_ROLE = QtCore.Qt.ItemDataRole.UserRole + 1
-FOLDER_PATH_ROLE = QtCore.Qt.ItemDataRole.UserRole + 2
-FOLDER_NAME_ROLE = QtCore.Qt.ItemDataRole.UserRole + 3
-TASK_NAME_ROLE = QtCore.Qt.ItemDataRole.UserRole + 4
+TASK_NAME_ROLE = QtCore.Qt.ItemDataRole.UserRole + 2
 
-# Test-only hook (used by the test-suite to drive the real CLI in a subprocess):
+# CONTEXT_DIALOG_TEST_HOOK_ENV (test-only, drives the real CLI in a subprocess):
 # "accept:<task name>" selects that task once loaded and confirms; "reject" cancels.
-TEST_HOOK_ENV = "AYON_LAUNCHER_TEST_CONTEXT_DIALOG"
 
 # How long closing the dialog waits for a load still running (a server call bounded by the
 # connection time-out); past it the load is abandoned and its result dropped.
 CLOSE_WAIT_MS = 10000
 
 
-@dataclass
+@dataclass(eq=False)  # compared (and hashed) by identity: each request is its own
 class _Load:
     """One background request: what it loads, and a flag that skips it if not yet started."""
 
     kind: str
-    key: Any
     cancelled: threading.Event = field(default_factory=threading.Event)
 
 
@@ -71,15 +69,15 @@ class ContextDialog(QtWidgets.QDialog):
         self._fixed_project = project
         self._preset_folder = folder
         self._strict = strict
-        self._next_id = 0
-        # Loads not yet finished, by request id; answers to requests no longer current
-        # (replaced by a newer one of the same kind, or the dialog closed) are dropped.
-        self._pending: dict[int, _Load] = {}
-        self._current = {"projects": -1, "folders": -1, "tasks": -1}
+        # The request whose answer is awaited, per kind ("projects", "folders", "tasks");
+        # the answer of any other (replaced by a newer one, or the dialog closed) is dropped.
+        self._current: dict[str, _Load] = {}
+        # Requests started and not finished yet, current or not.
+        self._running: set[_Load] = set()
         self._folders_by_id: dict[str, FolderInfo] = {}
         self._build()
         self._update_ok()
-        self._request("projects", None, source.project_names)
+        self._request("projects", source.project_names)
 
     # -- layout -------------------------------------------------------------------------------
     def _build(self) -> None:
@@ -147,15 +145,11 @@ class ContextDialog(QtWidgets.QDialog):
         layout.addWidget(self.buttons)
 
     # -- background loading -------------------------------------------------------------------
-    def _request(self, kind: str, key: Any, call: Callable[[], Any]) -> None:
+    def _request(self, kind: str, call: Callable[[], Any]) -> None:
         """Run ``call`` (which must not hold the dialog or any widget) in a pool thread."""
-        self._next_id += 1
-        request_id = self._next_id
-        replaced = self._pending.get(self._current[kind])
-        if replaced is not None:
-            replaced.cancelled.set()  # not started yet: no need to ask the server
-        load = self._pending[request_id] = _Load(kind, key)
-        self._current[kind] = request_id
+        self._forget(kind)
+        load = self._current[kind] = _Load(kind)
+        self._running.add(load)
         self._set_status(f"Loading {kind}...")
         cancelled = load.cancelled
 
@@ -174,57 +168,54 @@ class ContextDialog(QtWidgets.QDialog):
 
         def on_done(result: Any) -> None:
             if (target := alive()) is not None:
-                target._on_done(request_id, result)
+                target._on_done(load, result)
 
         def on_failed(exc: BaseException, _details: str) -> None:
             if (target := alive()) is not None:
-                target._on_failed(request_id, exc)
+                target._on_failed(load, exc)
 
         def on_finished() -> None:
             if (target := alive()) is not None:
-                target._pending.pop(request_id, None)
+                target._running.discard(load)
 
         run_in_background(work, on_done, on_failed, pool=_load_pool(), on_finished=on_finished)
 
-    def _take(self, request_id: int) -> str | None:
-        """The kind of a finished request, or None when its answer is stale."""
-        load = self._pending.get(request_id)
-        if load is None or self._current.get(load.kind) != request_id:
-            return None  # a newer request of that kind replaced this one, or closed
-        self._current[load.kind] = -1
-        return load.kind
+    def _forget(self, kind: str) -> None:
+        """Drop the answer of the current request of ``kind``, and skip it if not started."""
+        load = self._current.pop(kind, None)
+        if load is not None:
+            load.cancelled.set()
 
-    def _loading(self) -> bool:
-        """A current (not stale) request is still waiting for its answer."""
-        return any(self._current.get(load.kind) == request_id
-                   for request_id, load in self._pending.items())
+    def _take(self, load: _Load) -> bool:
+        """Whether ``load``'s answer is awaited (it is no more, once taken)."""
+        if self._current.get(load.kind) is not load:
+            return False  # a newer request of that kind replaced this one, or closed
+        del self._current[load.kind]
+        return True
 
-    def _on_failed(self, request_id: int, exc: BaseException) -> None:
-        kind = self._take(request_id)
-        if kind is not None:
-            text = str(exc).strip()
-            message = text.splitlines()[0] if text else type(exc).__name__
-            self._set_status(f"Could not load {kind}: {message}", error=True)
-            self.loaded.emit(kind)
+    def _on_failed(self, load: _Load, exc: BaseException) -> None:
+        if self._take(load):
+            self._set_status(f"Could not load {load.kind}: {error_line(exc)}", error=True)
+            self.loaded.emit(load.kind)
 
-    def _on_done(self, request_id: int, result: Any) -> None:
-        kind = self._take(request_id)
-        if kind is None:
+    def _on_done(self, load: _Load, result: Any) -> None:
+        if not self._take(load):
             return
+        kind = load.kind
         if kind == "projects":
             self._fill_projects(result)
         elif kind == "folders":
             self._fill_folders(result)
         elif kind == "tasks":
             self._fill_tasks(result)
-        if not self._loading() and not self.status_label.property("error"):
+        if not self._current and not self.status_label.property("error"):
             self._set_status("")
         self.loaded.emit(kind)
 
     def _drop_loads(self) -> None:
         """Forget the current requests: their answers are dropped, unstarted ones skipped."""
-        self._current = {k: -1 for k in self._current}
-        for load in self._pending.values():
+        self._current.clear()
+        for load in self._running:
             load.cancelled.set()
 
     def finish_loads(self, timeout_ms: int) -> bool:
@@ -234,14 +225,14 @@ class ContextDialog(QtWidgets.QDialog):
         result will find no dialog).
         """
         self._drop_loads()
-        finished = wait_for(lambda: not self._pending, timeout_ms)
+        finished = wait_for(lambda: not self._running, timeout_ms)
         # Delete the finished workers' signals (and the handlers they hold) now, here.
         QtCore.QCoreApplication.sendPostedEvents(None, QtCore.QEvent.Type.DeferredDelete)
         return finished
 
     def wait_idle(self, timeout_ms: int = 10000) -> bool:
         """Process events until no load is pending (for tests and scripted use)."""
-        idle = wait_for(lambda: not self._pending, timeout_ms)
+        idle = wait_for(lambda: not self._running, timeout_ms)
         QtWidgets.QApplication.processEvents()
         return idle
 
@@ -270,7 +261,7 @@ class ContextDialog(QtWidgets.QDialog):
         project = self.current_project()
         if project:
             source = self._source  # the job must not hold the dialog itself
-            self._request("folders", project, lambda: source.folders(project))
+            self._request("folders", lambda: source.folders(project))
         self._update_ok()
 
     def current_project(self) -> str | None:
@@ -285,8 +276,6 @@ class ContextDialog(QtWidgets.QDialog):
         for folder in sorted(folders, key=lambda f: f.path):
             item = QtGui.QStandardItem(folder.label or folder.name)
             item.setData(folder.id, FOLDER_ID_ROLE)
-            item.setData(folder.path, FOLDER_PATH_ROLE)
-            item.setData(folder.name, FOLDER_NAME_ROLE)
             item.setToolTip(f"{folder.path} ({folder.folder_type})")
             items[folder.id] = item
         for folder in sorted(folders, key=lambda f: f.path):
@@ -306,12 +295,7 @@ class ContextDialog(QtWidgets.QDialog):
 
     def select_folder(self, name_or_path: str) -> bool:
         """Select a folder by path (``/assets/x``) or unique name; False when not found."""
-        wanted = name_or_path.strip()
-        if "/" in wanted:
-            path = "/" + wanted.strip("/")
-            matches = [f for f in self._folders_by_id.values() if f.path == path]
-        else:
-            matches = [f for f in self._folders_by_id.values() if f.name == wanted]
+        matches = match_folder(self._folders_by_id.values(), name_or_path)
         if len(matches) != 1:
             return False
         source_index = self._find_folder_index(matches[0].id)
@@ -344,9 +328,9 @@ class ContextDialog(QtWidgets.QDialog):
         project = self.current_project()
         if folder and project:
             source, folder_id = self._source, folder.id
-            self._request("tasks", folder_id, lambda: source.tasks(project, folder_id))
+            self._request("tasks", lambda: source.tasks(project, folder_id))
         else:
-            self._current["tasks"] = -1  # drop answers for a previous folder
+            self._forget("tasks")  # drop answers for a previous folder
         self._update_ok()
 
     # -- tasks --------------------------------------------------------------------------------
@@ -404,17 +388,14 @@ class ContextDialog(QtWidgets.QDialog):
         self.status_label.setProperty("error", error and bool(text))
         self.status_label.setStyleSheet("color: #e05555;" if error and text else "")
 
-    def closeEvent(self, event: QtGui.QCloseEvent) -> None:
-        self._drop_loads()
-        super().closeEvent(event)
-
     def done(self, result: int) -> None:
         self._drop_loads()
         super().done(result)
 
 
 def _install_test_hook(dialog: ContextDialog, hook: str) -> None:
-    """Test-only automation (see TEST_HOOK_ENV): pick a task after loading, then accept."""
+    """Test-only automation (see CONTEXT_DIALOG_TEST_HOOK_ENV): pick a task after loading,
+    then accept."""
     if hook == "reject":
         QtCore.QTimer.singleShot(0, dialog.reject)
         return
@@ -431,10 +412,10 @@ def run_context_dialog(source: ContextSource, project: str | None = None,
                        folder: str | None = None, strict: bool = False
                        ) -> dict[str, str | None] | None:
     """Show the dialog (creating the QApplication when needed); None when cancelled."""
-    app = QtWidgets.QApplication.instance() or QtWidgets.QApplication(["ayon"])
+    application()
     dialog = ContextDialog(source, project=project, folder=folder, strict=strict)
     try:
-        hook = os.environ.get(TEST_HOOK_ENV)
+        hook = os.environ.get(CONTEXT_DIALOG_TEST_HOOK_ENV)
         if hook:
             _install_test_hook(dialog, hook)
         dialog.show()
@@ -444,10 +425,5 @@ def run_context_dialog(source: ContextSource, project: str | None = None,
     finally:
         if not dialog.finish_loads(CLOSE_WAIT_MS):
             log.debug("a context load was still running when the dialog closed; dropped")
-        # Deleted now, in the UI thread: left to reference counting or the garbage
-        # collector (which may run in any thread), it could be destroyed elsewhere.
-        import shiboken6
-
-        shiboken6.delete(dialog)
+        destroy_now(dialog)
         del dialog
-        app.processEvents()

@@ -12,12 +12,13 @@ from qtpy import QtCore, QtGui, QtWidgets
 
 from ..connection.login import Session
 from ..connection.session import LoginPrompt
+from ..display import LOGIN_DIALOG_TEST_HOOK_ENV
+from ..errors import error_line
 from .icons import logo_pixmap
-from .worker import run_in_background
+from .worker import application, destroy_now, run_in_background
 
-# Test-only hook for subprocess tests: "USER:PASSWORD" fills the fields and logs in, "cancel"
-# closes the dialog.
-TEST_HOOK_ENV = "AYON_LAUNCHER_TEST_LOGIN_DIALOG"
+# LOGIN_DIALOG_TEST_HOOK_ENV (test-only, for subprocess tests): "USER:PASSWORD" fills the
+# fields and logs in, "cancel" closes the dialog.
 
 ERROR_STYLE = "color: #e05555;"
 
@@ -34,6 +35,7 @@ class LoginDialog(QtWidgets.QDialog):
         prompt = prompt or LoginPrompt()
         self.session: Session | None = None
         self._busy = False
+        self._url_problem = ""  # of the URL field as it is now (see _validate_url)
         self.setWindowTitle("AYON - Log in")
         self.setWindowIcon(QtGui.QIcon(logo_pixmap("starting")))
         self.setMinimumWidth(420)
@@ -116,20 +118,17 @@ class LoginDialog(QtWidgets.QDialog):
         text = self.url_edit.text().strip()
         if not text:
             return "Enter the URL of your AYON server."
-        problem = url_problem(text)
-        if not problem:
-            return ""
-        if "must start with" in problem:
-            return "The URL must start with http:// or https:// and name a host."
-        return f"The URL is not valid: {problem.rpartition(': ')[2]}."
+        reason = url_problem(text)
+        return f"The URL is not valid: {reason}." if reason else ""
 
     def _validate_url(self) -> None:
-        text = self.url_edit.text().strip()
-        self._show(self.url_error, self.url_problem() if text else "")
+        """Check the URL once per change; an empty field shows no error (yet)."""
+        self._url_problem = self.url_problem()
+        self._show(self.url_error, self._url_problem if self.url_edit.text().strip() else "")
         self._update_button()
 
     def _update_button(self) -> None:
-        ready = (not self.url_problem() and bool(self.user_edit.text().strip())
+        ready = (not self._url_problem and bool(self.user_edit.text().strip())
                  and bool(self.password_edit.text()) and not self._busy)
         self.login_button.setEnabled(ready)
 
@@ -140,7 +139,7 @@ class LoginDialog(QtWidgets.QDialog):
 
     def try_login(self) -> None:
         """Validate the fields, then log in off the UI thread."""
-        problem = self.url_problem()
+        problem = self._url_problem
         if problem:
             self._show(self.url_error, problem)
             self.attempt_finished.emit(problem)
@@ -184,11 +183,11 @@ class LoginDialog(QtWidgets.QDialog):
             self.password_edit.clear()
             self.password_edit.setFocus()
         elif isinstance(exc, ServerUnreachableError):
-            text = f"The server cannot be reached: {exc}"
+            text = f"The server cannot be reached: {error_line(exc)}"
         elif isinstance(exc, LauncherError):
-            text = str(exc)
+            text = error_line(exc)
         else:
-            text = f"Login failed: {type(exc).__name__}: {exc}".splitlines()[0]
+            text = f"Login failed: {error_line(exc)}"
         self._show(self.error_label, text)
         self.attempt_finished.emit(text)
 
@@ -200,7 +199,7 @@ class LoginDialog(QtWidgets.QDialog):
 def _open(prompt: LoginPrompt) -> LoginDialog:
     """Create and show the dialog in front (the test hook, when set, answers it)."""
     dialog = LoginDialog(prompt)
-    hook = os.environ.get(TEST_HOOK_ENV)
+    hook = os.environ.get(LOGIN_DIALOG_TEST_HOOK_ENV)
     if hook:
         _install_test_hook(dialog, hook)
     dialog.show()
@@ -225,15 +224,11 @@ def _install_test_hook(dialog: LoginDialog, hook: str) -> None:
 
 def ask_login(prompt: LoginPrompt) -> Session | None:
     """Show the login dialog modally (creating the QApplication if needed)."""
-    app = QtWidgets.QApplication.instance() or QtWidgets.QApplication(["ayon"])
+    application()
     dialog = _open(prompt)
     dialog.exec()
     session = dialog.session
-    # Destroyed now, in the UI thread (never by a garbage collection in another thread).
-    import shiboken6
-
-    shiboken6.delete(dialog)
-    app.processEvents()
+    destroy_now(dialog)
     return session
 
 
@@ -263,6 +258,8 @@ class DialogAsker(QtCore.QObject):
         return request["session"]
 
     def _open(self, prompt: LoginPrompt, request: dict) -> None:
+        if request["done"].is_set():
+            return  # released by cancel_all before the dialog could open: the app is quitting
         dialog = self.dialog = _open(prompt)
 
         def finished(_result: int) -> None:

@@ -6,7 +6,7 @@ import traceback
 from collections.abc import Callable
 from typing import Any
 
-from qtpy import QtCore
+from qtpy import QtCore, QtWidgets
 
 
 class WorkerSignals(QtCore.QObject):
@@ -86,10 +86,33 @@ def run_in_background(
     return worker
 
 
+def application() -> QtWidgets.QApplication:
+    """The running QApplication, or a new one named "ayon" when there is none yet."""
+    app = QtWidgets.QApplication.instance()
+    if isinstance(app, QtWidgets.QApplication):
+        return app
+    return QtWidgets.QApplication(["ayon"])
+
+
+def destroy_now(*objects: QtCore.QObject | None) -> None:
+    """Delete ``objects`` (None and already deleted ones skipped) now, in the UI thread, then
+    handle the events their deletion posted.
+
+    Never left to reference counting or the garbage collector, which may run in another
+    thread: a widget must be destroyed in the UI thread, at a known point.
+    """
+    import shiboken6
+
+    for obj in objects:
+        if obj is not None and shiboken6.isValid(obj):
+            shiboken6.delete(obj)
+    app = QtCore.QCoreApplication.instance()
+    if app is not None:
+        app.processEvents()
+
+
 def wait_for(predicate: Callable[[], bool], timeout_ms: int = 30000) -> bool:
     """Process events until ``predicate()`` is true (tests and shutdown); False on time-out."""
-    from qtpy import QtWidgets
-
     timer = QtCore.QElapsedTimer()
     timer.start()
     app = QtWidgets.QApplication.instance()
