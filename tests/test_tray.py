@@ -12,6 +12,8 @@ import os
 import socket
 import stat
 import sys
+import threading
+import time
 
 import pytest
 
@@ -22,6 +24,8 @@ from qtpy import QtCore, QtWidgets  # noqa: E402
 from ayon_launcher.cli.tray import _prepare  # noqa: E402
 from ayon_launcher.connection.session import LoginPrompt  # noqa: E402
 from ayon_launcher.context import LauncherContext  # noqa: E402
+from ayon_launcher.display import LOGIN_DIALOG_TEST_HOOK_ENV, TRAY_TEST_HOOK_ENV  # noqa: E402
+from ayon_launcher.distribution.sync import SyncCancelled  # noqa: E402
 from ayon_launcher.errors import DistributionError  # noqa: E402
 from ayon_launcher.gui.login_dialog import LoginDialog  # noqa: E402
 from ayon_launcher.gui.tray import TrayApp  # noqa: E402
@@ -275,8 +279,10 @@ def test_an_addon_action_that_fails_is_reported_not_raised(qapp, local_server, l
 
     tray.run_addon_action(addon, TrayAction("Broken", broken))
     assert tray.action_errors and "boom" in tray.action_errors[0]
-    # The service user of AYON_API_KEY has no session to log out of.
+    # The service user of AYON_API_KEY has no session to log out of, and a restart keeps
+    # the key: a login as another user would be stored but never used.
     assert not tray.logout_action.isEnabled()
+    assert not tray.other_user_action.isEnabled()
 
 
 def test_bundle_change_is_detected_and_a_restart_offered(qapp, fresh_server, launcher_dirs,
@@ -331,11 +337,11 @@ def test_startup_error_dialog_offers_start_offline(qapp, local_server, launcher_
 
     calls: list[bool] = []
 
-    def failing_prepare(ctx, progress, offline):
+    def failing_prepare(ctx, progress, offline, cancel):
         calls.append(offline)
         if not offline:
             raise DistributionError("demo_tools 1.0.0: every source failed (test)")
-        return _prepare(ctx, progress, offline)
+        return _prepare(ctx, progress, offline, cancel)
 
     tray, _ = make_tray(LauncherContext(), prepare=failing_prepare)
     tray.start()
@@ -389,6 +395,53 @@ def test_unreachable_server_starts_offline_then_offers_reconnect(qapp, fresh_ser
     assert "Restart to reconnect" in tray.menu_texts()
 
 
+def test_exit_during_the_sync_cancels_it(qapp, launcher_dirs):
+    started = threading.Event()
+    seen: list[bool] = []
+
+    def syncing(ctx, progress, offline, cancel):
+        started.set()
+        seen.append(cancel.wait(60))  # a long download, that only the cancel event ends
+        raise SyncCancelled("the add-on sync was cancelled")
+
+    tray, _ = make_tray(LauncherContext(), prepare=syncing)
+    tray.start()
+    assert started.wait(10)
+    clock = time.monotonic()
+    tray.quit()
+    assert seen == [True]
+    assert time.monotonic() - clock < 30
+    assert tray.error_box is None  # quitting: the cancelled start-up is no error to show
+
+
+def test_the_tray_prepare_hands_the_cancel_event_to_the_sync(local_server, launcher_dirs,
+                                                            monkeypatch):
+    monkeypatch.setenv("AYON_SERVER_URL", local_server.url)
+    monkeypatch.setenv("AYON_API_KEY", local_server.service_api_key)
+    cancel = threading.Event()
+    cancel.set()  # the tray is quitting before the sync starts: nothing is downloaded
+    with pytest.raises(SyncCancelled):
+        _prepare(LauncherContext(), None, False, cancel)
+    assert not (launcher_dirs / "local" / "addons" / "demo_tools_1.0.0").exists()
+
+
+def test_skip_bootstrap_offers_no_restart(qapp, local_server, launcher_dirs, monkeypatch):
+    monkeypatch.setenv("AYON_SERVER_URL", local_server.url)
+    tray, restarts = make_tray(LauncherContext(skip_bootstrap=True))
+    tray.start()
+    wait_ready(tray)
+    assert tray.result.bundle_name is None and not tray.result.offline
+    offered: list[str] = []
+    tray.restart_offered.connect(offered.append)
+    checked: list[str] = []
+    tray.bundle_checked.connect(checked.append)
+    tray.check_bundle()  # no bundle was chosen: there is nothing to compare with the server's
+    assert not wait_for(lambda: bool(offered or checked), 2000)
+    assert tray.pending_bundle is None and tray.restart_box is None
+    assert "Restart to reconnect" not in tray.menu_texts()
+    assert restarts.count == 0
+
+
 def test_logout_forgets_the_token_and_restarts(qapp, local_server, launcher_dirs, monkeypatch):
     from ayon_launcher.connection.credentials import credential_store
 
@@ -425,6 +478,35 @@ def test_login_as_other_user_stores_the_new_login_and_restarts(qapp, local_serve
     assert credential_store().load(local_server.url).username == "other"
 
 
+def test_cancelled_login_as_other_user_is_no_error(qapp, local_server, launcher_dirs,
+                                                   monkeypatch):
+    from ayon_launcher.connection.session import LoginCancelled, resolve_session
+    from ayon_launcher.errors import AuthenticationRequired
+
+    monkeypatch.setenv("AYON_SERVER_URL", local_server.url)
+    with pytest.raises(LoginCancelled) as info:  # the login UI closed without a login
+        resolve_session(LauncherContext(), ask=lambda _prompt: None)
+    assert isinstance(info.value, AuthenticationRequired)
+
+    tray, restarts = make_tray(LauncherContext())
+    login_with(tray, "admin", local_server.admin_password, [])
+    tray.start()
+    wait_ready(tray)
+    tray.asker.dialog_opened.disconnect()
+    opened: list = []
+
+    def close(dialog: LoginDialog) -> None:
+        opened.append(dialog)
+        QtCore.QTimer.singleShot(0, dialog.reject)
+
+    tray.asker.dialog_opened.connect(close)
+    tray.other_user_action.trigger()
+    assert wait_for(lambda: bool(opened) and tray.pool.activeThreadCount() == 0)
+    QtWidgets.QApplication.processEvents()
+    assert restarts.count == 0
+    assert "login as other user failed" not in tray.log_buffer.text()
+
+
 # --------------------------------------------------------------------------- the CLI
 def test_headless_brings_the_workstation_up_to_date_and_says_what_to_do(tmp_path,
                                                                          local_server):
@@ -458,8 +540,8 @@ def test_no_display_prints_a_clear_message(tmp_path):
 def test_ayon_without_command_starts_the_tray(tmp_path, local_server):
     env = isolated_env(tmp_path, local_server.url)
     snapshot = tmp_path / "tray.json"
-    env["AYON_LAUNCHER_TEST_TRAY"] = f"snapshot:{snapshot}"
-    env["AYON_LAUNCHER_TEST_LOGIN_DIALOG"] = f"admin:{local_server.admin_password}"
+    env[TRAY_TEST_HOOK_ENV] = f"snapshot:{snapshot}"
+    env[LOGIN_DIALOG_TEST_HOOK_ENV] = f"admin:{local_server.admin_password}"
     done = run_ayon([], env)
     assert done.returncode == 0, done.stderr
     data = json.loads(snapshot.read_text())

@@ -10,14 +10,16 @@ import click
 from ..context import LauncherContext
 
 if TYPE_CHECKING:
+    import threading
+
     from ..bootstrap import BootstrapResult, ProgressCallback
 
 
 def _prepare(launcher: LauncherContext, progress: ProgressCallback | None,
-             offline: bool) -> BootstrapResult:
+             offline: bool, cancel: threading.Event) -> BootstrapResult:
     from .common import prepare
 
-    return prepare(launcher, progress=progress, offline=offline)
+    return prepare(launcher, progress=progress, offline=offline, cancel=cancel)
 
 
 @click.command()
@@ -28,12 +30,12 @@ def tray(launcher: LauncherContext | None) -> None:
     Without a display (or with --headless) the workstation is still brought up to date, then
     a message tells how to run a command instead.
     """
-    from ..display import display_problem
+    from ..display import TRAY_TEST_HOOK_ENV, display_problem
 
     launcher = launcher or LauncherContext()
-    # gui.tray.TEST_HOOK_ENV drives an offscreen tray in tests; unseen otherwise.
+    # The test hook drives an offscreen tray in tests; unseen otherwise.
     problem = display_problem(launcher.headless, "the AYON tray",
-                              test_hook_env="AYON_LAUNCHER_TEST_TRAY")
+                              test_hook_env=TRAY_TEST_HOOK_ENV)
     if problem:
         _without_tray(launcher, problem)
         return

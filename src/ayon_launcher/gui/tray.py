@@ -10,20 +10,22 @@ from __future__ import annotations
 import json
 import os
 import sys
+import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from qtpy import QtCore, QtGui, QtWidgets
 
 from ..addons.base import failure_reason
+from ..display import TRAY_TEST_HOOK_ENV
 from ..envconfig import env_number
-from ..errors import AuthenticationRequired, LauncherError, UsageError
+from ..errors import AuthenticationRequired, UsageError, error_line
 from ..log import get_logger, redact
 from .icons import logo_icon, logo_pixmap
 from .log_window import LogBuffer, LogWindow
 from .login_dialog import DialogAsker
 from .progress_window import ProgressWindow
-from .worker import run_in_background
+from .worker import application, destroy_now, run_in_background
 
 if TYPE_CHECKING:
     from ..addons.base import AYONAddon, TrayAction
@@ -35,12 +37,13 @@ log = get_logger("tray")
 # Seconds between two checks of the production/staging bundle on the server; 0 disables.
 BUNDLE_CHECK_ENV = "AYON_TRAY_BUNDLE_CHECK_SECONDS"
 DEFAULT_BUNDLE_CHECK_SECONDS = 300.0
-# Test-only hook for subprocess tests: "snapshot:PATH" writes the menu as JSON once the tray
-# is ready, then quits.
-TEST_HOOK_ENV = "AYON_LAUNCHER_TEST_TRAY"
+# TRAY_TEST_HOOK_ENV (test-only, for subprocess tests): "snapshot:PATH" writes the menu as
+# JSON once the tray is ready, then quits.
 
-# (ctx, progress callback, offline) -> bootstrap result with the add-ons loaded
-Prepare = Callable[["LauncherContext", "ProgressCallback | None", bool], "BootstrapResult"]
+# (ctx, progress callback, offline, cancel) -> bootstrap result with the add-ons loaded;
+# ``cancel`` is set when the tray quits: a sync still running stops.
+Prepare = Callable[["LauncherContext", "ProgressCallback | None", bool, threading.Event],
+                   "BootstrapResult"]
 Restart = Callable[[], None]
 
 
@@ -52,15 +55,15 @@ def bundle_check_seconds() -> float:
         return DEFAULT_BUNDLE_CHECK_SECONDS
 
 
-def restart_command(argv: list[str] | None = None) -> list[str]:
+def restart_command() -> list[str]:
     """The command that starts this launcher again with the same arguments."""
-    args = list(sys.argv[1:] if argv is None else argv)
+    args = sys.argv[1:]
     if getattr(sys, "frozen", False):
         return [sys.executable, *args]
     return [sys.executable, "-m", "ayon_launcher", *args]
 
 
-def spawn_restart(env: dict[str, str] | None = None, argv: list[str] | None = None) -> None:
+def spawn_restart(env: dict[str, str] | None = None) -> None:
     """Start a new launcher process (detached), with the environment the tray started with."""
     import subprocess
 
@@ -69,7 +72,7 @@ def spawn_restart(env: dict[str, str] | None = None, argv: list[str] | None = No
         kwargs["creationflags"] = subprocess.DETACHED_PROCESS | subprocess.CREATE_NEW_PROCESS_GROUP
     else:
         kwargs["start_new_session"] = True
-    subprocess.Popen(restart_command(argv), close_fds=True, **kwargs)
+    subprocess.Popen(restart_command(), close_fds=True, **kwargs)
 
 
 class TrayApp(QtCore.QObject):
@@ -77,24 +80,23 @@ class TrayApp(QtCore.QObject):
 
     # "starting", "connected", "offline", "update" (a new bundle waits), "error"
     state_changed = QtCore.Signal(str)
-    ready = QtCore.Signal()
     # Name of the bundle the server now wants (a restart applies it); "" for "server is back".
     restart_offered = QtCore.Signal(str)
     # A finished bundle check (the bundle name the server wants, or "" when unknown).
     bundle_checked = QtCore.Signal(str)
 
     def __init__(self, ctx: LauncherContext, prepare: Prepare, *,
-                 restart: Restart | None = None, log_buffer: LogBuffer | None = None,
-                 check_seconds: float | None = None,
-                 parent: QtCore.QObject | None = None) -> None:
-        super().__init__(parent)
+                 restart: Restart | None = None) -> None:
+        super().__init__()
         from ..connection.session import use_login_asker
 
         self.ctx = ctx
         self._prepare = prepare
         self._restart = restart or spawn_restart
-        self.log_buffer = log_buffer or LogBuffer().install()
-        self.check_seconds = bundle_check_seconds() if check_seconds is None else check_seconds
+        # Set by quit: the bootstrap running in the pool stops its sync instead of finishing.
+        self._cancel = threading.Event()
+        self.log_buffer = LogBuffer().install()
+        self.check_seconds = bundle_check_seconds()
         self.asker = DialogAsker(self)
         use_login_asker(self.asker)
         self.pool = QtCore.QThreadPool(self)
@@ -139,7 +141,8 @@ class TrayApp(QtCore.QObject):
             "Starting from the last installed bundle..." if offline
             else "Connecting to the AYON server...")
         self.progress_window.show()
-        run_in_background(lambda report: self._prepare(self.ctx, report, offline),
+        cancel = self._cancel
+        run_in_background(lambda report: self._prepare(self.ctx, report, offline, cancel),
                           self._on_ready, self._on_failed, self.progress_window.report,
                           pool=self.pool)
 
@@ -162,7 +165,6 @@ class TrayApp(QtCore.QObject):
         if self.check_seconds > 0:
             self._timer.start(int(self.check_seconds * 1000))
         log.info("tray ready: %s", self._bundle_text())
-        self.ready.emit()
         self._run_test_hook()
 
     def _on_failed(self, exc: BaseException, details: str) -> None:
@@ -170,13 +172,12 @@ class TrayApp(QtCore.QObject):
             return
         self.progress_window.hide()
         self._set_state("error")
-        message = str(exc) if isinstance(exc, LauncherError) else \
-            f"{type(exc).__name__}: {exc}"
+        message = error_line(exc)
         log.error("start-up failed: %s", message)
         box = QtWidgets.QMessageBox()
         box.setWindowTitle("AYON - Start-up failed")
         box.setIcon(QtWidgets.QMessageBox.Icon.Critical)
-        box.setText(redact(message.splitlines()[0] if message else type(exc).__name__))
+        box.setText(message)
         box.setInformativeText(self._failure_hint(exc))
         box.setDetailedText(redact(details))
         retry = box.addButton("Retry", QtWidgets.QMessageBox.ButtonRole.AcceptRole)
@@ -215,10 +216,13 @@ class TrayApp(QtCore.QObject):
         return offline_bundle(self.ctx) is not None
 
     # ----------------------------------------------------------------- menu
+    def _server_url(self) -> str | None:
+        """The server this run is connected to (or was, offline); None before the start."""
+        return self.result.server_url if self.result is not None else None
+
     def _user_text(self) -> str:
         user = self.ctx.extra.get("username") or "not logged in"
-        server = self.ctx.server_url or os.environ.get("AYON_SERVER_URL") or "no server"
-        return f"{user} @ {server}"
+        return f"{user} @ {self._server_url() or 'no server'}"
 
     def _bundle_text(self) -> str:
         if self.result is None:
@@ -231,8 +235,8 @@ class TrayApp(QtCore.QObject):
     def _build_menu(self) -> None:
         menu = self.menu
         menu.clear()
-        self.user_action = self._info_action(self._user_text())
-        self.bundle_action = self._info_action(self._bundle_text())
+        self._info_action(self._user_text())
+        self._info_action(self._bundle_text())
         menu.addSeparator()
         self.addon_actions: dict[str, QtGui.QAction] = {}
         for addon in self.result.addons if self.result else []:
@@ -254,9 +258,11 @@ class TrayApp(QtCore.QObject):
         self.other_user_action.triggered.connect(self.login_as_other_user)
         self.logout_action = menu.addAction("Logout")
         self.logout_action.triggered.connect(self._later(self.logout))
-        started = self.result is not None
-        self.other_user_action.setEnabled(started)
-        self.logout_action.setEnabled(started and not self.ctx.extra.get("is_service"))
+        # A service session (AYON_API_KEY) has no login to end, and a restart keeps the key,
+        # which wins over any stored login.
+        personal = self.result is not None and not self.ctx.extra.get("is_service")
+        self.other_user_action.setEnabled(personal)
+        self.logout_action.setEnabled(personal)
         menu.addAction("Restart").triggered.connect(self._later(self.restart))
         menu.addAction("Exit").triggered.connect(self._later(self.quit))
 
@@ -303,7 +309,7 @@ class TrayApp(QtCore.QObject):
         from .about import AboutDialog
 
         info = {
-            "Server": self.ctx.server_url or "",
+            "Server": self._server_url() or "",
             "User": str(self.ctx.extra.get("username") or ""),
             "Bundle": self._bundle_text().removeprefix("Bundle: "),
         }
@@ -355,8 +361,9 @@ class TrayApp(QtCore.QObject):
     # ----------------------------------------------------------------- bundle checks
     def check_bundle(self) -> None:
         """Ask the server (in a worker) which bundle it wants now; offer a restart on change."""
-        if self._checking or self.result is None or self.ctx.bundle_name:
-            return  # a named bundle (--bundle) never changes under us
+        if (self._checking or self.result is None or self.ctx.bundle_name
+                or self.ctx.skip_bootstrap):
+            return  # a named bundle (--bundle) never changes under us; no bundle, no check
         self._checking = True
         run_in_background(lambda _report: self._wanted_bundle(), self._on_bundle_checked,
                           self._on_check_failed, pool=self.pool)
@@ -366,17 +373,18 @@ class TrayApp(QtCore.QObject):
         from ..distribution.distribute import fetch_bundle
         from ..errors import ServerUnreachableError
 
-        assert self.result is not None
+        result = self.result
+        assert result is not None
         try:
-            if self.result.api is None:  # offline: is the server back?
+            if result.offline:  # is the server back?
                 from ..connection.login import check_server
 
-                url = self.ctx.server_url or os.environ.get("AYON_SERVER_URL")
-                if url:
-                    check_server(url)
+                if result.server_url:
+                    check_server(result.server_url)
                     return ""
                 return None
-            bundle = fetch_bundle(self.result.api, bundle_name=None,
+            assert result.api is not None  # online, bootstrapped (check_bundle's condition)
+            bundle = fetch_bundle(result.api, bundle_name=None,
                                   use_staging=self.ctx.use_staging, use_dev=self.ctx.use_dev)
         except ServerUnreachableError:
             return None
@@ -405,7 +413,7 @@ class TrayApp(QtCore.QObject):
 
     def _on_check_failed(self, exc: BaseException, details: str) -> None:
         self._checking = False
-        log.warning("bundle check failed: %s", exc)
+        log.warning("bundle check failed: %s", error_line(exc))
         log.debug("%s", details)
 
     def _offer_restart(self, bundle: str, text: str) -> None:
@@ -437,26 +445,45 @@ class TrayApp(QtCore.QObject):
     # ----------------------------------------------------------------- session actions
     def login_as_other_user(self) -> None:
         """Ask for another user's login (in the dialog); on success restart as that user."""
-        from ..connection.session import resolve_session
+        from ..connection.session import LoginCancelled, resolve_session
 
         def done(_session: Any) -> None:
             self.restart()
 
         def failed(exc: BaseException, details: str) -> None:
-            if not (isinstance(exc, AuthenticationRequired) and "cancelled" in str(exc)):
-                log.error("login as other user failed: %s", exc)
+            if not isinstance(exc, LoginCancelled):
+                log.error("login as other user failed: %s", error_line(exc))
 
         run_in_background(lambda _r: resolve_session(self.ctx, ask=self.asker,
                                                      force_login=True),
                           done, failed, pool=self.pool)
 
     def logout(self) -> None:
-        """Forget the token (the URL stays) and restart: the login dialog comes up."""
+        """Forget the token (the URL stays) and restart: the login dialog comes up.
+
+        Ending the session on the server is a request: it runs in the pool.
+        """
         from ..connection.session import forget_login
 
-        url = forget_login(self.ctx) or self.ctx.server_url
-        log.info("logged out of %s", url)
-        self.restart()
+        ctx = self.ctx
+        self.logout_action.setEnabled(False)
+
+        def done(url: str | None) -> None:
+            if self._quitting:
+                return
+            log.info("logged out of %s", url or self._server_url())
+            self.restart()
+
+        def failed(exc: BaseException, details: str) -> None:
+            if self._quitting:
+                return
+            text = f"Logout failed: {error_line(exc)}"
+            log.error("%s", text)
+            log.debug("%s", details)
+            self.logout_action.setEnabled(True)
+            self._notify("AYON", text, QtWidgets.QSystemTrayIcon.MessageIcon.Warning)
+
+        run_in_background(lambda _report: forget_login(ctx), done, failed, pool=self.pool)
 
     def restart(self) -> None:
         log.info("restarting the launcher")
@@ -470,20 +497,21 @@ class TrayApp(QtCore.QObject):
         from ..connection.session import use_login_asker
 
         self._timer.stop()
+        self._cancel.set()  # a sync still running stops instead of downloading to the end
         self.asker.cancel_all()
         use_login_asker(None)
         self.tray_icon.hide()
         self.pool.waitForDone(15000)
-        # Deleted now, in the UI thread: a garbage collection that runs in another thread
-        # must never be the one to destroy a window (``quit`` is never called from inside a
-        # handler of these widgets: menu and buttons defer it to the event loop).
-        import shiboken6
+        # Deleted now, in the UI thread (``quit`` is never called from inside a handler of
+        # these widgets: menu and buttons defer it to the event loop).
+        from qtpy.compat import isalive
 
-        for widget in [self.progress_window, self.fallback_window, self.error_box,
-                       self.restart_box, self.menu, *self._windows.values()]:
-            if widget is not None and shiboken6.isValid(widget):
+        widgets = [self.progress_window, self.fallback_window, self.error_box,
+                   self.restart_box, self.menu, *self._windows.values()]
+        for widget in widgets:
+            if widget is not None and isalive(widget):
                 widget.close()
-                shiboken6.delete(widget)
+        destroy_now(*widgets)
         self._windows.clear()
         self.error_box = self.restart_box = self.fallback_window = None
         self.log_buffer.uninstall()
@@ -493,7 +521,7 @@ class TrayApp(QtCore.QObject):
 
     # ----------------------------------------------------------------- test hook
     def _run_test_hook(self) -> None:
-        hook = os.environ.get(TEST_HOOK_ENV, "")
+        hook = os.environ.get(TRAY_TEST_HOOK_ENV, "")
         if not hook.startswith("snapshot:"):
             return
         path = hook.partition(":")[2]
@@ -507,7 +535,7 @@ class TrayApp(QtCore.QObject):
 
 def run_tray(ctx: LauncherContext, prepare: Prepare, restart: Restart | None = None) -> int:
     """Create the QApplication, start the tray and run the event loop; the exit code."""
-    app = QtWidgets.QApplication.instance() or QtWidgets.QApplication(["ayon"])
+    app = application()
     app.setQuitOnLastWindowClosed(False)
     app.setApplicationName("AYON")
     app.setWindowIcon(logo_icon("connected"))
