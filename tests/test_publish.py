@@ -287,6 +287,14 @@ def test_missing_metadata_file_and_folder(env, tmp_path):
     assert "is a folder, not a JSON file" in done.stderr
 
 
+def test_missing_plugin_folder_fails_before_any_server_call(env, tmp_path):
+    job = write_demo_job(tmp_path, render=None, pluginPaths=["nowhere"])
+    done = run_ayon(["--skip-bootstrap", "publish", str(job)], env)  # no server to ask
+    assert done.returncode == 2
+    assert error_lines(done) == [
+        f"ayon: error: {job}: plug-in folder does not exist: {tmp_path / 'nowhere'}"]
+
+
 def test_broken_plugin_file_is_named(env, api, tmp_path):
     plugins = tmp_path / "plugins"
     plugins.mkdir()

@@ -96,6 +96,7 @@ def test_anatomy_errors_name_the_project():
 
 # -- metadata -------------------------------------------------------------------------------
 def test_metadata_aliases_shorthand_and_relative_paths(tmp_path):
+    (tmp_path / "extra").mkdir()
     job = parse_metadata({
         "session": {"AYON_PROJECT_NAME": PROJECT, "AYON_FOLDER_PATH": "/shots/sq01/sh010",
                     "AYON_TASK_NAME": "animation"},
@@ -339,9 +340,10 @@ def test_no_matching_plugins_and_missing_plugin_folder(api, tmp_path):
     report = run_publish(job, api, [tmp_path / "empty"], ["farm"])
     assert not report.success
     assert report.error.startswith("no publish plug-ins match the targets default, farm")
-    job.plugin_paths = [str(tmp_path / "nowhere")]
+    # Checked with the metadata, before the publish asks the server anything.
+    job.raw["pluginPaths"] = ["nowhere"]
     with pytest.raises(MetadataError, match="plug-in folder does not exist"):
-        run_publish(job, api, [DEMO_PLUGINS], ["farm"])
+        parse_metadata(job.raw, job.path)
 
 
 # -- the transaction on its own -------------------------------------------------------------

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import LauncherError, error_line
 from ..log import get_logger, redact
-from .metadata import MetadataError, PublishJob
+from .metadata import PublishJob
 
 if TYPE_CHECKING:
     import ayon_api
@@ -282,9 +282,6 @@ def run_publish(
 
     _quiet_pyblish()
     chosen_targets = effective_targets(targets)
-    for folder in job.plugin_paths:
-        if not Path(folder).is_dir():
-            raise MetadataError(f"{job.path}: plug-in folder does not exist: {folder}")
     report = PublishReport(str(job.path), job.project, job.folder, job.task, chosen_targets)
     # Before anything is staged: a killed publish may hold the destinations this one needs.
     report.recovered = [item.line() for item in recover(api, job.project)]

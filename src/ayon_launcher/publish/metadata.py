@@ -169,6 +169,10 @@ def parse_metadata(data: Any, path: str | Path) -> PublishJob:
     plugin_paths = data.get("pluginPaths", data.get("plugin_paths", []))
     if not isinstance(plugin_paths, list) or not all(isinstance(p, str) for p in plugin_paths):
         raise MetadataError(f"{path}: 'pluginPaths' must be a list of folders")
+    folders = [_resolve(path.parent, p) for p in plugin_paths]
+    for folder in folders:
+        if not Path(folder).is_dir():
+            raise MetadataError(f"{path}: plug-in folder does not exist: {folder}")
     instances = data.get("instances")
     if not isinstance(instances, list) or not instances:
         raise MetadataError(f"{path}: 'instances' must be a non-empty list")
@@ -179,7 +183,7 @@ def parse_metadata(data: Any, path: str | Path) -> PublishJob:
         task=job["task"],
         comment=job["comment"],
         user=user,
-        plugin_paths=[_resolve(path.parent, p) for p in plugin_paths],
+        plugin_paths=folders,
         instances=[_instance(item, path, f"instances[{index}]", job)
                    for index, item in enumerate(instances)],
         raw=data,
