@@ -37,8 +37,6 @@ class PublishValidationError(Exception):
 class PublishError(LauncherError):
     """The publish did not happen (a plug-in failed, nothing to publish, bad plug-in file)."""
 
-    exit_code = 1
-
 
 @dataclass
 class PluginResult:
@@ -46,7 +44,6 @@ class PluginResult:
 
     plugin: str  # class name
     label: str
-    order: float
     instance: str | None
     success: bool
     error: str | None = None
@@ -71,9 +68,7 @@ class PublishReport:
     folder: str
     task: str
     targets: list[str]
-    plugins: list[str] = field(default_factory=list)
     results: list[PluginResult] = field(default_factory=list)
-    instances: list[str] = field(default_factory=list)
     published: list[dict[str, Any]] = field(default_factory=list)
     success: bool = False
     error: str | None = None
@@ -235,7 +230,6 @@ def _plugin_result(plugin: type, instance: Any, outcome: dict[str, Any] | None,
     return PluginResult(
         plugin=plugin.__name__,
         label=str(getattr(plugin, "label", None) or plugin.__name__),
-        order=float(plugin.order),
         instance=_instance_name(instance) if instance is not None else None,
         success=error is None,
         error=_error_text(error) if error is not None else None,
@@ -287,7 +281,6 @@ def run_publish(
     report.recovered = [item.line() for item in recover(api, job.project)]
     plugins = select_plugins(discover_plugins([*plugin_paths, *job.plugin_paths]),
                              chosen_targets)
-    report.plugins = [p.__name__ for p in plugins]
     if not plugins:
         report.error = (f"no publish plug-ins match the targets {', '.join(chosen_targets)} "
                         "(are the add-ons that provide them in the bundle?)")
@@ -345,7 +338,6 @@ def run_publish(
         return report
     finally:
         transaction.discard()  # no-op after a commit
-        report.instances = [_instance_name(i) for i in _active_instances(context)]
     report.published = [dict(i.data["published"]) for i in _active_instances(context)
                         if isinstance(i.data.get("published"), dict)]
     report.success = True
