@@ -58,7 +58,6 @@ class _Refused(TransactionError):
 class StagedFile:
     """A file copied for publishing: where it will land, its size and sha256."""
 
-    source: Path
     destination: Path
     staged: Path
     size: int
@@ -166,7 +165,7 @@ class PublishTransaction:
                 staged.unlink(missing_ok=True)
             raise TransactionError(f"cannot copy {source} to the publish staging area: "
                                    f"{exc.strerror or exc}") from None
-        item = StagedFile(source, destination, staged, size, sha, info.st_dev, info.st_ino,
+        item = StagedFile(destination, staged, size, sha, info.st_dev, info.st_ino,
                           info.st_mtime_ns)
         (root.files if root else self._loose).append(item)
         self._claimed.add(destination)
@@ -181,12 +180,6 @@ class PublishTransaction:
                                  "data": copy.deepcopy(data)})
         self.entities.append((entity_type, data))
         return data
-
-    def update_entity(self, entity_type: str, entity_id: str, changes: dict[str, Any]) -> None:
-        self._check_open()
-        self._operations.append({"id": uuid.uuid4().hex, "type": "update",
-                                 "entityType": entity_type, "entityId": entity_id,
-                                 "data": copy.deepcopy(changes)})
 
     def _send_operations(self) -> None:
         """One batch the server applies entirely or not at all (``canFail`` false)."""
@@ -248,7 +241,8 @@ class PublishTransaction:
                 if root.target.exists():
                     # Someone created the folder meanwhile: merge file by file, never replace.
                     for item in root.files:
-                        _make_dirs(item.destination.parent)
+                        # A roll-back removes the folders made here again (once empty).
+                        item.destination.parent.mkdir(parents=True, exist_ok=True)
                         _place_exclusive(item.staged, item.destination)
                     shutil.rmtree(root.staging, ignore_errors=True)
                 else:
@@ -304,8 +298,3 @@ class PublishTransaction:
         self._remove_staging()
         self._journal.close()
         self.state = "rolled back"
-
-
-def _make_dirs(folder: Path) -> None:
-    """Create ``folder`` and its missing parents (removed again by a roll-back when empty)."""
-    folder.mkdir(parents=True, exist_ok=True)
