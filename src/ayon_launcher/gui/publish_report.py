@@ -7,7 +7,6 @@ from typing import TYPE_CHECKING, Any
 
 from qtpy import QtCore, QtGui, QtWidgets
 
-from ..errors import LauncherError
 from .icons import logo_icon
 from .worker import run_in_background
 
@@ -25,8 +24,6 @@ _RUNNING = QtGui.QColor("#f4a623")
 class PublishWindow(QtWidgets.QDialog):
     """Lists every plug-in run while publishing; the details pane shows errors and logs."""
 
-    finished_publish = QtCore.Signal(object)
-
     def __init__(self, job: PublishJob, targets: list[str],
                  parent: QtWidgets.QWidget | None = None) -> None:
         super().__init__(parent)
@@ -35,7 +32,6 @@ class PublishWindow(QtWidgets.QDialog):
         self.resize(760, 520)
         self.report: PublishReport | None = None
         self.exception: BaseException | None = None
-        self.done_publishing = False
 
         context = QtWidgets.QLabel(
             f"<b>{job.project}</b> &nbsp;/&nbsp; {job.folder} &nbsp;/&nbsp; {job.task}"
@@ -78,8 +74,12 @@ class PublishWindow(QtWidgets.QDialog):
     # -- running ----------------------------------------------------------------------------
     def start(self, runner: Runner) -> None:
         """Run ``runner(on_result)`` in a worker thread; rows appear as results arrive."""
-        self._worker = run_in_background(runner, self._on_done, self._on_failed,
-                                         self.add_result)
+        run_in_background(runner, self._on_done, self._on_failed, self.add_result)
+
+    @property
+    def done_publishing(self) -> bool:
+        """The runner returned its report or raised."""
+        return self.report is not None or self.exception is not None
 
     def add_result(self, result: PluginResult) -> None:
         state = "ok" if result.success else "FAILED"
@@ -105,19 +105,17 @@ class PublishWindow(QtWidgets.QDialog):
                                                     report.failure_text))), _FAILED)
             if report.failed is None:  # no plug-in to select: show the whole report
                 self.details.setPlainText("\n".join(report.lines()))
-        self._finish(report)
+        self._finish()
 
     def _on_failed(self, exc: BaseException, formatted: str) -> None:
         self.exception = exc
         self._set_status(f"Publish failed: {exc}", _FAILED)
         self.details.setPlainText(str(exc))
-        self._finish(None)
+        self._finish()
 
-    def _finish(self, report: PublishReport | None) -> None:
-        self.done_publishing = True
+    def _finish(self) -> None:
         self.close_button.setEnabled(True)
         self.close_button.setFocus()
-        self.finished_publish.emit(report)
 
     # -- display ----------------------------------------------------------------------------
     def _set_status(self, text: str, color: QtGui.QColor) -> None:
@@ -164,6 +162,5 @@ def show_publish_window(job: PublishJob, targets: list[str], runner: Runner) -> 
     del window
     if exception is not None:
         raise exception
-    if report is None:
-        raise LauncherError("the publish window was closed before the publish finished")
+    assert report is not None  # the window closes only once the publish is done
     return report
