@@ -20,10 +20,6 @@ class ApplicationsAddon(AYONAddon):
 
         self.applications = ApplicationsSettings(settings)
 
-    def application_names(self) -> list[str]:
-        """Full names (``maya/2024``) of the enabled applications."""
-        return sorted(self.applications.applications)
-
     def cli(self, addon_group: Any) -> None:
         import click
 
