@@ -94,6 +94,15 @@ def test_anatomy_errors_name_the_project():
         no_root.format_path("publish", _DATA)
 
 
+def test_rootless_path_without_a_root_on_this_platform():
+    no_root = Anatomy(PROJECT, {}, demo_templates())
+    rootless = no_root.format_path("publish", _DATA, rootless=True)
+    assert rootless.startswith("{root[work]}/demo_Commercial/")
+    with pytest.raises(AnatomyError, match="project 'demo_Commercial' has no root 'work' for "
+                                           "platform "):
+        no_root.fill_root(rootless)
+
+
 # -- metadata -------------------------------------------------------------------------------
 def test_metadata_aliases_shorthand_and_relative_paths(tmp_path):
     (tmp_path / "extra").mkdir()

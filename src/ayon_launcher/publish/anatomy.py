@@ -12,6 +12,7 @@ from ..errors import LauncherError
 
 _REF_RE = re.compile(r"\{@([A-Za-z_][A-Za-z0-9_]*)\}")
 _KEY_RE = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)((?:\[[^\[\]{}]+\])*)(?::([^{}]*))?\}")
+_ROOT_RE = re.compile(r"\{root\[([^\]]+)\]\}")
 _MAX_DEPTH = 20
 
 
@@ -167,17 +168,15 @@ class Anatomy:
 
     def format_path(self, category: str, data: dict[str, Any], name: str = "default",
                     rootless: bool = False) -> str:
-        """Fill a template to a path; ``rootless`` keeps ``{root[...]}`` for the server."""
+        """Fill a template to a path; ``rootless`` keeps ``{root[...]}`` for the server.
+
+        To have both, fill it rootless and turn that into the local path with :meth:`fill_root`.
+        """
         template = self.template_path(category, name)
         if rootless:
-            roots = {key: f"{{root[{key}]}}" for key in self.roots}
+            roots = {key: f"{{root[{key}]}}" for key in _ROOT_RE.findall(template)}
         else:
-            missing = [k for k in re.findall(r"\{root\[([^\]]+)\]\}", template)
-                       if k not in self.roots]
-            if missing:
-                raise AnatomyError(f"project '{self.project_name}' has no root '{missing[0]}' "
-                                   f"for platform {current_platform()}")
-            roots = self.roots
+            roots = self._platform_roots(template)
         try:
             return format_template(template, {**data, "root": roots})
         except MissingKeyError as exc:
@@ -187,4 +186,13 @@ class Anatomy:
 
     def fill_root(self, rootless_path: str) -> Path:
         """Turn a stored ``{root[work]}/...`` path into a local one."""
-        return Path(format_template(rootless_path, {"root": self.roots}))
+        return Path(format_template(rootless_path,
+                                    {"root": self._platform_roots(rootless_path)}))
+
+    def _platform_roots(self, text: str) -> dict[str, str]:
+        """The roots of this platform, which must have every ``{root[...]}`` of ``text``."""
+        missing = [key for key in _ROOT_RE.findall(text) if key not in self.roots]
+        if missing:
+            raise AnatomyError(f"project '{self.project_name}' has no root '{missing[0]}' "
+                               f"for platform {current_platform()}")
+        return self.roots

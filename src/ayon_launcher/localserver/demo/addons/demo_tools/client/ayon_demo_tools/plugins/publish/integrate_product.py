@@ -1,7 +1,6 @@
 """Demo integrator: stages publish files and product/version/representation entities."""
 
 import uuid
-from pathlib import Path
 from typing import Any
 
 import pyblish.api
@@ -89,13 +88,13 @@ class IntegrateDemoProduct(pyblish.api.InstancePlugin):
                 file_data = dict(data)
                 if len(sources) > 1:
                     file_data["frame"] = sequence_frame(source)[1]
-                destination = anatomy.format_path("publish", file_data)
                 rootless = anatomy.format_path("publish", file_data, rootless=True)
+                destination = anatomy.fill_root(rootless)
                 staged = transaction.add_file(source, destination)
-                files.append({"id": uuid.uuid4().hex, "name": Path(destination).name,
+                files.append({"id": uuid.uuid4().hex, "name": destination.name,
                               "path": rootless, "size": staged.size, "hash": staged.sha256,
                               "hash_type": "sha256"})
-                published.append(destination)
+                published.append(str(destination))
                 first = first or rootless
             context_data = {k: v for k, v in data.items() if k != "user"}
             transaction.create_entity("representation", new_representation_entity(
