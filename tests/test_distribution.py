@@ -448,3 +448,22 @@ def test_rich_progress_callback_accepts_reports_from_threads(local, files):
     assert states[0] == "downloading" and states[-1] == "done" and "extracting" in states
     assert max(r.done for r in reports if r.state == "downloading") == len(data)
     assert all(r.item == "addon eta 1.0.0" for r in reports)
+
+
+# --- locks, marks and atomic writes ------------------------------------------------------------
+
+@pytest.mark.skipif(os.name == "nt", reason="no shared file locks on Windows")
+def test_shared_file_lock_admits_shared_holders_and_excludes_an_exclusive_one(tmp_path):
+    from ayon_launcher.locking import FileLock
+
+    path = tmp_path / "mark.lock"
+    first, second = FileLock(path, shared=True), FileLock(path, shared=True)
+    exclusive = FileLock(path)
+    assert first.try_acquire() and second.try_acquire()
+    assert not exclusive.try_acquire()
+    first.release()
+    assert not exclusive.try_acquire()  # one shared holder is enough
+    second.release()
+    assert exclusive.try_acquire()
+    assert not FileLock(path, shared=True).try_acquire()
+    exclusive.release()
