@@ -467,3 +467,24 @@ def test_shared_file_lock_admits_shared_holders_and_excludes_an_exclusive_one(tm
     assert exclusive.try_acquire()
     assert not FileLock(path, shared=True).try_acquire()
     exclusive.release()
+
+
+def test_atomic_json_writer_is_private_on_request_and_leaves_no_temp_file(tmp_path):
+    import json
+    import stat
+
+    from ayon_launcher.atomicfile import write_json_atomic
+
+    target = tmp_path / "deep" / "data.json"
+    write_json_atomic(target, {"b": 1, "a": [1, 2]}, private=True)
+    assert json.loads(target.read_text()) == {"a": [1, 2], "b": 1}
+    if os.name != "nt":
+        assert stat.S_IMODE(target.stat().st_mode) == 0o600
+    folder = tmp_path / "folder.json"
+    folder.mkdir()
+    with pytest.raises(OSError):
+        write_json_atomic(folder, {"a": 1})  # a folder in place of the file
+    with pytest.raises(TypeError):
+        write_json_atomic(target, {"a": object()})
+    assert sorted(p.name for p in tmp_path.rglob("*")) == ["data.json", "deep", "folder.json"]
+    assert json.loads(target.read_text()) == {"a": [1, 2], "b": 1}  # the old one stays whole

@@ -12,13 +12,13 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from .. import paths
+from ..atomicfile import write_bytes_atomic, write_json_atomic
 from ..errors import LauncherError
 from ..log import get_logger, register_secret
 
@@ -139,30 +139,15 @@ class _FileBackend:
 
     def _write(self, data: dict[str, Any]) -> None:
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
             if self._bad_content is not None:
                 # The malformed file may still be someone's hand-edited logins: keep them.
-                self._write_bytes(self.backup_path, self._bad_content)
+                write_bytes_atomic(self.backup_path, self._bad_content, private=True)
                 self._bad_content = None
-            self._write_bytes(self.path, json.dumps(data, indent=1).encode("utf-8"))
+            write_json_atomic(self.path, data, private=True)
         except OSError as exc:
             raise CredentialsNotSaved(
                 f"cannot save the login in {self.path}: {_reason(exc)} "
                 "(set AYON_LAUNCHER_CONFIG_DIR)") from None
-
-    @staticmethod
-    def _write_bytes(path: Path, content: bytes) -> None:
-        """Atomically (temp + rename), readable by the user only."""
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(content)
-            os.chmod(tmp, 0o600)  # the umask may have taken bits away, never added any
-            os.replace(tmp, path)
-        except BaseException:
-            tmp.unlink(missing_ok=True)
-            raise
 
 
 class CredentialStore:
