@@ -361,6 +361,10 @@ source = HttpSource(src) if kind == "http" else FilesystemSource(src)
 item = DistItem(kind="addon", name="big", version="1.0.0", checksum=checksum,
                 algorithm="sha256", sources=[source], target=addon_dir("big", "1.0.0"))
 report = sync_items([item], FetchSettings())
+# As distribute does after a sync: the leftovers of interrupted runs go, under the store lock.
+from ayon_launcher.distribution import store
+with store.store_lock():
+    store.remove_leftovers(item.target.parent)
 print("installed" if report.installed else "skipped")
 """
 
@@ -488,3 +492,15 @@ def test_atomic_json_writer_is_private_on_request_and_leaves_no_temp_file(tmp_pa
         write_json_atomic(target, {"a": object()})
     assert sorted(p.name for p in tmp_path.rglob("*")) == ["data.json", "deep", "folder.json"]
     assert json.loads(target.read_text()) == {"a": [1, 2], "b": 1}  # the old one stays whole
+
+
+def test_bad_extract_process_threshold_is_a_usage_error_before_any_download(local, files,
+                                                                           monkeypatch):
+    from ayon_launcher.errors import UsageError
+
+    data = addon_zip("nu_pkg", "nu", "1.0.0")
+    items = [item_for("nu", "1.0.0", data, [HttpSource(files.add("/nu.zip", data))])]
+    monkeypatch.setenv("AYON_LAUNCHER_EXTRACT_PROCESS_MIN_MB", "eight")
+    with pytest.raises(UsageError, match="AYON_LAUNCHER_EXTRACT_PROCESS_MIN_MB='eight' is not"):
+        sync_items(items, FetchSettings())
+    assert files.hits == {}

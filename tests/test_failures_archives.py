@@ -375,6 +375,10 @@ items = [DistItem(kind="addon", name=f"big{i}", version="1.0.0", checksum=None,
                   algorithm="sha256", sources=[FilesystemSource(sys.argv[1])],
                   target=addon_dir(f"big{i}", "1.0.0")) for i in range(2)]
 sync_items(items, FetchSettings())
+# As distribute does after a sync: the leftovers of interrupted runs go, under the store lock.
+from ayon_launcher.distribution import store
+with store.store_lock():
+    store.remove_leftovers(items[0].target.parent)
 """
 
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -23,19 +22,25 @@ DEFAULT_MIN_MB = 8.0
 _PROGRESS_STEP = 4 * 1024 * 1024
 
 
-def worth_a_process(archive: Path, parallel_items: int) -> bool:
-    """Whether ``archive`` should be extracted by a helper process: it is big, other items
-    extract at the same time, and there is more than one core."""
-    if parallel_items < 2 or (os.cpu_count() or 1) < 2:
-        return False
-    if getattr(sys, "frozen", False):  # a frozen build has no ``python -m`` to start
+def process_min_size(parallel_items: int) -> float | None:
+    """The archive size (bytes) from which a helper process extracts, read from MIN_SIZE_ENV
+    (a UsageError naming it when it is not a number >= 0); None when no archive should go to
+    one: fewer than two items at once, one core, or a frozen build (no ``python -m``)."""
+    from ..envconfig import env_number
+
+    minimum = env_number(MIN_SIZE_ENV, DEFAULT_MIN_MB, minimum=0) * 1024 * 1024
+    if parallel_items < 2 or (os.cpu_count() or 1) < 2 or getattr(sys, "frozen", False):
+        return None
+    return minimum
+
+
+def worth_a_process(archive: Path, min_size: float | None) -> bool:
+    """Whether ``archive`` should be extracted by a helper process (``min_size`` from
+    ``process_min_size``)."""
+    if min_size is None:
         return False
     try:
-        minimum = float(os.environ.get(MIN_SIZE_ENV, DEFAULT_MIN_MB))
-    except ValueError:
-        minimum = DEFAULT_MIN_MB
-    try:
-        return archive.stat().st_size >= minimum * 1024 * 1024
+        return archive.stat().st_size >= min_size
     except OSError:
         return False
 
@@ -43,6 +48,8 @@ def worth_a_process(archive: Path, parallel_items: int) -> bool:
 def extract_in_process(archive: Path, target: Path, what: str,
                        progress: Callable[[int, int], None] | None = None) -> None:
     """``safe_extract`` in a helper process; the same errors, raised here."""
+    import subprocess  # here: most starts extract nothing, and it costs 1.5 ms of imports
+
     cmd = [sys.executable, "-m", "ayon_launcher.distribution.extractor", str(archive),
            str(target), what]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,

@@ -33,13 +33,8 @@ class SourceError(DistributionError):
 
 
 class TransientError(SourceError):
-    """A network failure worth retrying: connection error, reset, timeout, 5xx."""
-
-    kind = "network"
-
-
-class SourceUnavailable(SourceError):
-    """A network source still failing after every retry."""
+    """A network failure: connection error, reset, timeout, 5xx. Retried; raised again, with
+    the number of attempts, once the retries are spent."""
 
     kind = "network"
 
@@ -186,7 +181,7 @@ def _download_with_retries(item: DistItem, url: str, headers: dict[str, str], de
             return _download(item, url, headers, dest, settings, on_bytes)
         except TransientError as exc:
             if attempt == attempts:
-                raise SourceUnavailable(f"{exc} (gave up after {attempts} attempts)") from None
+                raise TransientError(f"{exc} (gave up after {attempts} attempts)") from None
             log.debug("%s; retry %d/%d in %.2fs", exc, attempt, attempts - 1, delay)
             time.sleep(delay)
             delay *= 2

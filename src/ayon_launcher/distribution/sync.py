@@ -13,7 +13,7 @@ from ..errors import DistributionError
 from ..log import get_logger
 from . import state, store
 from .archives import LocalWriteError, safe_extract, write_error
-from .extractor import extract_in_process, worth_a_process
+from .extractor import extract_in_process, process_min_size, worth_a_process
 from .models import DistItem
 from .sources import FetchSettings, SourceError, describe, fetch
 
@@ -33,18 +33,14 @@ _PROCESS_SLOTS = threading.Semaphore(max(1, os.cpu_count() or 1))
 ItemProgress = Callable[[str, int, "int | None", str], None]
 
 
-class ItemFailed(DistributionError):
-    """Every source of one item failed; ``kind`` is "network" when all failed on the network,
-    "auth" when the server refused the credentials, else "file"."""
-
-    def __init__(self, message: str, kind: str = "file") -> None:
-        super().__init__(message)
-        self.kind = kind
-
-
 class SyncFailed(DistributionError):
-    """Some items could not be installed (the others are). ``kind`` as for ItemFailed: the
-    caller treats an all-network failure as an unreachable server (offline start)."""
+    """Items could not be installed: every source of one item failed, or (from
+    ``sync_items``) some items failed, the others being installed.
+
+    ``kind`` is "network" when all failed on the network, "auth" when all failed on the
+    network or refused credentials (some of them refused), else "file": the caller treats
+    an all-network failure as an unreachable server (offline start).
+    """
 
     def __init__(self, message: str, kind: str = "file") -> None:
         super().__init__(message)
@@ -61,6 +57,11 @@ class _Stop(Exception):  # noqa: N818 - a signal between threads, not an error
     """Raised inside a worker (from its progress reports) once the sync is cancelled.
 
     Not a DistributionError: the next source must not be tried."""
+
+
+def _kind(exc: BaseException) -> str:
+    """What a failure says about the server: "network", "auth" or "file" (see SourceError)."""
+    return exc.kind if isinstance(exc, SourceError | SyncFailed) else "file"
 
 
 def _combined_kind(kinds: list[str]) -> str:
@@ -122,11 +123,8 @@ def sync_items(items: list[DistItem], settings: FetchSettings,
         check()  # every download chunk and extracted file passes here
         emit(label, done, total, state)
 
-    parents = sorted({item.target.parent for item in items})
-    store.ensure_usable(*parents)
-    removed = store.remove_leftovers(*parents)
-    if removed:
-        log.info("removed %d leftover folder(s) of an interrupted run", removed)
+    # Leftovers of interrupted runs are removed later, under the store lock (distribute).
+    store.ensure_usable(*sorted({item.target.parent for item in items}))
     todo = []
     for item in items:
         if store.is_installed(item):
@@ -137,8 +135,11 @@ def sync_items(items: list[DistItem], settings: FetchSettings,
     if not todo:
         return report
 
+    # Read once, here: a bad value fails before any download, not in each worker.
+    min_size = process_min_size(len(todo))
+
     def work(item: DistItem) -> bool:
-        return _sync_one(item, settings, worker_emit, check, len(todo))
+        return _sync_one(item, settings, worker_emit, check, min_size)
 
     outcomes = _run_parallel(work, todo, _workers(len(todo)), cancel)
     if cancel.is_set():
@@ -153,10 +154,9 @@ def sync_items(items: list[DistItem], settings: FetchSettings,
             raise exc  # the same for every item: say it once
         if isinstance(exc, DistributionError):
             errors.append(str(exc))
-            kinds.append(getattr(exc, "kind", "file"))
         else:
             errors.append(f"{item.label}: {type(exc).__name__}: {exc}")
-            kinds.append("file")
+        kinds.append(_kind(exc))
         emit(item.label, 0, None, "failed")
     if errors:
         raise SyncFailed("; ".join(errors), _combined_kind(kinds))
@@ -214,22 +214,24 @@ def _run_parallel(work: Callable[[DistItem], bool], todo: list[DistItem], count:
 
 def _sync_one(item: DistItem, settings: FetchSettings,
               emit: Callable[[str, int, int | None, str], None], check: Callable[[], None],
-              parallel: int) -> bool:
+              min_size: float | None) -> bool:
     """Install ``item`` under its lock; False when another launcher installed it meanwhile."""
     with store.item_lock(item, check=check):
         if store.is_installed(item):
             emit(item.label, 1, 1, "skipped")
             return False
-        _install_one(item, settings, emit, parallel, check)
+        _install_one(item, settings, emit, check, min_size)
         return True
 
 
-def _extract(item: DistItem, archive: Path, content: Path, parallel: int,
+def _extract(item: DistItem, archive: Path, content: Path, min_size: float | None,
              emit: Callable[[str, int, int | None, str], None]) -> None:
+    """Extract in a helper process when ``archive`` is at least ``min_size`` bytes (None:
+    never), else in this process."""
     def progress(done: int, total: int) -> None:
         emit(item.label, done, total, "extracting")
 
-    if worth_a_process(archive, parallel):
+    if worth_a_process(archive, min_size):
         with _PROCESS_SLOTS:
             extract_in_process(archive, content, item.label, progress)
     else:
@@ -238,10 +240,11 @@ def _extract(item: DistItem, archive: Path, content: Path, parallel: int,
 
 
 def _install_one(item: DistItem, settings: FetchSettings,
-                 emit: Callable[[str, int, int | None, str], None], parallel: int = 1,
-                 check: Callable[[], None] | None = None) -> None:
+                 emit: Callable[[str, int, int | None, str], None], check: Callable[[], None],
+                 min_size: float | None) -> None:
     """Fetch, check and extract ``item`` into a work folder, then move it into place (call
-    with the item's lock held)."""
+    with the item's lock held). ``check`` raises once the sync is cancelled; ``min_size``
+    as for ``_extract``."""
     if not item.sources:
         raise DistributionError(f"{item.label}: the server lists no source to download it from")
     try:
@@ -267,13 +270,13 @@ def _install_one(item: DistItem, settings: FetchSettings,
                     on_bytes=lambda done, total: emit(item.label, done, total, "downloading"),
                 )
                 emit(item.label, 0, None, "extracting")
-                _extract(item, archive, content, parallel, emit)
+                _extract(item, archive, content, min_size, emit)
             except LocalWriteError:
                 raise  # the disk, not the source: another source would fail the same way
             except DistributionError as exc:
                 log.warning("%s", exc)
                 reasons.append(f"{describe(source)}: {_reason(exc, item)}")
-                kinds.append(exc.kind if isinstance(exc, SourceError) else "file")
+                kinds.append(_kind(exc))
                 continue
             archive.unlink(missing_ok=True)
             # The store lock for the rename only: the clean-up of another launcher (under
@@ -289,7 +292,7 @@ def _install_one(item: DistItem, settings: FetchSettings,
             emit(item.label, 1, 1, "done")
             log.debug("installed %s from %s", item.label, describe(source))
             return
-        raise ItemFailed(f"{item.label}: every source failed ({'; '.join(reasons)})",
+        raise SyncFailed(f"{item.label}: every source failed ({'; '.join(reasons)})",
                          _combined_kind(kinds))
     finally:
         shutil.rmtree(work, ignore_errors=True)
