@@ -46,6 +46,11 @@ def journal_dir() -> Path:
     return paths.state_dir() / "publish"
 
 
+def _lock(folder: Path, transaction_id: str) -> FileLock:
+    """What a transaction holds while its process lives: recovery leaves its journal alone."""
+    return FileLock(folder / f"{transaction_id}.lock", remove_on_release=True)
+
+
 def server_key(api: ayon_api.ServerAPI) -> str:
     """What identifies the server in a journal (its URL)."""
     return str(getattr(api, "base_url", "") or "").rstrip("/")
@@ -75,7 +80,7 @@ class Journal:
         }
         folder = journal_dir()
         self.path = folder / f"{transaction_id}.json"
-        self._lock = FileLock(folder / f"{transaction_id}.lock", remove_on_release=True)
+        self._lock = _lock(folder, transaction_id)
         self.active = False
 
     def _write(self) -> None:
@@ -227,7 +232,7 @@ def recover(api: ayon_api.ServerAPI, project_name: str) -> list[Recovered]:
     done = []
     for path in candidates:
         transaction_id = path.stem
-        lock = FileLock(folder / f"{transaction_id}.lock", remove_on_release=True)
+        lock = _lock(folder, transaction_id)
         try:
             if not lock.try_acquire():
                 continue  # its publish is still running
