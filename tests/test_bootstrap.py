@@ -12,6 +12,8 @@ from pathlib import Path
 import ayon_api
 import pytest
 
+from ayon_launcher.bootstrap import _load, offline_bundle
+from ayon_launcher.context import LauncherContext
 from ayon_launcher.distribution import state, store
 from ayon_launcher.distribution.bundles import BundleNotFoundError
 from ayon_launcher.distribution.distribute import distribute, fetch_bundle
@@ -104,16 +106,27 @@ def test_dev_addon_from_a_missing_folder_is_a_warning(fresh_server, local, caplo
     missing = local.parent / "no_such_checkout" / "demo_tools"
     fresh_server.update_bundle("my_dev", addonDevelopment={
         "demo_tools": {"enabled": True, "path": str(missing)}})
-    with caplog.at_level("WARNING", logger="ayon_launcher.distribution"):
+    # The add-on loading step warns (online and offline starts alike).
+    with caplog.at_level("WARNING", logger="ayon_launcher"):
         installed = sync(api, use_dev=True)
+        _load(LauncherContext(use_dev=True), installed, api, False)
     warnings = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
     assert warnings == [f"dev bundle my_dev: add-on demo_tools is developed from {missing}, "
                         "which is not a folder here; the add-on is not loaded"]
     assert [(a.name, a.dev) for a in installed.addons] == [("demo_tools", True)]
+    # Offline the same: the bundle's store folders are complete, its dev checkout is not.
+    caplog.clear()
+    ctx = LauncherContext(server_url=fresh_server.url, use_dev=True)
+    offline = offline_bundle(ctx)
+    assert offline is not None and offline.bundle_name == "my_dev" and state.claim(offline)
+    with caplog.at_level("WARNING", logger="ayon_launcher"):
+        _load(ctx, offline, None, True)
+    assert [r.getMessage() for r in caplog.records if r.levelname == "WARNING"] == warnings
+    state.release_leases()
     caplog.clear()
     missing.mkdir(parents=True)  # once the checkout is there: no warning
-    with caplog.at_level("WARNING", logger="ayon_launcher.distribution"):
-        sync(api, use_dev=True)
+    with caplog.at_level("WARNING", logger="ayon_launcher"):
+        _load(LauncherContext(use_dev=True), sync(api, use_dev=True), api, False)
     assert not [r for r in caplog.records if r.levelname == "WARNING"]
 
 

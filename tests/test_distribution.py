@@ -317,6 +317,7 @@ def test_another_launcher_installing_an_item_is_waited_for_then_a_clear_error(lo
     data = addon_zip("theta_pkg", "theta", "1.0.0")
     item = item_for("theta", "1.0.0", data, [HttpSource(files.add("/theta.zip", data))])
     monkeypatch.setenv("AYON_LAUNCHER_LOCK_TIMEOUT", "0")
+    store.ensure_usable()  # as sync_items does before it takes item locks
     with store.item_lock(item):  # as another launcher downloading it holds it
         with pytest.raises(store.StoreLockTimeout) as info:
             sync_items([item], FetchSettings())
@@ -339,12 +340,15 @@ def test_leftover_sweep_spares_the_work_folder_of_a_live_launcher(local):
     legacy.mkdir()
     trash = addons / ".trash-kappa_0.9.0-abcd"
     trash.mkdir()
+    # The sweep runs under the store lock only, the one legacy work folders were made under:
+    # they go at once with the trash (no sweep without the store lock spares them any more).
+    store.ensure_usable()
     with store.item_lock(item):
+        with store.store_lock():
+            assert store.remove_leftovers(addons) == 2
+        assert work.is_dir() and not legacy.exists() and not trash.exists()
+    with store.store_lock():
         assert store.remove_leftovers(addons) == 1
-        assert work.is_dir() and legacy.is_dir() and not trash.exists()
-        assert store.remove_leftovers(addons, store_locked=True) == 1
-        assert work.is_dir() and not legacy.exists()
-    assert store.remove_leftovers(addons) == 1
     assert list(addons.iterdir()) == []
 
 
@@ -473,6 +477,30 @@ def test_shared_file_lock_admits_shared_holders_and_excludes_an_exclusive_one(tm
     exclusive.release()
 
 
+@pytest.mark.skipif(os.name == "nt", reason="no in-use marks on Windows")
+def test_in_use_mark_of_another_process_keeps_a_folder_from_the_cleanup(local):
+    from ayon_launcher.distribution import state
+
+    store.ensure_usable()
+    folder = local / "addons" / "mu_1.0.0"
+    mark = store.lock_file(store.IN_USE_DIR, folder)
+    state.hold_folders([folder])  # this process's own mark does not protect from itself
+    assert mark.is_file()
+    assert not state._used_by_another_process(folder)
+    assert not mark.exists()  # a mark nobody holds is removed
+    other = subprocess.Popen(
+        [sys.executable, "-c", "import fcntl, os, sys; fd = os.open(sys.argv[1], "
+         "os.O_RDWR | os.O_CREAT); fcntl.flock(fd, fcntl.LOCK_SH); print('held', flush=True); "
+         "sys.stdin.read()", str(mark)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert other.stdout.readline() == "held\n"
+        assert state._used_by_another_process(folder)
+    finally:
+        other.communicate("")
+    assert not state._used_by_another_process(folder)  # its holder has ended
+    state.release_leases()
+
+
 def test_atomic_json_writer_is_private_on_request_and_leaves_no_temp_file(tmp_path):
     import json
     import stat
@@ -504,3 +532,15 @@ def test_bad_extract_process_threshold_is_a_usage_error_before_any_download(loca
     with pytest.raises(UsageError, match="AYON_LAUNCHER_EXTRACT_PROCESS_MIN_MB='eight' is not"):
         sync_items(items, FetchSettings())
     assert files.hits == {}
+
+
+def test_dev_addon_path_is_expanded_once(monkeypatch, tmp_path):
+    from ayon_launcher.distribution.models import Bundle, platform_name
+
+    monkeypatch.setenv("HOME", str(tmp_path))
+    bundle = Bundle.from_dict({"name": "dev", "isDev": True, "addons": {"a": "1", "b": "1"},
+                               "addonDevelopment": {
+                                   "a": {"enabled": True, "path": "~/src/a"},
+                                   "b": {"enabled": True, "path": {platform_name(): "~/b"}}}})
+    assert bundle.dev_path("a") == str(tmp_path / "src" / "a")
+    assert bundle.dev_path("b") == str(tmp_path / "b")

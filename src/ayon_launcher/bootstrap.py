@@ -149,6 +149,7 @@ def _load(ctx: LauncherContext, installed: InstalledBundle, api: ayon_api.Server
           offline: bool) -> BootstrapResult:
     from .addons.loader import AddonFolder, load_addons
 
+    _warn_missing_folders(installed)
     folders = [AddonFolder(a.name, a.version, a.path) for a in installed.addons]
     loaded = load_addons(folders, installed.settings, installed.dependency_package)
     return BootstrapResult(
@@ -161,3 +162,21 @@ def _load(ctx: LauncherContext, installed: InstalledBundle, api: ayon_api.Server
         settings=installed.settings,
         load_errors=loaded.errors,
     )
+
+
+def _warn_missing_folders(installed: InstalledBundle) -> None:
+    """Warn about each add-on whose folder is not there (a dev add-on's checkout, mostly):
+    it cannot load, the others do. Online and offline starts alike."""
+    from pathlib import Path
+
+    for addon in installed.addons:
+        if Path(addon.path).is_dir():
+            continue
+        if addon.dev:
+            log.warning("dev bundle %s: add-on %s is developed from %s, which is not a folder "
+                        "here; the add-on is not loaded", installed.bundle_name, addon.name,
+                        addon.path)
+        else:
+            log.warning("bundle %s: the folder of add-on %s %s, %s, is missing; the add-on is "
+                        "not loaded", installed.bundle_name, addon.name, addon.version,
+                        addon.path)

@@ -80,10 +80,7 @@ def plan_items(api: ayon_api.ServerAPI, bundle: Bundle) -> tuple[list[DistItem],
     for name, version in sorted(bundle.addons.items()):
         dev = bundle.dev_path(name)
         if dev:
-            if not Path(dev).expanduser().is_dir():
-                log.warning("dev bundle %s: add-on %s is developed from %s, which is not a "
-                            "folder here; the add-on is not loaded", bundle.name, name, dev)
-            dev_paths[name] = dev
+            dev_paths[name] = dev  # a missing folder is reported when the add-ons load
             continue
         data = versions.get((name, version))
         if data is None:
@@ -138,17 +135,14 @@ def distribute(api: ayon_api.ServerAPI, bundle: Bundle, progress: ItemProgress |
     lock stays taken but the bundle is complete, it starts anyway (with a warning).
     ``cancel`` stops the sync from another thread (SyncCancelled); Ctrl+C stops it too.
     """
-    state.keep_count()  # a bad AYON_LAUNCHER_KEEP_BUNDLES fails before any download
+    keep = state.keep_count()  # a bad AYON_LAUNCHER_KEEP_BUNDLES fails before any download
     items, dev_paths = plan_items(api, bundle)
     settings = FetchSettings(server_url=api.get_base_url(), server_headers=api.get_headers())
-    installed: state.InstalledBundle | None = None
+    installed = _installed_bundle(api, bundle, items, dev_paths, fetch_settings_fn(api, bundle))
     for _round in range(_ROUNDS):
         _sync(items, settings, progress, cancel)
-        if installed is None:
-            installed = _installed_bundle(api, bundle, items, dev_paths,
-                                          fetch_settings_fn(api, bundle))
         try:
-            trash = _record(installed, items)
+            trash = _record(installed, items, keep)
         except store.StoreLockTimeout as exc:
             return _start_unrecorded(installed, items, exc)
         if trash is not None:
@@ -185,8 +179,7 @@ def _installed_bundle(api: ayon_api.ServerAPI, bundle: Bundle, items: list[DistI
         for i in items if i.kind == "addon"
     ]
     addons += [
-        state.InstalledAddon(name=name, version=bundle.addons[name], path=str(Path(path)),
-                             dev=True)
+        state.InstalledAddon(name=name, version=bundle.addons[name], path=path, dev=True)
         for name, path in dev_paths.items()
     ]
     package = next((str(i.target) for i in items if i.kind == "dependency_package"), None)
@@ -200,21 +193,33 @@ def _installed_bundle(api: ayon_api.ServerAPI, bundle: Bundle, items: list[DistI
     )
 
 
-def _record(installed: state.InstalledBundle, items: list[DistItem]) -> list[Path] | None:
-    """Under the store lock: mark the bundle in use, check it is complete, record it, clean
-    up. The folders to delete once the lock is released; None when an item went missing."""
+def _held_and_complete(installed: state.InstalledBundle, items: list[DistItem]) -> bool:
+    """Mark the bundle's folders in use, then tell whether every item is still installed.
+
+    Marked first: from then on no other launcher's clean-up removes them, so a True stays
+    true."""
+    state.hold(installed)
+    return all(store.is_installed(item) for item in items)
+
+
+def _record(installed: state.InstalledBundle, items: list[DistItem],
+            keep: int) -> list[Path] | None:
+    """Under the store lock: mark the bundle in use, check it is complete, record it (in a
+    history of ``keep`` bundles), clean up. The folders to delete once the lock is released;
+    None when an item went missing."""
     with store.store_lock():
         try:
-            # Marked first: from now on no other launcher's clean-up removes them.
-            state.hold(installed)
-            if not all(store.is_installed(item) for item in items):
+            if not _held_and_complete(installed, items):
                 return None
-            history = state.record_installed(installed)
+            history = state.record_installed(installed, keep)
+            # Before the clean-up: the folders it moves aside are deleted after the lock.
+            removed = store.remove_leftovers(paths.addons_dir(),
+                                             paths.dependency_packages_dir())
             trash = state.cleanup(history, installed)
-            store.remove_leftovers(paths.addons_dir(), paths.dependency_packages_dir(),
-                                   store_locked=True)
         except OSError as exc:
             raise store.unusable(exc) from None
+    if removed:
+        log.info("removed %d leftover folder(s) of an interrupted run", removed)
     return trash
 
 
@@ -222,8 +227,7 @@ def _start_unrecorded(installed: state.InstalledBundle, items: list[DistItem],
                       exc: store.StoreLockTimeout) -> state.InstalledBundle:
     """The store lock stayed taken: start from the bundle if it is complete here (marked in
     use without the lock, not recorded for offline starts), else fail with ``exc``."""
-    state.hold(installed)
-    if not all(store.is_installed(item) for item in items):
+    if not _held_and_complete(installed, items):
         raise exc
     log.warning("%s; bundle %s is complete here: starting without recording it",
                 exc, installed.bundle_name)

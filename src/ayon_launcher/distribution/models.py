@@ -136,7 +136,8 @@ class Bundle:
         return self.dependency_packages.get(platform_name()) or None
 
     def dev_path(self, addon_name: str) -> str | None:
-        """Local client path of an add-on under development (dev bundles only)."""
+        """Local client path of an add-on under development (dev bundles only), ``~``
+        expanded."""
         if not self.is_dev:
             return None
         info = self.addon_development.get(addon_name) or {}
@@ -144,7 +145,7 @@ class Bundle:
             value = info["path"]
             if isinstance(value, dict):
                 value = value.get(platform_name())
-            return value or None
+            return str(Path(value).expanduser()) if value else None
         return None
 
     @property

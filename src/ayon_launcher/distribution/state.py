@@ -10,6 +10,8 @@ from pathlib import Path
 from typing import Any
 
 from .. import paths
+from ..atomicfile import write_json_atomic
+from ..locking import FileLock
 from ..log import get_logger
 from . import store
 
@@ -78,66 +80,68 @@ def load_history() -> list[InstalledBundle]:
     return entries
 
 
-def record_installed(bundle: InstalledBundle) -> list[InstalledBundle]:
-    """Put ``bundle`` first in the history (call with the store lock held); return the history."""
+def record_installed(bundle: InstalledBundle, keep: int) -> list[InstalledBundle]:
+    """Put ``bundle`` first in the history of the ``keep`` (``keep_count()``) most recent
+    bundles (call with the store lock held); return the history."""
     bundle.installed_at = bundle.installed_at or time.strftime("%Y-%m-%dT%H:%M:%S%z")
     history = [b for b in load_history()
                if not (b.bundle_name == bundle.bundle_name and b.server_url == bundle.server_url)]
     history.insert(0, bundle)
-    history = history[: keep_count()]
+    history = history[:keep]
     # Private: it keeps the bundles' studio settings, which may hold add-on credentials.
-    store.write_json_atomic(history_path(), {"bundles": [asdict(b) for b in history]},
-                            private=True)
+    write_json_atomic(history_path(), {"bundles": [asdict(b) for b in history]}, private=True)
     return history
 
 
-def _still_complete(bundle: InstalledBundle) -> bool:
-    folders = [a.path for a in bundle.addons]
+def _bundle_folders(bundle: InstalledBundle) -> list[Path]:
+    """The bundle's folders in the store (a dev add-on's own folder is not one)."""
+    folders = [Path(a.path) for a in bundle.addons if not a.dev]
     if bundle.dependency_package:
-        folders.append(bundle.dependency_package)
-    return all(Path(p).is_dir() for p in folders)
+        folders.append(Path(bundle.dependency_package))
+    return folders
+
+
+def _still_complete(bundle: InstalledBundle) -> bool:
+    """Whether the bundle's store folders are all there (another launcher's clean-up may
+    have removed some). A missing dev add-on folder does not count: loading the add-ons
+    warns about it, online or offline."""
+    return all(folder.is_dir() for folder in _bundle_folders(bundle))
+
+
+def _of_variant(bundle: InstalledBundle, variant: str) -> bool:
+    if variant == DEV_VARIANT:
+        # A dev bundle's variant is its own name; never fall back to a studio bundle.
+        return bundle.variant not in ("production", "staging")
+    return bundle.variant == variant
 
 
 def last_installed(server_url: str | None = None, bundle_name: str | None = None,
                    variant: str | None = None) -> InstalledBundle | None:
-    """The most recent complete bundle (of ``server_url`` / named ``bundle_name`` when given).
+    """The most recent complete bundle (of ``server_url`` / named ``bundle_name`` /
+    of ``variant`` when given).
 
-    With ``variant`` "production" or "staging" only bundles of that variant count, with
-    ``"dev"`` only dev bundles (starting another bundle would hide that the one asked for is
-    missing); another variant is preferred over a more recent bundle of a different one.
+    ``variant`` is "production", "staging" or ``DEV_VARIANT`` (any dev bundle): only bundles
+    of that variant count, since starting another bundle would hide that the one asked for
+    is missing.
     """
-    candidates = []
     for bundle in load_history():
         if server_url and bundle.server_url and bundle.server_url.rstrip("/") != server_url:
             continue
         if bundle_name and bundle.bundle_name != bundle_name:
             continue
+        if variant and not _of_variant(bundle, variant):
+            continue
         if _still_complete(bundle):
-            candidates.append(bundle)
-    if variant == DEV_VARIANT:
-        # A dev bundle's variant is its own name; never fall back to a studio bundle.
-        candidates = [b for b in candidates if b.variant not in ("production", "staging")]
-    elif variant in ("staging", "production"):
-        candidates = [b for b in candidates if b.variant == variant]
-    elif variant:
-        preferred = [b for b in candidates if b.variant == variant]
-        candidates = preferred or candidates
-    return candidates[0] if candidates else None
+            return bundle
+    return None
 
 
-# Store folders this process uses: path -> descriptor holding a shared flock on its lease file.
-_LEASES: dict[str, int] = {}
+# Store folders this process uses: path -> the shared lock on its mark in IN_USE_DIR.
+_LEASES: dict[str, FileLock] = {}
 
 
 def _lease_file(folder: Path) -> Path:
-    return paths.state_dir() / "in_use" / f"{folder.parent.name}--{folder.name}.lock"
-
-
-def _bundle_folders(bundle: InstalledBundle) -> list[Path]:
-    folders = [Path(a.path) for a in bundle.addons if not a.dev]
-    if bundle.dependency_package:
-        folders.append(Path(bundle.dependency_package))
-    return folders
+    return store.lock_file(store.IN_USE_DIR, folder)
 
 
 def hold(bundle: InstalledBundle) -> None:
@@ -152,30 +156,24 @@ def hold(bundle: InstalledBundle) -> None:
 def hold_folders(folders: list[Path]) -> None:
     """Mark store ``folders`` as in use by this process (see ``hold``).
 
-    A shared flock: the operating system drops it when the process dies. POSIX only; on
-    Windows files in use cannot be deleted anyway.
+    A shared lock: the operating system drops it when the process dies. POSIX only; on
+    Windows files in use cannot be deleted anyway. The mark folder is made by
+    ``store.ensure_usable`` (every store lock calls it).
     """
     if os.name == "nt":
         return
-    import fcntl
-
     for folder in folders:
         key = str(folder)
         if key in _LEASES:
             continue
-        path = _lease_file(folder)
+        lease = FileLock(_lease_file(folder), shared=True)
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+            held = lease.try_acquire()
         except OSError as exc:
             log.debug("cannot mark %s as in use: %s", folder, exc)
             continue
-        try:
-            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
-        except OSError:
-            os.close(fd)
-            continue
-        _LEASES[key] = fd
+        if held:
+            _LEASES[key] = lease
 
 
 def claim(bundle: InstalledBundle) -> bool:
@@ -192,33 +190,26 @@ def claim(bundle: InstalledBundle) -> bool:
 def release_leases() -> None:
     """Drop this process's marks (tests; a process's marks otherwise end with it)."""
     while _LEASES:
-        _key, fd = _LEASES.popitem()
-        os.close(fd)
+        _key, lease = _LEASES.popitem()
+        lease.release()
 
 
 def _used_by_another_process(folder: Path) -> bool:
-    """True while another live launcher holds a mark on ``folder`` (store lock held)."""
+    """True while another live launcher holds a mark on ``folder`` (store lock held); a mark
+    nobody holds any more is removed."""
     if os.name == "nt":
         return False
-    import fcntl
-
     own = _LEASES.pop(str(folder), None)
     if own is not None:
-        os.close(own)  # this process's own mark does not protect from its own clean-up
-    path = _lease_file(folder)
+        own.release()  # this process's own mark does not protect from its own clean-up
+    check = FileLock(_lease_file(folder), remove_on_release=True)
     try:
-        fd = os.open(path, os.O_RDWR)
+        if not check.try_acquire():
+            return True
     except OSError:
-        return False
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except OSError:
-        return True
-    else:
-        path.unlink(missing_ok=True)
-        return False
-    finally:
-        os.close(fd)
+        return False  # no mark can be made there: none was
+    check.release()
+    return False
 
 
 def cleanup(history: list[InstalledBundle], current: InstalledBundle) -> list[Path]:
@@ -235,10 +226,10 @@ def cleanup(history: list[InstalledBundle], current: InstalledBundle) -> list[Pa
         for entry in folder.iterdir():
             if entry.name.startswith(".") or entry.is_symlink() or not entry.is_dir():
                 continue
-            if store.read_metadata(entry) is None:
-                continue  # not ours (or not complete): leave it alone
             if entry.resolve() in keep:
                 continue
+            if store.read_metadata(entry) is None:
+                continue  # not ours (or not complete): leave it alone
             if _used_by_another_process(entry):
                 log.debug("keeping %s: another running launcher uses it", entry.name)
                 continue

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from .. import paths
+from ..atomicfile import write_json_atomic
 from ..errors import DistributionError
 from ..locking import FileLock
 from ..log import get_logger
@@ -23,6 +24,9 @@ METADATA_FILE = ".ayon_distribution.json"
 TMP_PREFIX = ".tmp-"
 TRASH_PREFIX = ".trash-"
 LOCK_TIMEOUT_ENV = "AYON_LAUNCHER_LOCK_TIMEOUT"
+# Folders of per-folder lock files in the state folder (outside the store folders):
+LOCKS_DIR = "locks"  # item locks, held while an item is downloaded and installed
+IN_USE_DIR = "in_use"  # marks (shared locks) of the store folders running launchers use
 _TOKEN_SIZE = 6  # bytes: work folders end with "-" and 12 hex digits
 
 
@@ -41,9 +45,12 @@ def unusable(exc: OSError) -> DistributionError:
 
 
 def ensure_usable(*folders: Path) -> None:
-    """Create the state folder (and ``folders``); a clear DistributionError when impossible."""
+    """Create the state folder with its lock folders (and ``folders``); a clear
+    DistributionError when impossible. Every lock of the store needs it called first (the
+    store lock calls it; ``sync_items`` before taking item locks)."""
+    state = paths.state_dir()
     try:
-        for folder in (paths.state_dir(), *folders):
+        for folder in (state, state / LOCKS_DIR, state / IN_USE_DIR, *folders):
             folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise unusable(exc) from None
@@ -85,23 +92,6 @@ def new_temp_dir(item: DistItem) -> Path:
     path = parent / f"{TMP_PREFIX}{item.target.name}-{_token(_TOKEN_SIZE)}"
     path.mkdir()
     return path
-
-
-def write_json_atomic(path: Path, data: Any, private: bool = False) -> None:
-    """Write ``data`` as JSON to a temporary file and rename it over ``path``.
-
-    ``private`` files are created readable by the user only (settings may hold secrets).
-    """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f"{path.name}.{_token(4)}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600 if private else 0o666)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            json.dump(data, handle, indent=2, sort_keys=True, default=str)
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
 
 
 def install(item: DistItem, extracted: Path, source: str, checksum: str) -> Path | None:
@@ -158,18 +148,16 @@ def _work_item(name: str) -> str | None:
     return base
 
 
-def remove_leftovers(*folders: Path, store_locked: bool = False) -> int:
-    """Delete work folders of killed or interrupted runs and trash; returns the count.
+def remove_leftovers(*folders: Path) -> int:
+    """Delete work folders of killed or interrupted runs and trash; returns the count. Call
+    with the store lock held.
 
     A work folder is removed only when no live launcher holds its item's lock (the one that
-    made it holds it until it is done). Work folders of an unknown name (earlier launcher
-    versions, which held the store lock while they worked) only with ``store_locked``.
+    made it holds it until it is done). Work folders of an unknown name are those of earlier
+    launcher versions, which held the store lock while they worked: the lock held here says
+    that they are done.
     """
     count = 0
-    try:
-        item_lock_path(Path("addons"), "x").parent.mkdir(parents=True, exist_ok=True)
-    except OSError:
-        pass  # then no work folder can be asked about; each stays for a later run
     for folder in folders:
         try:
             entries = list(folder.iterdir()) if folder.is_dir() else []
@@ -184,11 +172,10 @@ def remove_leftovers(*folders: Path, store_locked: bool = False) -> int:
                 continue
             name = _work_item(entry.name)
             if name is None:
-                if store_locked:
-                    purge(entry)
-                    count += 1
+                purge(entry)
+                count += 1
                 continue
-            lock = FileLock(item_lock_path(folder, name))
+            lock = FileLock(lock_file(LOCKS_DIR, folder / name))
             try:
                 free = lock.try_acquire()
             except OSError:
@@ -207,9 +194,10 @@ def lock_path() -> Path:
     return paths.state_dir() / "store.lock"
 
 
-def item_lock_path(parent: Path, name: str) -> Path:
-    """The lock file of the store item ``parent/name`` (outside the store folders)."""
-    return paths.state_dir() / "locks" / f"{parent.name}--{name}.lock"
+def lock_file(kind: str, folder: Path) -> Path:
+    """The lock file of the store folder ``folder`` in the state folder ``kind`` (LOCKS_DIR,
+    IN_USE_DIR), named after the store folder and the folder itself."""
+    return paths.state_dir() / kind / f"{folder.parent.name}--{folder.name}.lock"
 
 
 def _lock_timeout(timeout: float | None) -> float:
@@ -249,10 +237,10 @@ def store_lock(timeout: float | None = None,
                check: Callable[[], None] | None = None) -> Iterator[None]:
     """Exclusive lock over the store, shared by every launcher process of this user.
 
-    Held only for short steps (rename into place, record, marks, clean-up): downloads take
-    their item's lock instead. The operating system drops the lock of a killed process, so a
-    crash never blocks the next start; a live holder is waited for up to ``timeout`` seconds
-    (AYON_LAUNCHER_LOCK_TIMEOUT), then StoreLockTimeout.
+    Held only for short steps (rename into place, record, marks, clean-up, the sweep of
+    leftovers): downloads take their item's lock instead. The operating system drops the
+    lock of a killed process, so a crash never blocks the next start; a live holder is
+    waited for up to ``timeout`` seconds (AYON_LAUNCHER_LOCK_TIMEOUT), then StoreLockTimeout.
     """
     path = lock_path()
     ensure_usable()
@@ -274,12 +262,8 @@ def item_lock(item: DistItem, timeout: float | None = None,
               check: Callable[[], None] | None = None) -> Iterator[None]:
     """Exclusive lock on one item across processes, held while it is downloaded, extracted
     and installed: two launchers never fetch the same archive at once, and launchers that
-    need different items do not wait for each other."""
-    path = item_lock_path(item.target.parent, item.target.name)
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise unusable(exc) from None
+    need different items do not wait for each other. Call ``ensure_usable`` first."""
+    path = lock_file(LOCKS_DIR, item.target)
     timeout = _lock_timeout(timeout)
     lock = FileLock(path)
     if not _acquire(lock, timeout, f"waiting for another AYON launcher to install "
