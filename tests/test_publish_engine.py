@@ -315,6 +315,27 @@ def test_engine_reports_each_result_and_publishes(api, server, tmp_path):
     assert report.lines()[-1] == "Publish finished."
 
 
+def test_ambiguous_folder_name_and_unknown_task_are_reported_as_such(api, tmp_path):
+    from ayon_api.operations import OperationsSession, new_folder_entity
+
+    session = OperationsSession(con=api)
+    for parent in ("/assets", "/shots"):
+        parent_id = api.get_folder_by_path(PROJECT, parent)["id"]
+        session.create_entity(PROJECT, "folder",
+                              new_folder_entity("twin", "Asset", parent_id=parent_id))
+    session.commit()
+    report = run_publish(load_metadata(_job(tmp_path, "modelTwin", folderPath="twin")), api,
+                         [DEMO_PLUGINS], ["farm"])
+    assert not report.success
+    assert report.failed.plugin == "ValidateFarmJob"
+    assert report.failed.error == ("folder name 'twin' is ambiguous in project "
+                                   f"{PROJECT}: use a path (/assets/twin, /shots/twin)")
+    report = run_publish(load_metadata(_job(tmp_path, "modelNoTask", task="nosuch")), api,
+                         [DEMO_PLUGINS], ["farm"])
+    assert not report.success
+    assert report.failed.error.startswith("unknown task of /assets/characters/robot 'nosuch'")
+
+
 DISABLE = '''
 import pyblish.api
 

@@ -9,12 +9,19 @@
   ``publishMetadataPath``
 - ``projectName``, ``folderPath``, ``taskName``, ``comment``, ``user``, ``publishTargets``
 
+Folders and tasks are looked up with ``ServerContextSource`` (the server's hierarchy),
+``match_folder`` (what a name or path designates), ``find_folder`` and ``find_task``; the
+last two raise ``UsageError`` with a one-line message (unknown, with close names; an
+ambiguous folder name, with its paths).
+
 An integrator may set ``instance.data["published"]`` to a dict (``productName``, ``version``,
 ``folderPath``, ``files``) that the report shows once the publish is committed.
 """
 
 from __future__ import annotations
 
+from ..environment.entities import ServerContextSource, find_folder, find_task, match_folder
+from ..errors import UsageError
 from .anatomy import Anatomy, AnatomyError, format_template
 from .engine import PublishValidationError
 from .metadata import PublishJob, sequence_frame
@@ -26,8 +33,13 @@ __all__ = [
     "PublishJob",
     "PublishTransaction",
     "PublishValidationError",
+    "ServerContextSource",
     "StagedFile",
     "TransactionError",
+    "UsageError",
+    "find_folder",
+    "find_task",
     "format_template",
+    "match_folder",
     "sequence_frame",
 ]

@@ -5,12 +5,18 @@ from typing import Any
 import pyblish.api
 
 
-def _find_folder(api: Any, project_name: str, folder: str) -> dict[str, Any] | None:
-    """A folder by path (``/assets/robot``) or, when unique, by name (``robot``)."""
-    if "/" in folder:
-        return api.get_folder_by_path(project_name, "/" + folder.strip("/"))
-    found = list(api.get_folders(project_name, folder_names=[folder]))
-    return found[0] if len(found) == 1 else None
+def _look_up(source: Any, project: str, folder_path: str, task_name: str
+             ) -> tuple[Any, Any, str | None]:
+    """The folder and task infos, else what the validator reports instead of them."""
+    from ayon_launcher.publish.api import UsageError, find_folder, find_task, match_folder
+
+    if not match_folder(source.folders(project), folder_path):
+        return None, None, f"folder '{folder_path}' not found in project '{project}'"
+    try:
+        folder = find_folder(source, project, folder_path)
+        return folder, find_task(source, project, folder, task_name), None
+    except UsageError as exc:  # an ambiguous folder name, an unknown task: it says which
+        return None, None, str(exc)
 
 
 class CollectFarmJob(pyblish.api.ContextPlugin):
@@ -21,7 +27,7 @@ class CollectFarmJob(pyblish.api.ContextPlugin):
     targets = ["farm"]
 
     def process(self, context: pyblish.api.Context) -> None:
-        from ayon_launcher.publish.api import Anatomy
+        from ayon_launcher.publish.api import Anatomy, ServerContextSource
 
         api = context.data["ayonApi"]
         job = context.data["publishJob"]
@@ -32,23 +38,30 @@ class CollectFarmJob(pyblish.api.ContextPlugin):
         roots = api.get_project_roots_by_platform(job.project)
         context.data["anatomy"] = Anatomy.from_project(project, roots or None)
 
-        folders, tasks = {}, {}
+        source = ServerContextSource(api)
+        found: dict[tuple[str, str], tuple[Any, Any, str | None]] = {}
         for data in job.instances:
-            path = data["folderPath"]
-            if path not in folders:
-                folders[path] = _find_folder(api, job.project, path)
-            folder = folders[path]
-            key = (path, data["task"])
-            if key not in tasks:
-                tasks[key] = (api.get_task_by_name(job.project, folder["id"], data["task"])
-                              if folder else None)
+            key = (data["folderPath"], data["task"])
+            if key not in found:
+                found[key] = _look_up(source, job.project, *key)
+        # The entities themselves (as plug-ins expect them), in one query per entity type.
+        folder_ids = sorted({folder.id for folder, _task, _problem in found.values() if folder})
+        task_ids = sorted({task.id for _folder, task, _problem in found.values() if task})
+        folders = {f["id"]: f for f in api.get_folders(job.project, folder_ids=folder_ids)
+                   } if folder_ids else {}
+        tasks = {t["id"]: t for t in api.get_tasks(job.project, task_ids=task_ids)
+                 } if task_ids else {}
+
+        for data in job.instances:
+            folder, task, problem = found[(data["folderPath"], data["task"])]
             instance = context.create_instance(data["productName"])
             instance.data.update(data)
             instance.data.update(
                 family=data["productType"],
                 families=[data["productType"], *data.get("families", [])],
-                folderEntity=folder,
-                taskEntity=tasks[key],
+                folderEntity=folders.get(folder.id) if folder else None,
+                taskEntity=tasks.get(task.id) if task else None,
+                contextProblem=problem,
             )
             self.log.info("collected %s (%s) with %d representation(s)",
                           data["productName"], data["productType"],

@@ -39,10 +39,11 @@ class ValidateFarmJob(pyblish.api.InstancePlugin):
         problems = []
         if not _NAME.match(data["productName"]):
             problems.append(f"invalid product name '{data['productName']}'")
-        if data.get("folderEntity") is None:
-            problems.append(f"folder '{data['folderPath']}' not found in project '{project}'")
-        elif data.get("taskEntity") is None:
-            problems.append(f"task '{data['task']}' not found on folder '{data['folderPath']}'")
+        if data.get("contextProblem"):  # the collector's look-up says what is wrong
+            problems.append(data["contextProblem"])
+        elif data.get("folderEntity") is None or data.get("taskEntity") is None:
+            problems.append(f"folder '{data['folderPath']}' with task '{data['task']}' is "
+                            f"gone from project '{project}'")
         same = [i for i in context
                 if i is not instance and i.data.get("folderPath") == data["folderPath"]
                 and i.data.get("productName") == data["productName"]]
