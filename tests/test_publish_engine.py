@@ -444,6 +444,25 @@ def test_journal_lives_while_staging_and_ends_with_the_transaction(api, tmp_path
     assert sorted(p.name for p in tmp_path.iterdir()) == ["launcher-local", "src.txt"]
 
 
+def test_unwritable_journal_is_a_transaction_error_not_bad_input(api, tmp_path, monkeypatch):
+    import errno
+
+    from ayon_launcher import atomicfile
+
+    def full(*_args, **_kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    (tmp_path / "src.txt").write_text("x")
+    monkeypatch.setattr(atomicfile, "write_json_atomic", full)
+    transaction = PublishTransaction(api, PROJECT)
+    with pytest.raises(TransactionError, match="cannot write the publish journal .*: No space "
+                                               "left on device") as info:
+        transaction.add_file(tmp_path / "src.txt", tmp_path / "root" / "a.txt")
+    assert not isinstance(info.value, UsageError) and info.value.exit_code == 1
+    transaction.discard()
+    assert list(journal_dir().iterdir()) == []
+
+
 def test_recovery_finds_every_staging_entry_a_transaction_makes(api, tmp_path):
     from ayon_launcher.publish.journal import remove_staging
 

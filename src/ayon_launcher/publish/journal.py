@@ -21,8 +21,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .. import paths
-from ..environment.output import write_json_atomic
+from .. import atomicfile, paths
 from ..errors import LauncherError, error_line
 from ..locking import FileLock
 from ..log import get_logger
@@ -68,6 +67,13 @@ def file_record(destination: Path, device: int, inode: int, size: int, mtime: in
             "mtime": mtime}
 
 
+def _error(message: str) -> LauncherError:
+    """The transaction's own error (its module imports this one: imported when needed)."""
+    from .transaction import TransactionError
+
+    return TransactionError(message)
+
+
 class Journal:
     """The crash record of one transaction; opened when the first file is staged."""
 
@@ -84,17 +90,21 @@ class Journal:
         self.active = False
 
     def _write(self) -> None:
-        write_json_atomic(self.path, self.data)
+        try:
+            atomicfile.write_json_atomic(self.path, self.data)
+        except OSError as exc:  # the launcher's own state, not the user's input
+            raise _error(f"cannot write the publish journal {self.path}: "
+                         f"{exc.strerror or exc}") from None
 
     def _open(self) -> None:
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             locked = self._lock.try_acquire()
         except OSError as exc:
-            raise LauncherError(f"cannot create the publish journal in {self.path.parent}: "
-                                f"{exc.strerror or exc}") from None
+            raise _error(f"cannot create the publish journal in {self.path.parent}: "
+                         f"{exc.strerror or exc}") from None
         if not locked:  # ids are random: only a broken file system gets here
-            raise LauncherError(f"the publish journal {self._lock.path} is locked")
+            raise _error(f"the publish journal {self._lock.path} is locked")
         self.active = True
 
     def add_staging_dir(self, folder: Path) -> None:
