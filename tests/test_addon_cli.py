@@ -95,3 +95,11 @@ def test_addon_without_command_shows_its_help(env):
     assert done.stdout.startswith("Usage: ayon addon demo_tools")
     assert "hello" in done.stdout and "Print a greeting" in done.stdout
     assert "ayon: error" not in done.stderr
+
+
+def test_one_launcher_never_says_it_waits_for_another(env):
+    # Its own download workers share the store lock; only another process is "another launcher".
+    done = run_ayon(["addon", "demo_tools", "hello"], env)
+    assert done.returncode == 0, done.stderr
+    assert "installed addon demo_tools" in done.stderr  # a real first sync happened
+    assert "waiting for another AYON launcher" not in done.stderr

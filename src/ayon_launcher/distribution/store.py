@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -232,6 +233,9 @@ def _acquire(lock: FileLock, timeout: float, waiting: str,
         delay = min(delay * 2, 0.2)
 
 
+_STORE_THREADS = threading.Lock()
+
+
 @contextmanager
 def store_lock(timeout: float | None = None,
                check: Callable[[], None] | None = None) -> Iterator[None]:
@@ -245,16 +249,20 @@ def store_lock(timeout: float | None = None,
     path = lock_path()
     ensure_usable()
     timeout = _lock_timeout(timeout)
-    lock = FileLock(path)
-    if not _acquire(lock, timeout, "waiting for another AYON launcher to finish updating "
-                    "the add-on store", check):
-        raise StoreLockTimeout(
-            f"another AYON launcher holds the add-on store lock ({path}) for over "
-            f"{timeout:.0f}s")
-    try:
-        yield
-    finally:
-        lock.release()
+    # This process's own workers queue here, silently (each holds the lock for a short step,
+    # and a holder waiting for another process is bounded by ``timeout``): the file lock and
+    # its "another launcher" message are then only contended by other processes.
+    with _STORE_THREADS:
+        lock = FileLock(path)
+        if not _acquire(lock, timeout, "waiting for another AYON launcher to finish "
+                        "updating the add-on store", check):
+            raise StoreLockTimeout(
+                f"another AYON launcher holds the add-on store lock ({path}) for over "
+                f"{timeout:.0f}s")
+        try:
+            yield
+        finally:
+            lock.release()
 
 
 @contextmanager
