@@ -268,13 +268,13 @@ def test_truncated_download_retried_then_fails_naming_addon(local, files):
 
 def test_server_source_sends_auth_headers(local, files):
     data = addon_zip("eps_pkg", "eps", "1.0.0")
-    files.add("/api/addons/eps/1.0.0/private/client.zip", data)
+    files.add("/addons/eps/1.0.0/private/client.zip", data)
     item = item_for("eps", "1.0.0", data, [ServerSource("client.zip")])
-    item.server_route = "api/addons/eps/1.0.0/private/"
+    item.server_route = "addons/eps/1.0.0/private/"
     sync_items([item], FetchSettings(server_url=files.url,
                                      server_headers={"Authorization": "Bearer abc123",
                                                      "Content-Type": "application/json"}))
-    headers = files.seen_headers["/api/addons/eps/1.0.0/private/client.zip"]
+    headers = files.seen_headers["/addons/eps/1.0.0/private/client.zip"]
     assert headers.get("Authorization") == "Bearer abc123"
     assert store.is_installed(item)
 

@@ -65,7 +65,7 @@ def test_token_expires_between_bundle_list_and_download(local, local_server, pro
     assert "HTTP 401" in message
     assert info.value.exit_code == 4
     # Refused credentials are not retried like a network error: one request only.
-    assert proxy.hits_for("/api/addons/demo_tools/1.1.0/private/client.zip") == 1
+    assert proxy.hits_for("/addons/demo_tools/1.1.0/private/client.zip") == 1
     assert sorted(p.name for p in (local / "addons").iterdir()) == before
     assert state.last_installed().bundle_name == "demo_production"
 

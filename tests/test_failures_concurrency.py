@@ -170,7 +170,7 @@ def test_installed_bundle_starts_while_another_launcher_downloads(tmp_path, env,
     and its clean-up leaves the other job's work folder alone."""
     done = run_ayon(["--headless", "addon", "demo_tools", "hello"], env)
     assert done.returncode == 0, done.stderr
-    staging_download = "/api/addons/demo_tools/1.1.0/private/client.zip"
+    staging_download = "/addons/demo_tools/1.1.0/private/client.zip"
     proxy.fail(staging_download, "stall", times=1)
     puller = start(["--headless", "--use-staging", "addon", "demo_tools", "hello"], env)
     addons = tmp_path / "local" / "addons"

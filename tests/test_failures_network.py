@@ -22,7 +22,7 @@ from ayon_launcher.errors import DistributionError, LauncherError, ServerUnreach
 from conftest import isolated_env, run_ayon
 from failure_helpers import FaultProxy
 
-DEMO_DOWNLOAD = "/api/addons/demo_tools/1.1.0/private/"
+DEMO_DOWNLOAD = "/addons/demo_tools/1.1.0/private/"
 
 
 @pytest.fixture

@@ -65,6 +65,20 @@ def test_publish_path_from_demo_anatomy():
     assert anatomy.fill_root(rootless) == Path(anatomy.format_path("publish", _DATA))
 
 
+def test_references_resolve_from_common_templates_as_a_real_project_keeps_them():
+    # A project made by the real server keeps the version/frame formats under
+    # templates["common"], not at the top level.
+    templates = demo_templates()
+    common = {key: templates.pop(key) for key in ("version", "version_padding", "frame",
+                                                  "frame_padding") if key in templates}
+    assert common, "the demo anatomy should reference {@version}"
+    templates["common"] = common
+    project = {"name": PROJECT, "config": {"roots": {"work": {"linux": "/mnt/proj"}},
+                                           "templates": templates}}
+    anatomy = Anatomy.from_project(project, platform="linux")
+    assert anatomy.format_path("publish", _DATA) == _anatomy().format_path("publish", _DATA)
+
+
 def test_template_references_optional_parts_and_errors():
     scopes = [{"pad": 3, "v": "v{version:0>{@pad}}"}]
     assert format_template("{@v}<_{missing}><.{frame:0>4}>.{ext}", {"version": 2, "ext": "x"},

@@ -184,7 +184,8 @@ def addon_item(name: str, version: str, version_info: dict[str, Any]) -> DistIte
         sources=parse_sources(version_info.get("clientSourceInfo")),
         target=addon_dir(name, version),
         size=version_info.get("size"),
-        server_route=f"api/addons/{name}/{version}/private/",
+        # The real server serves client archives without the /api prefix (ayon_api.get_addon_url).
+        server_route=f"addons/{name}/{version}/private/",
     )
 
 

@@ -174,7 +174,6 @@ def _addon(store: Store, name: str, version: str) -> dict[str, Any]:
     return addon
 
 
-@router.get("/api/addons/{name}/{version}/private/{filename}")
 @router.get("/addons/{name}/{version}/private/{filename}")
 async def addon_private_file(name: str, version: str, filename: str,
                              request: Request) -> FileResponse:

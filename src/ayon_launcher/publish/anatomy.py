@@ -36,7 +36,7 @@ class _Missing(Exception):
 
 
 def _expand_references(template: str, scopes: list[dict[str, Any]]) -> str:
-    """Replace ``{@name}`` by the named template (sibling keys first, then top level)."""
+    """Replace ``{@name}`` by the named template (the first scope that has it wins)."""
     for _ in range(_MAX_DEPTH):
         def replace(match: re.Match[str]) -> str:
             name = match.group(1)
@@ -157,7 +157,10 @@ class Anatomy:
     def template_path(self, category: str, name: str = "default") -> str:
         """The unfilled path template (``directory/file``) with references expanded."""
         entry = self.template(category, name)
-        scopes = [entry, self.templates]
+        # A real project keeps version/frame formats under templates["common"]; older or
+        # hand-made anatomies keep them at the top level.
+        common = self.templates.get("common")
+        scopes = [entry, common if isinstance(common, dict) else {}, self.templates]
         if "path" in entry:
             return _expand_references(str(entry["path"]), scopes)
         for key in ("directory", "file"):
