@@ -74,6 +74,13 @@ class EmbeddedServer(RestAdmin):
     def create_api_key(self, user: str) -> str:
         return self.test_server.create_api_key(user)
 
+    def expire_token(self, token: str) -> None:
+        """Let a session run out (its expiry set in the past, so that no test waits)."""
+        from ayon_launcher.localserver.store import secret_digest
+
+        digest = secret_digest(token)
+        self.store.put("token", digest, {**self.store.get("token", digest), "expires": 0})
+
     def install_addon_zip(self, path: str | Path) -> dict[str, Any]:
         """Upload an add-on package through ``POST /api/addons/install``."""
         from ayon_launcher.localserver.addon_packages import open_zip, read_package_info

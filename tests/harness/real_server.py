@@ -497,6 +497,11 @@ class RealServer(RestAdmin):
         self.request("PATCH", f"/api/users/{user}/password", json={"apiKey": key})
         return key
 
+    def expire_token(self, token: str) -> None:
+        """Let a session run out: its key leaves redis as when its time-to-live ends."""
+        subprocess.run(["redis-cli", "-s", str(self._redis.socket), "DEL", f"session-{token}"],
+                       check=True, capture_output=True)
+
     def wait_event(self, event_id: str, timeout: float = 120) -> dict[str, Any]:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
