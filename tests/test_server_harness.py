@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import io
+import zipfile
+
 import requests
 
 from ayon_launcher.localserver import seed
@@ -79,3 +82,21 @@ def test_bundle_create_update_delete(any_server):
     finally:
         assert any_server.delete_bundle("harness_named")
     assert "harness_named" not in {b["name"] for b in any_server.bundles()}
+
+
+def test_install_addon_zip_lists_the_new_version(any_server, tmp_path):
+    from harness.real_server import real_addon_package
+
+    folder = next(f for f in seed.demo_addon_folders() if f.name == "demo_tools")
+    package = tmp_path / "demo_tools-1.2.0.zip"
+    package.write_bytes(real_addon_package(folder, version="1.2.0"))
+    assert any_server.install_addon_zip(package) == {"name": "demo_tools", "version": "1.2.0"}
+    key = {"x-api-key": any_server.service_api_key}
+    addons = _get(any_server, "/api/addons?details=1", **key).json()["addons"]
+    versions = next(a for a in addons if a["name"] == "demo_tools")["versions"]
+    assert "1.2.0" in versions
+    archive = _get(any_server, "/addons/demo_tools/1.2.0/private/client.zip", **key)
+    assert archive.status_code == 200
+    with zipfile.ZipFile(io.BytesIO(archive.content)) as client:
+        version_py = client.read("ayon_demo_tools/version.py").decode()
+    assert '"1.2.0"' in version_py
