@@ -164,7 +164,7 @@ def update_entity(store: Store, project: str, kind: str, entity_id: str,
                   data: dict[str, Any]) -> dict[str, Any]:
     entity = _get(store, project, kind, entity_id)
     if entity is None:
-        raise OperationError(404, f"{kind.capitalize()} '{entity_id}' not found")
+        raise OperationError(404, f"Entity {entity_id} not found")
     for field in (*_FIELDS[kind], "status", "tags", "active", "thumbnailId"):
         if field in data:
             entity[field] = data[field]
@@ -204,7 +204,7 @@ def delete_entity(store: Store, project: str, kind: str, entity_id: str,
                   force: bool = False) -> None:
     """Delete an entity; versions and products take their children along (publish rollback)."""
     if _get(store, project, kind, entity_id) is None:
-        raise OperationError(404, f"{kind.capitalize()} '{entity_id}' not found")
+        raise OperationError(404, f"Entity {entity_id} not found")
     if kind == "folder":
         blockers = (_siblings(store, project, "folder", "parentId", entity_id)
                     + _siblings(store, project, "product", "folderId", entity_id))
