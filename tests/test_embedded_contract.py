@@ -1,0 +1,273 @@
+"""The embedded server is never more lenient than the real one: its routes exist in ayon-backend
+(read from the backend's own source), and the payloads the launcher reads have the real shapes."""
+
+from __future__ import annotations
+
+import ast
+import os
+import re
+import sys
+import tarfile
+import tempfile
+from pathlib import Path
+
+import ayon_api
+import pytest
+import requests
+
+from ayon_launcher.localserver.app import create_app, route_table
+from ayon_launcher.localserver.seed import DEMO_PROJECT, platform_name
+from ayon_launcher.localserver.store import Store
+
+ROOT = Path(__file__).resolve().parents[1]
+PEERS = ROOT.parent / "shared" / "peers"
+_METHODS = {"get", "post", "put", "patch", "delete"}
+
+
+# -- the real server's route table, from its source ------------------------------------------
+def _skip(reason: str) -> None:
+    print(f"SKIPPED: {reason}", file=sys.stderr)
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def backend_source(tmp_path_factory) -> Path:
+    """ayon-backend's source: AYON_BACKEND_SOURCE (a checkout) or the peers' tarball, of which
+    only the Python files of ``api/`` and ``ayon_server/`` are unpacked."""
+    named = os.environ.get("AYON_BACKEND_SOURCE")
+    if named and (Path(named) / "api").is_dir():
+        return Path(named)
+    archives = sorted(PEERS.glob("ayon-backend-*.tar.gz"))
+    if not archives:
+        _skip(f"no ayon-backend source: neither AYON_BACKEND_SOURCE nor {PEERS}/ayon-backend-"
+              "*.tar.gz exists")
+    target = tmp_path_factory.mktemp("backend")
+    with tarfile.open(archives[-1]) as archive:
+        members = [m for m in archive.getmembers() if m.isfile() and m.name.endswith(".py")
+                   and re.match(r"^[^/]+/(api|ayon_server)/", m.name)]
+        archive.extractall(target, members=members, filter="data")
+    return next(p for p in target.iterdir() if (p / "api").is_dir())
+
+
+def _router_routes(files: list[Path], mount: str) -> set[tuple[str, str]]:
+    """(method, path) of every ``@<router>.<method>("path")`` whose router is an
+    ``APIRouter(prefix=...)`` assigned in the same files, mounted under ``mount``."""
+    prefixes: dict[str, str] = {}
+    decorated: list[tuple[str, str, str]] = []
+    for path in files:
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Assign) and isinstance(node.value, ast.Call) \
+                    and getattr(node.value.func, "id", None) == "APIRouter":
+                prefix = next((kw.value.value for kw in node.value.keywords
+                               if kw.arg == "prefix" and isinstance(kw.value, ast.Constant)), "")
+                for target in node.targets:
+                    if isinstance(target, ast.Name):
+                        prefixes[target.id] = prefix
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                for deco in node.decorator_list:
+                    if isinstance(deco, ast.Call) and isinstance(deco.func, ast.Attribute) \
+                            and deco.func.attr in _METHODS \
+                            and isinstance(deco.func.value, ast.Name) and deco.args \
+                            and isinstance(deco.args[0], ast.Constant):
+                        decorated.append((deco.func.value.id, deco.func.attr.upper(),
+                                          deco.args[0].value))
+    return {(method, mount + prefixes[router] + route)
+            for router, method, route in decorated if router in prefixes}
+
+
+def real_route_table(src: Path) -> set[tuple[str, str]]:
+    """Every route of the real server: the REST plug-ins of ``api/`` (mounted at /api), the
+    add-on file routes, GraphQL and the front-end page at "/"."""
+    routes: set[tuple[str, str]] = set()
+    for package in sorted(p for p in (src / "api").iterdir() if p.is_dir()):
+        routes |= _router_routes(sorted(package.rglob("*.py")), "/api")
+    routes |= _router_routes([src / "ayon_server" / "api" / "static.py"], "")
+    server = (src / "ayon_server" / "api" / "server.py").read_text(encoding="utf-8")
+    if re.search(r'include_router\(\s*graphql_router,\s*prefix="/graphql"', server):
+        routes |= {("GET", "/graphql"), ("POST", "/graphql")}
+    frontend = (src / "ayon_server" / "api" / "frontend.py").read_text(encoding="utf-8")
+    if 'mount("/", FrontendFiles' in frontend:
+        routes.add(("GET", "/"))
+    return routes
+
+
+def _template(path: str) -> str:
+    return re.sub(r"\{[^}:]+(:path)?\}", "{}", path)
+
+
+def test_every_embedded_route_exists_in_the_real_server(backend_source, tmp_path):
+    real = {(method, _template(path)) for method, path in real_route_table(backend_source)}
+    # The parse itself: routes the launcher uses must be found (a broken parse finds none).
+    for needed in [("GET", "/api/bundles"), ("GET", "/api/addons"), ("POST", "/graphql"),
+                   ("GET", "/addons/{}/{}/private/{}"), ("GET", "/api/settings"),
+                   ("POST", "/api/projects/{}/operations"), ("GET", "/")]:
+        assert needed in real, needed
+    app = create_app(Store(tmp_path / "store"))
+    embedded = route_table(app)
+    assert len(embedded) > 30
+    missing = sorted(f"{method} {path}" for method, path in embedded
+                     if (method, _template(path)) not in real)
+    assert not missing, "routes the real server does not have: " + ", ".join(missing)
+
+
+def test_real_default_anatomy_shape_in_the_demo_project(backend_source, local_server):
+    """The seed keeps templates as the backend's deploy_project stores them: the scalar fields
+    of its anatomy Templates model under ``common``, named templates per category."""
+    tree = ast.parse((backend_source / "ayon_server" / "settings" / "anatomy" / "templates.py")
+                     .read_text(encoding="utf-8"))
+    model = next(n for n in tree.body if isinstance(n, ast.ClassDef) and n.name == "Templates")
+    scalar = {n.target.id for n in model.body if isinstance(n, ast.AnnAssign)
+              and isinstance(n.annotation, ast.Name) and n.annotation.id in {"int", "str"}}
+    assert scalar == {"version_padding", "version", "frame_padding", "frame"}
+
+    con = ayon_api.ServerAPI(local_server.url, token=local_server.service_api_key)
+    templates = con.get_project(DEMO_PROJECT)["config"]["templates"]
+    assert set(templates["common"]) == scalar
+    assert templates["common"]["version"] == "v{version:0>{@version_padding}}"
+    assert not scalar & set(templates), "version/frame formats belong under 'common'"
+    for category in ("work", "publish", "hero"):
+        assert templates[category]["default"]["file"]
+        assert "name" not in templates[category]["default"]
+    assert "{@version}" in templates["publish"]["default"]["directory"]
+    assert not {"delivery", "staging", "others"} & set(templates), "empty groups are absent"
+
+    # GET .../anatomy answers the anatomy model: formats on top, named templates as lists.
+    anatomy = con.get(f"projects/{DEMO_PROJECT}/anatomy").data
+    assert anatomy["templates"]["version_padding"] == 3
+    assert anatomy["templates"]["publish"][0]["name"] == "default"
+    assert anatomy["templates"]["delivery"] == []
+    assert anatomy["roots"][0]["name"] == "work"
+
+
+# -- payload shapes the launcher reads ---------------------------------------------------------
+def _admin(server) -> ayon_api.ServerAPI:
+    con = ayon_api.ServerAPI(server.url)
+    con.login(server.admin_user, server.admin_password)
+    return con
+
+
+def test_addon_listing_has_no_checksum_and_packages_do(local_server):
+    con = _admin(local_server)
+    addons = con.get("addons?details=1").data["addons"]
+    assert addons
+    for addon in addons:
+        assert {"name", "title", "versions", "description", "addonType"} <= set(addon)
+        for info in addon["versions"].values():
+            assert not {"checksum", "checksumAlgorithm", "size", "hash"} & set(info)
+            assert None not in info.values(), "the real listing leaves out what is None"
+    plain = con.get("addons").data["addons"]
+    assert all("clientSourceInfo" not in v for a in plain for v in a["versions"].values())
+    package = con.get("desktop/dependencyPackages").data["packages"][0]
+    assert package["checksum"] and package["checksumAlgorithm"] == "sha256"
+    assert package["installerVersion"] and package["platform"] == platform_name()
+    assert "createdAt" not in package
+
+
+def test_bundles_carry_the_real_fields(local_server):
+    listing = _admin(local_server).get("bundles").data
+    assert set(listing) == {"bundles", "productionBundle", "stagingBundle", "devBundles"}
+    for bundle in listing["bundles"]:
+        assert set(bundle) == {"name", "createdAt", "addons", "installerVersion",
+                               "dependencyPackages", "addonDevelopment", "isProduction",
+                               "isStaging", "isArchived", "isDev", "isProject", "activeUser"}
+        assert set(bundle["dependencyPackages"]) <= {"windows", "linux", "darwin"}
+
+
+def test_bundle_check_as_the_real_server(fresh_server, tmp_path):
+    from ayon_launcher.localserver.addon_packages import build_addon_package
+
+    con = _admin(fresh_server)
+    url = f"{fresh_server.url}/api/bundles"
+    headers = {"Authorization": f"Bearer {con.access_token}"}
+    # An add-on that declares ayon_launcher_version needs a bundle with installerVersion.
+    folder = tmp_path / "needs_launcher"
+    (folder / "client" / "needs_launcher").mkdir(parents=True)
+    (folder / "client" / "needs_launcher" / "__init__.py").write_text('"""Test add-on."""\n')
+    (folder / "package.py").write_text('name = "needs_launcher"\nversion = "1.0.0"\n'
+                                       'ayon_launcher_version = ">=1.0.0"\n')
+    package = tmp_path / "needs_launcher.zip"
+    package.write_bytes(build_addon_package(folder))
+    assert con.upload_addon_zip(str(package))["eventId"]
+    response = requests.post(url, json={"name": "no_launcher",
+                                        "addons": {"needs_launcher": "1.0.0"}},
+                             headers=headers, timeout=5)
+    assert response.status_code == 400
+    assert response.json() == {
+        "code": 400, "detail": "Failed to validate bundle: needs_launcher: Launcher is required"}
+    response = requests.post(url, json={"name": "old_launcher", "installerVersion": "0.9.0",
+                                        "addons": {"needs_launcher": "1.0.0"}},
+                             headers=headers, timeout=5)
+    assert response.status_code == 400 and "Launcher >=1.0.0 is required" in response.text
+    response = requests.post(url, json={"name": "with_launcher", "installerVersion": "1.2.0",
+                                        "addons": {"needs_launcher": "1.0.0"}},
+                             headers=headers, timeout=5)
+    assert response.status_code == 201 and response.content == b""
+    # A version the server does not have, and a bundle without a name.
+    response = requests.post(url, json={"name": "ghost", "addons": {"demo_tools": "9.9.9"}},
+                             headers=headers, timeout=5)
+    assert response.json() == {"code": 400, "detail": "Failed to validate bundle: demo_tools: "
+                                                      "demo_tools 9.9.9 is not active"}
+    response = requests.post(url, json={"addons": {}}, headers=headers, timeout=5)
+    assert response.status_code == 400
+    names = {b["name"] for b in con.get_bundles()["bundles"]}
+    assert "with_launcher" in names and not {"no_launcher", "old_launcher", "ghost"} & names
+    # Only admins create bundles.
+    service = ayon_api.ServerAPI(fresh_server.url)
+    fresh_server.store.create_user("artist", "secret")
+    service.login("artist", "secret")
+    response = requests.post(url, json={"name": "by_artist", "addons": {}}, timeout=5,
+                             headers={"Authorization": f"Bearer {service.access_token}"})
+    assert response.status_code == 403
+    assert response.json() == {"code": 403, "detail": "Only admins can create bundles"}
+
+
+@pytest.mark.parametrize("path", [
+    "/api/projects/nope", "/api/projects/nope/anatomy", "/api/projects/nope/siteRoots",
+    "/api/projects/nope/folders/" + "0" * 32,
+])
+def test_unknown_project_is_404(local_server, path):
+    con = _admin(local_server)
+    response = requests.get(local_server.url + path, timeout=5,
+                            headers={"Authorization": f"Bearer {con.access_token}"})
+    assert response.status_code == 404
+    assert response.json() == {"code": 404, "detail": "Project nope not found"}
+
+
+@pytest.mark.parametrize("method,path,status", [
+    ("POST", "/api/graphql", 404),                       # GraphQL lives at /graphql only
+    ("GET", "/api", 404),                                # no JSON health route
+    ("GET", "/api/addons/demo_tools/1.0.0/private/client.zip", 404),  # no /api for files
+    ("GET", f"/api/projects/{DEMO_PROJECT}/widgets/{'0' * 32}", 404),  # no catch-all type
+    ("GET", f"/api/projects/{DEMO_PROJECT}/tasks/not-an-id", 400),
+])
+def test_routes_the_real_server_lacks_are_refused(local_server, method, path, status):
+    con = _admin(local_server)
+    response = requests.request(method, local_server.url + path, timeout=5,
+                                headers={"Authorization": f"Bearer {con.access_token}"})
+    assert response.status_code == status
+    assert response.json()["code"] == status
+
+
+def test_settings_without_a_bundle_is_404(tmp_path):
+    from ayon_launcher.localserver.testing import start_test_server
+
+    with tempfile.TemporaryDirectory(dir=tmp_path) as data, \
+            start_test_server(data, demo=False) as server:
+        con = _admin(server)
+        response = requests.get(f"{server.url}/api/settings", timeout=5,
+                                headers={"Authorization": f"Bearer {con.access_token}"})
+        assert response.status_code == 404
+        assert response.json()["detail"] == "Bundle not found"
+
+
+def test_client_archive_errors_as_the_real_server(local_server):
+    con = _admin(local_server)
+    headers = {"Authorization": f"Bearer {con.access_token}"}
+    base = f"{local_server.url}/addons"
+    for path, detail in (("nope/1.0.0/private/client.zip", "Addon nope does not exist"),
+                         ("demo_tools/1.0.0/private/other.zip", "File not found")):
+        response = requests.get(f"{base}/{path}", headers=headers, timeout=5)
+        assert response.status_code == 404 and response.json()["detail"] == detail
+    response = requests.get(f"{base}/demo_tools/1.0.0/private/client.zip", timeout=5)
+    assert response.status_code == 401
+    assert response.json() == {"code": 401, "detail": "Access token is missing"}
