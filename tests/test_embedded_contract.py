@@ -271,3 +271,39 @@ def test_client_archive_errors_as_the_real_server(local_server):
     response = requests.get(f"{base}/demo_tools/1.0.0/private/client.zip", timeout=5)
     assert response.status_code == 401
     assert response.json() == {"code": 401, "detail": "Access token is missing"}
+
+
+def test_launcher_installs_a_package_whose_source_names_no_file(fresh_server, tmp_path,
+                                                               monkeypatch):
+    """A dependency package registered as the real server allows it, ``sources: [{"type":
+    "server"}]`` without a file name: the launcher downloads it by the package's own name."""
+    import hashlib
+    import io
+    import zipfile
+
+    from ayon_launcher.distribution.distribute import distribute, fetch_bundle
+
+    monkeypatch.setenv("AYON_LAUNCHER_LOCAL_DIR", str(tmp_path / "local"))
+    data = io.BytesIO()
+    with zipfile.ZipFile(data, "w") as zf:
+        zf.writestr("dependencies/nameless_mod.py", "VALUE = 1\n")
+    data = data.getvalue()
+    con = _admin(fresh_server)
+    headers = {"Authorization": f"Bearer {con.access_token}"}
+    response = requests.post(f"{fresh_server.url}/api/desktop/dependencyPackages", json={
+        "filename": "nameless.zip", "platform": platform_name(), "size": len(data),
+        "checksum": hashlib.sha256(data).hexdigest(), "checksumAlgorithm": "sha256",
+        "installerVersion": "1.0.0", "sourceAddons": {}, "pythonModules": {},
+        "sources": [{"type": "server"}]}, headers=headers, timeout=5)
+    assert response.status_code == 201
+    response = requests.put(f"{fresh_server.url}/api/desktop/dependencyPackages/nameless.zip",
+                            data=data, headers=headers, timeout=5)
+    assert response.status_code == 204
+    listed = {p["filename"]: p for p in con.get_dependency_packages()["packages"]}
+    assert listed["nameless.zip"]["sources"] == [{"type": "server"}]
+    fresh_server.create_bundle("nameless", {"demo_tools": "1.0.0"},
+                               {platform_name(): "nameless.zip"}, installer_version="1.0.0")
+    api = ayon_api.ServerAPI(fresh_server.url, token=fresh_server.service_api_key)
+    bundle = fetch_bundle(api, bundle_name="nameless", use_staging=False, use_dev=False)
+    installed = distribute(api, bundle)
+    assert (Path(installed.dependency_package) / "dependencies" / "nameless_mod.py").is_file()
