@@ -307,3 +307,41 @@ def test_launcher_installs_a_package_whose_source_names_no_file(fresh_server, tm
     bundle = fetch_bundle(api, bundle_name="nameless", use_staging=False, use_dev=False)
     installed = distribute(api, bundle)
     assert (Path(installed.dependency_package) / "dependencies" / "nameless_mod.py").is_file()
+
+
+def test_batch_operations_as_the_real_server(fresh_server):
+    """ayon-backend 1.16, canFail false: a missing parent (409) rolls the batch back; an update
+    of an entity that does not exist (404) stops it but keeps what came before."""
+    con = _admin(fresh_server)
+    url = f"{fresh_server.url}/api/projects/{DEMO_PROJECT}/operations"
+    headers = {"Authorization": f"Bearer {con.access_token}"}
+
+    def batch(name: str, second: dict) -> dict:
+        response = requests.post(url, headers=headers, timeout=5, json={"canFail": False,
+                                 "operations": [{"type": "create", "entityType": "folder",
+                                                 "data": {"name": name,
+                                                          "folderType": "Folder"}},
+                                                second, second]})
+        assert response.status_code == 200
+        return response.json()
+
+    def folder_names() -> set[str]:
+        return {f["name"] for f in con.get_folders(DEMO_PROJECT)}
+
+    missing = "0123456789abcdef0123456789abcdef"
+    answer = batch("rolled_back", {"type": "create", "entityType": "version",
+                                   "data": {"version": 1, "productId": missing}})
+    assert answer["success"] is False and len(answer["operations"]) == 2  # stops at the failure
+    first, failed = answer["operations"]
+    assert first["success"] is True and first["status"] == 201 and first["id"]
+    assert first["errorCode"] is None and first["detail"] is None
+    assert failed["status"] == 409 and failed["errorCode"] == "foreign-key-violation"
+    assert failed["entityId"] is None
+    assert "rolled_back" not in folder_names()
+
+    answer = batch("kept", {"type": "update", "entityType": "folder", "entityId": missing,
+                            "data": {"label": "x"}})
+    assert [op["status"] for op in answer["operations"]] == [201, 404]
+    assert answer["operations"][1] == {**answer["operations"][1], "errorCode": "not-found",
+                                       "detail": f"Entity {missing} not found"}
+    assert "kept" in folder_names()
