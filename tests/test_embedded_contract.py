@@ -345,3 +345,18 @@ def test_batch_operations_as_the_real_server(fresh_server):
     assert answer["operations"][1] == {**answer["operations"][1], "errorCode": "not-found",
                                        "detail": f"Entity {missing} not found"}
     assert "kept" in folder_names()
+
+
+def test_graphql_unknown_project_is_an_error(local_server):
+    # The real server: no data, an error with status 404 (not a null project).
+    con = _admin(local_server)
+    response = requests.post(f"{local_server.url}/graphql", timeout=5,
+                             headers={"Authorization": f"Bearer {con.access_token}"},
+                             json={"query": '{project(name: "nope") {name}}'})
+    assert response.status_code == 200
+    body = response.json()
+    assert body["data"] is None
+    assert body["errors"][0]["message"] == "Project not found"
+    assert body["errors"][0]["extensions"] == {"status": 404}
+    with pytest.raises(Exception, match="Project not found"):
+        list(con.get_folders("nope"))  # ayon_api raises, as against the real server
