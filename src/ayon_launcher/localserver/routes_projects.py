@@ -151,16 +151,17 @@ async def background_operations(project: str, request: Request) -> dict[str, Any
     jobs[task_id] = task
     while len(jobs) > 500:  # keep memory bounded
         jobs.pop(next(iter(jobs)))
-    return {"id": task_id, "status": "pending"}
+    return {"id": task_id, "status": "pending", "progress": None, "result": None}
 
 
 @router.get("/api/projects/{project}/operations/background/{task_id}")
 async def background_status(project: str, task_id: str, request: Request) -> dict[str, Any]:
     current_user(request)
     task = request.app.state.background_operations.get(task_id)
-    if task is None or task["projectName"] != project:
-        raise ApiError(404, f"Background operation '{task_id}' not found")
-    return task
+    if task is None:  # the real server looks the task up by its id only
+        raise ApiError(404, f"Background operations task '{task_id}' not found")
+    return {"id": task_id, "status": task["status"], "progress": None,
+            "result": task["result"]}
 
 
 # -- REST entities ----------------------------------------------------------------------------
