@@ -360,3 +360,46 @@ def test_graphql_unknown_project_is_an_error(local_server):
     assert body["errors"][0]["extensions"] == {"status": 404}
     with pytest.raises(Exception, match="Project not found"):
         list(con.get_folders("nope"))  # ayon_api raises, as against the real server
+
+
+def _model_fields(path: Path, name: str) -> set[str]:
+    """camelCase field names of pydantic model ``name`` in ``path`` (bases from the same file
+    included), as the real server's OPModel serialises them."""
+    classes = {n.name: n for n in ast.parse(path.read_text(encoding="utf-8")).body
+               if isinstance(n, ast.ClassDef)}
+    fields: set[str] = set()
+    node = classes[name]
+    for base in node.bases:
+        if isinstance(base, ast.Name) and base.id in classes:
+            fields |= _model_fields(path, base.id)
+    for item in node.body:
+        if isinstance(item, ast.AnnAssign) and isinstance(item.target, ast.Name):
+            head, *rest = item.target.id.split("_")
+            fields.add(head + "".join(part.title() for part in rest))
+    return fields
+
+
+def test_no_field_the_real_models_lack(backend_source, local_server):
+    """Every key of the payloads the launcher reads is a field of the real response model."""
+    api, core = backend_source / "api", backend_source / "ayon_server"
+    con = _admin(local_server)
+    bundle_fields = _model_fields(api / "bundles" / "models.py", "BundleModel")
+    for bundle in con.get("bundles").data["bundles"]:
+        assert set(bundle) == bundle_fields
+    addon_fields = _model_fields(api / "addons" / "list_addons.py", "AddonListItem")
+    version_fields = _model_fields(api / "addons" / "list_addons.py", "VersionInfo")
+    assert "checksum" not in version_fields and "size" not in version_fields
+    for addon in con.get("addons?details=1").data["addons"]:
+        assert set(addon) <= addon_fields, set(addon) - addon_fields
+        for info in addon["versions"].values():
+            assert set(info) <= version_fields, set(info) - version_fields
+    package_fields = _model_fields(core / "installer" / "models.py",
+                                   "DependencyPackageManifest")
+    for package in con.get("desktop/dependencyPackages").data["packages"]:
+        assert set(package) <= package_fields, set(package) - package_fields
+    settings = con.get("settings").data
+    assert set(settings) <= _model_fields(api / "settings" / "models.py",
+                                          "AllSettingsResponseModel")
+    item_fields = _model_fields(api / "settings" / "models.py", "AddonSettingsItemModel")
+    for item in settings["addons"]:
+        assert set(item) <= item_fields, set(item) - item_fields
