@@ -14,7 +14,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from .store import Store
 
-SERVER_VERSION = "1.10.0"
+SERVER_VERSION = "1.16.0"  # ayon-backend release the embedded server mirrors
 log = logging.getLogger("ayon_launcher.localserver")
 
 
