@@ -4,10 +4,8 @@
 from __future__ import annotations
 
 import ast
-import os
 import re
 import sys
-import tarfile
 import tempfile
 from pathlib import Path
 
@@ -19,8 +17,6 @@ from ayon_launcher.localserver.app import create_app, route_table
 from ayon_launcher.localserver.seed import DEMO_PROJECT, platform_name
 from ayon_launcher.localserver.store import Store
 
-ROOT = Path(__file__).resolve().parents[1]
-PEERS = ROOT.parent / "shared" / "peers"
 _METHODS = {"get", "post", "put", "patch", "delete"}
 
 
@@ -31,22 +27,15 @@ def _skip(reason: str) -> None:
 
 
 @pytest.fixture(scope="session")
-def backend_source(tmp_path_factory) -> Path:
-    """ayon-backend's source: AYON_BACKEND_SOURCE (a checkout) or the peers' tarball, of which
-    only the Python files of ``api/`` and ``ayon_server/`` are unpacked."""
-    named = os.environ.get("AYON_BACKEND_SOURCE")
-    if named and (Path(named) / "api").is_dir():
-        return Path(named)
-    archives = sorted(PEERS.glob("ayon-backend-*.tar.gz"))
-    if not archives:
-        _skip(f"no ayon-backend source: neither AYON_BACKEND_SOURCE nor {PEERS}/ayon-backend-"
-              "*.tar.gz exists")
-    target = tmp_path_factory.mktemp("backend")
-    with tarfile.open(archives[-1]) as archive:
-        members = [m for m in archive.getmembers() if m.isfile() and m.name.endswith(".py")
-                   and re.match(r"^[^/]+/(api|ayon_server)/", m.name)]
-        archive.extractall(target, members=members, filter="data")
-    return next(p for p in target.iterdir() if (p / "api").is_dir())
+def backend_source() -> Path:
+    """ayon-backend's source, found (and unpacked once, cached) by the real-server harness:
+    AYON_BACKEND_SOURCE or ../shared/peers/ayon-backend-*.tar.gz."""
+    from harness.real_server import backend_source as find_source
+
+    source, reason = find_source()
+    if source is None:
+        _skip(reason)
+    return source
 
 
 def _router_routes(files: list[Path], mount: str) -> set[tuple[str, str]]:
@@ -107,6 +96,29 @@ def test_every_embedded_route_exists_in_the_real_server(backend_source, tmp_path
     assert len(embedded) > 30
     missing = sorted(f"{method} {path}" for method, path in embedded
                      if (method, _template(path)) not in real)
+    assert not missing, "routes the real server does not have: " + ", ".join(missing)
+
+
+def test_every_embedded_route_is_served_by_the_running_real_server(real_server, tmp_path):
+    """The same check against a running ayon-backend: its /openapi.json, plus the routes it
+    keeps out of the schema (GraphQL, add-on files, the front-end page), which answer there."""
+    token = real_server.login_token()
+    headers = {"Authorization": f"Bearer {token}"}
+    schema = requests.get(f"{real_server.url}/openapi.json", headers=headers, timeout=30)
+    assert schema.status_code == 200
+    real = {(method.upper(), _template(path))
+            for path, methods in schema.json()["paths"].items() for method in methods}
+    hidden = {("POST", "/graphql"), ("GET", "/addons/{}/{}/private/{}"), ("GET", "/")}
+    # Those three exist: they answer with something other than "no such route".
+    assert requests.post(f"{real_server.url}/graphql", headers=headers, timeout=10,
+                         json={"query": "{projects {edges {node {name}}}}"}).status_code == 200
+    private = requests.get(f"{real_server.url}/addons/demo_tools/1.0.0/private/client.zip",
+                           headers=headers, timeout=30)
+    assert private.status_code == 200 and private.content[:2] == b"PK"
+    assert requests.get(f"{real_server.url}/", timeout=10).status_code == 200
+    embedded = route_table(create_app(Store(tmp_path / "store")))
+    missing = sorted(f"{method} {path}" for method, path in embedded
+                     if (method, _template(path)) not in real | hidden)
     assert not missing, "routes the real server does not have: " + ", ".join(missing)
 
 
@@ -403,3 +415,66 @@ def test_no_field_the_real_models_lack(backend_source, local_server):
     item_fields = _model_fields(api / "settings" / "models.py", "AddonSettingsItemModel")
     for item in settings["addons"]:
         assert set(item) <= item_fields, set(item) - item_fields
+
+
+def _keys_of(server, path: str) -> object:
+    response = requests.get(server.url + path, timeout=30,
+                            headers={"Authorization": f"Bearer {server.login_token()}"})
+    assert response.status_code == 200, (server.url, path, response.text[:200])
+    return response.json()
+
+
+def test_payload_keys_match_the_running_real_server(embedded_server, real_server):
+    """Side by side, both demo-seeded: the payloads the launcher reads have the same keys
+    (no field the real one lacks, none missing that it gives)."""
+    from ayon_launcher.localserver import seed
+
+    def both(path: str) -> tuple[object, object]:
+        return _keys_of(embedded_server, path), _keys_of(real_server, path)
+
+    mine, real = both("/api/info")
+    assert set(mine) == set(real), set(mine) ^ set(real)
+    assert set(mine["user"]) == set(real["user"]), set(mine["user"]) ^ set(real["user"])
+    mine, real = both("/api/users/me")
+    assert set(mine) == set(real), set(mine) ^ set(real)
+
+    mine, real = both("/api/bundles")
+    assert set(mine) == set(real)
+    mine_b = {b["name"]: b for b in mine["bundles"]}
+    real_b = {b["name"]: b for b in real["bundles"]}
+    for name in (seed.PRODUCTION_BUNDLE, seed.STAGING_BUNDLE):
+        assert set(mine_b[name]) == set(real_b[name]), set(mine_b[name]) ^ set(real_b[name])
+
+    mine, real = both("/api/addons?details=1")
+    mine_a = {a["name"]: a for a in mine["addons"]}
+    real_a = {a["name"]: a for a in real["addons"]}
+    for name in ("demo_tools", "applications"):
+        assert set(mine_a[name]) == set(real_a[name]), set(mine_a[name]) ^ set(real_a[name])
+        for version, info in mine_a[name]["versions"].items():
+            other = real_a[name]["versions"][version]
+            # clientPyproject is there only when the package ships a pyproject.toml.
+            assert set(info) - {"clientPyproject"} == set(other) - {"clientPyproject"}, \
+                (name, version, set(info) ^ set(other))
+            assert info["clientSourceInfo"] == other["clientSourceInfo"]
+
+    mine, real = both("/api/desktop/dependencyPackages")
+    assert set(mine["packages"][0]) == set(real["packages"][0]), \
+        set(mine["packages"][0]) ^ set(real["packages"][0])
+
+    mine, real = both(f"/api/projects/{seed.DEMO_PROJECT}")
+    assert set(mine) == set(real), set(mine) ^ set(real)
+    assert set(mine["config"]) == set(real["config"]), set(mine["config"]) ^ set(real["config"])
+    assert set(mine["config"]["templates"]["common"]) == \
+        set(real["config"]["templates"]["common"])
+    mine, real = both(f"/api/projects/{seed.DEMO_PROJECT}/anatomy")
+    assert set(mine) == set(real), set(mine) ^ set(real)
+    assert set(mine["templates"]) == set(real["templates"]), \
+        set(mine["templates"]) ^ set(real["templates"])
+
+    path = f"/api/settings?bundle_name={seed.PRODUCTION_BUNDLE}&variant=production"
+    mine, real = both(path)
+    assert set(mine) == set(real), set(mine) ^ set(real)
+    mine_s = {a["name"]: a for a in mine["addons"]}
+    real_s = {a["name"]: a for a in real["addons"]}
+    assert set(mine_s["demo_tools"]) == set(real_s["demo_tools"]), \
+        set(mine_s["demo_tools"]) ^ set(real_s["demo_tools"])

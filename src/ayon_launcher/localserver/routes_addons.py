@@ -319,7 +319,8 @@ async def all_settings(request: Request) -> dict[str, Any]:
         addons.append({"name": name, "version": version, "title": addon.get("title") or name,
                        "hasSettings": has, "hasProjectSettings": has,
                        "hasProjectSiteSettings": False, "hasSiteSettings": False,
-                       "settings": values, "isBroken": False, "isProjectBundle": False})
+                       "settings": values, "siteSettings": {}, "isBroken": False,
+                       "isProjectBundle": False})
     addons.sort(key=lambda item: item["title"].lower())
     out: dict[str, Any] = {"bundleName": bundle["name"], "addons": addons,
                            "inheritedAddons": []}
