@@ -201,18 +201,39 @@ def test_first_sync_noop_second_sync_and_new_bundle_updates_one_addon(fresh_serv
     assert [b.bundle_name for b in state.load_history()] == ["b2", "b1"]
 
 
-def test_bad_hash_rejected_and_previous_state_kept(fresh_server, local):
+def test_bad_hash_rejected_and_previous_state_kept(fresh_server, local, tmp_path):
     api = connect(fresh_server)
     sync(api)
-    # Corrupt the staging client archive on the server: its announced checksum no longer holds.
+    # Corrupt the staging client archive on the server. As on the real server, no checksum is
+    # announced for add-on archives: the archive's own integrity check refuses it.
     client = fresh_server.store.addon_dir("demo_tools", "1.1.0") / "client.zip"
     client.write_bytes(client.read_bytes()[:-10] + b"tampered!!")
     with pytest.raises(DistributionError) as info:
         sync(api, use_staging=True)
     message = str(info.value)
-    assert "addon demo_tools 1.1.0" in message and "checksum mismatch" in message
+    assert "addon demo_tools 1.1.0" in message and "unreadable zip archive" in message
     assert not (local / "addons" / "demo_tools_1.1.0").exists()
     assert (local / "addons" / "demo_tools_1.0.0" / "ayon_demo_tools" / "addon.py").is_file()
+    last = state.last_installed()
+    assert last is not None and last.bundle_name == "demo_production"
+
+    # A dependency package carries a checksum: a file that does not match it is refused.
+    data = io.BytesIO()
+    with zipfile.ZipFile(data, "w") as zf:
+        zf.writestr("dependencies/badsum_mod.py", "VALUE = 1\n")
+    data = data.getvalue()
+    api.create_dependency_package("badsum.zip", python_modules={}, source_addons={},
+                                  installer_version="0.1.0", checksum="0" * 64,
+                                  checksum_algorithm="sha256", file_size=len(data),
+                                  platform_name=PLATFORM)
+    upload = tmp_path / "badsum.zip"
+    upload.write_bytes(data)
+    api.upload_dependency_package(str(upload), "badsum.zip")
+    fresh_server.create_bundle("badsum", {"demo_tools": "1.0.0"}, {PLATFORM: "badsum.zip"})
+    with pytest.raises(DistributionError) as info:
+        sync(api, bundle_name="badsum")
+    assert "badsum.zip" in str(info.value) and "checksum mismatch" in str(info.value)
+    assert not (local / "dependency_packages" / "badsum").exists()
     last = state.last_installed()
     assert last is not None and last.bundle_name == "demo_production"
 

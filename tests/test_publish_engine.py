@@ -66,17 +66,17 @@ def test_publish_path_from_demo_anatomy():
 
 
 def test_references_resolve_from_common_templates_as_a_real_project_keeps_them():
-    # A project made by the real server keeps the version/frame formats under
-    # templates["common"], not at the top level.
+    # A project made by the real server (and the demo project) keeps the version/frame formats
+    # under templates["common"]; an older project may keep them at the top level: both work.
     templates = demo_templates()
-    common = {key: templates.pop(key) for key in ("version", "version_padding", "frame",
-                                                  "frame_padding") if key in templates}
-    assert common, "the demo anatomy should reference {@version}"
-    templates["common"] = common
+    assert {"version", "version_padding", "frame", "frame_padding"} <= set(templates["common"])
+    assert "version" not in templates
+    legacy = {**{k: v for k, v in templates.items() if k != "common"}, **templates["common"]}
     project = {"name": PROJECT, "config": {"roots": {"work": {"linux": "/mnt/proj"}},
-                                           "templates": templates}}
+                                           "templates": legacy}}
     anatomy = Anatomy.from_project(project, platform="linux")
     assert anatomy.format_path("publish", _DATA) == _anatomy().format_path("publish", _DATA)
+    assert "/v003/" in anatomy.format_path("publish", {**_DATA, "version": 3})
 
 
 def test_template_references_optional_parts_and_errors():

@@ -70,6 +70,36 @@ def read_package_info(source: str) -> dict[str, str]:
     return values
 
 
+_COMPATIBILITY = {"ayon_server_version": "serverVersion",
+                  "ayon_launcher_version": "launcherVersion",
+                  "ayon_required_addons": "requiredAddons",
+                  "ayon_soft_required_addons": "softRequiredAddons",
+                  "ayon_compatible_addons": "compatibleAddons"}
+
+
+def read_compatibility(source: str) -> dict[str, Any]:
+    """The compatibility a package.py declares (``ayon_launcher_version = ">=1.0.0"``,
+    ``ayon_required_addons = {"core": ">=1.0.0"}``, ...), read as literals, never run."""
+    values: dict[str, Any] = {}
+    for node in ast.parse(source).body:
+        if isinstance(node, ast.Assign) and len(node.targets) == 1 \
+                and isinstance(node.targets[0], ast.Name) \
+                and node.targets[0].id in _COMPATIBILITY:
+            try:
+                value = ast.literal_eval(node.value)
+            except ValueError:
+                raise PackageError(f"package.py: {node.targets[0].id} is not a literal") \
+                    from None
+            key = _COMPATIBILITY[node.targets[0].id]
+            ok = isinstance(value, str) if key.endswith("Version") else (
+                isinstance(value, dict)
+                and all(isinstance(v, str | None) for v in value.values()))
+            if value is not None and not ok:
+                raise PackageError(f"package.py: {node.targets[0].id} has the wrong type")
+            values[key] = value
+    return values
+
+
 def _root_prefix(zf: zipfile.ZipFile) -> str:
     names = zf.namelist()
     if "package.py" in names:
@@ -128,7 +158,9 @@ def install_addon_package(store: Store, data: bytes) -> dict[str, Any]:
     """Validate and install an add-on package zip; returns ``{"name", "version"}``."""
     with open_zip(data) as zf:
         prefix = _root_prefix(zf)
-        info = read_package_info(zf.read(prefix + "package.py").decode("utf-8", "replace"))
+        source = zf.read(prefix + "package.py").decode("utf-8", "replace")
+        info = read_package_info(source)
+        compatibility = read_compatibility(source)
         client = _build_client_zip(zf, prefix)
         settings = _json_member(zf, prefix + "settings.json")
         project_settings = _json_member(zf, prefix + "project_settings.json")
@@ -143,6 +175,7 @@ def install_addon_package(store: Store, data: bytes) -> dict[str, Any]:
         "projectSettings": project_settings,
         "createdAt": now_iso(),
         "hasClient": client is not None,
+        "compatibility": compatibility,
     }
     if client is not None:
         _atomic_write(store.addon_dir(name, version) / "client.zip", client)

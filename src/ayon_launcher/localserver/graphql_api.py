@@ -551,9 +551,12 @@ USER_TYPE = GraphQLObjectType("UserNode", {
 })
 
 
-def _resolve_project(root: Any, info, name: str) -> dict[str, Any] | None:  # noqa: ANN001
+def _resolve_project(root: Any, info, name: str) -> dict[str, Any]:  # noqa: ANN001
     project = _ctx(info).store.get("project", name)
-    return {**project, "_project": name} if project else None
+    if not project:
+        # As the real server: an error with status 404, and no data (the field is non-null).
+        raise GraphQLError("Project not found", extensions={"status": 404})
+    return {**project, "_project": name}
 
 
 def _resolve_projects(root: Any, info, **args: Any) -> dict[str, Any]:  # noqa: ANN001
@@ -572,7 +575,8 @@ def _resolve_users(root: Any, info, **args: Any) -> dict[str, Any]:  # noqa: ANN
 
 
 SCHEMA = GraphQLSchema(query=GraphQLObjectType("Query", lambda: {
-    "project": GraphQLField(PROJECT_TYPE, args={"name": GraphQLArgument(GraphQLNonNull(S))},
+    "project": GraphQLField(GraphQLNonNull(PROJECT_TYPE),
+                            args={"name": GraphQLArgument(GraphQLNonNull(S))},
                             resolve=_resolve_project),
     "projects": GraphQLField(_connection("Projects", PROJECT_TYPE), args={
         **PAGING_ARGS, "name": GraphQLArgument(S), "names": GraphQLArgument(LS),
@@ -599,9 +603,14 @@ def execute(store: Store, user: dict[str, Any], body: dict[str, Any]) -> dict[st
                           context_value=Context(store, user))
     output: dict[str, Any] = {"data": result.data}
     if result.errors:
-        output["errors"] = [{"message": err.message,
-                             "path": err.path,
-                             "locations": [{"line": loc.line, "column": loc.column}
-                                           for loc in (err.locations or [])]}
-                            for err in result.errors]
+        output["errors"] = []
+        for err in result.errors:
+            item: dict[str, Any] = {"message": err.message,
+                                    "locations": [{"line": loc.line, "column": loc.column}
+                                                  for loc in (err.locations or [])]}
+            if err.path:
+                item["path"] = err.path
+            if err.extensions:
+                item["extensions"] = err.extensions
+            output["errors"].append(item)
     return output

@@ -25,10 +25,14 @@ _FIELDS = {
 class OperationError(Exception):
     """One operation failed; ``status`` is the HTTP-like status of the failure."""
 
-    def __init__(self, status: int, detail: str) -> None:
+    def __init__(self, status: int, detail: str, code: str | None = None) -> None:
         super().__init__(detail)
         self.status = status
         self.detail = detail
+        self.code = code or _ERROR_CODES.get(status, "error")
+
+
+_ERROR_CODES = {400: "bad-request", 403: "forbidden", 404: "not-found", 409: "conflict"}
 
 
 def entity_type_from_plural(plural: str) -> str | None:
@@ -40,10 +44,17 @@ def _get(store: Store, project: str, kind: str, entity_id: str | None) -> dict[s
 
 
 def _require(store: Store, project: str, kind: str, entity_id: Any) -> dict[str, Any]:
-    if not isinstance(entity_id, str) or _get(store, project, kind, entity_id) is None:
-        raise OperationError(400 if entity_id is None else 404,
-                             f"Parent {kind} '{entity_id}' not found")
-    return _get(store, project, kind, entity_id)  # type: ignore[return-value]
+    if not isinstance(entity_id, str):
+        raise OperationError(400, f"Parent {kind} is required")
+    parent = _get(store, project, kind, entity_id)
+    if parent is None:
+        # As the real server's database answers a reference to a missing parent.
+        uid = entity_id
+        if len(uid) == 32:
+            uid = f"{uid[:8]}-{uid[8:12]}-{uid[12:16]}-{uid[16:20]}-{uid[20:]}"
+        raise OperationError(409, f"{kind}_id '{uid}' is not present in table \"{kind}s\".",
+                             "foreign-key-violation")
+    return parent
 
 
 def _check_name(value: Any, what: str) -> str:
@@ -164,7 +175,7 @@ def update_entity(store: Store, project: str, kind: str, entity_id: str,
                   data: dict[str, Any]) -> dict[str, Any]:
     entity = _get(store, project, kind, entity_id)
     if entity is None:
-        raise OperationError(404, f"{kind.capitalize()} '{entity_id}' not found")
+        raise OperationError(404, f"Entity {entity_id} not found")
     for field in (*_FIELDS[kind], "status", "tags", "active", "thumbnailId"):
         if field in data:
             entity[field] = data[field]
@@ -204,7 +215,7 @@ def delete_entity(store: Store, project: str, kind: str, entity_id: str,
                   force: bool = False) -> None:
     """Delete an entity; versions and products take their children along (publish rollback)."""
     if _get(store, project, kind, entity_id) is None:
-        raise OperationError(404, f"{kind.capitalize()} '{entity_id}' not found")
+        raise OperationError(404, f"Entity {entity_id} not found")
     if kind == "folder":
         blockers = (_siblings(store, project, "folder", "parentId", entity_id)
                     + _siblings(store, project, "product", "folderId", entity_id))
@@ -227,7 +238,13 @@ class _Rollback(Exception):
 
 def process_operations(store: Store, project: str, operations: Any, can_fail: bool,
                        user: str) -> dict[str, Any]:
-    """Apply a batch; without ``can_fail`` either all operations succeed or none is kept."""
+    """Apply a batch as ayon-backend 1.16 does.
+
+    Without ``can_fail`` the batch stops at the first failure (later operations are not
+    reported) and is rolled back, but the results of the earlier ones still say success; when
+    the failure is an update or delete of an entity that does not exist (404), the real server
+    keeps the earlier operations, and so does this one.
+    """
     if not isinstance(operations, list):
         raise OperationError(400, "'operations' must be a list")
     results: list[dict[str, Any]] = []
@@ -237,24 +254,26 @@ def process_operations(store: Store, project: str, operations: Any, can_fail: bo
                 result = _apply_one(store, project, op, user)
                 results.append(result)
                 if not result["success"] and not can_fail:
+                    if result["status"] == 404 and result["type"] in {"update", "delete"}:
+                        break
                     raise _Rollback
     except _Rollback:
-        for result in results:
-            if result["success"]:
-                result["success"] = False
-                result["detail"] = "Rolled back: another operation failed"
+        pass
     success = all(r["success"] for r in results)
     return {"operations": results, "success": success}
 
 
 def _apply_one(store: Store, project: str, op: Any, user: str) -> dict[str, Any]:
     if not isinstance(op, dict):
-        return {"id": None, "success": False, "status": 400,
+        return {"id": new_id(), "type": None, "entityType": None, "entityId": None,
+                "success": False, "status": 400, "errorCode": "bad-request",
                 "detail": "Operation must be an object"}
     kind = op.get("entityType")
     op_type = op.get("type")
-    result: dict[str, Any] = {"id": op.get("id"), "type": op_type, "entityType": kind,
-                              "entityId": op.get("entityId"), "success": False}
+    result: dict[str, Any] = {"id": op.get("id") or new_id(), "type": op_type,
+                              "entityType": kind, "entityId": op.get("entityId"),
+                              "success": False, "status": None, "errorCode": None,
+                              "detail": None}
     try:
         if kind not in ENTITY_TYPES:
             raise OperationError(400, f"Unknown entity type {kind!r}")
@@ -275,5 +294,7 @@ def _apply_one(store: Store, project: str, op: Any, user: str) -> dict[str, Any]
             raise OperationError(400, f"Unknown operation type {op_type!r}")
         result["success"] = True
     except OperationError as exc:
-        result.update(status=exc.status, detail=exc.detail)
+        result.update(status=exc.status, detail=exc.detail, errorCode=exc.code)
+        if op_type == "create":
+            result["entityId"] = None  # as the real server reports a failed creation
     return result

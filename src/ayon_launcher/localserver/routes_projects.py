@@ -6,10 +6,10 @@ import sys
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import JSONResponse, PlainTextResponse, Response
 
 from . import operations as ops
-from .app import ApiError, current_user, read_json
+from .app import ApiError, current_user, read_json, validation_error
 from .attributes import attribute_defaults
 from .store import Store, new_id, now_iso
 
@@ -23,7 +23,7 @@ def _store(request: Request) -> Store:
 def _project(store: Store, name: str) -> dict[str, Any]:
     project = store.get("project", name)
     if project is None:
-        raise ApiError(404, f"Project '{name}' not found")
+        raise ApiError(404, f"Project {name} not found")
     return project
 
 
@@ -31,13 +31,16 @@ def _platform() -> str:
     return {"win32": "windows", "darwin": "darwin"}.get(sys.platform, "linux")
 
 
-@router.post("/graphql")
-@router.post("/api/graphql")
-async def graphql(request: Request) -> dict[str, Any]:
+@router.post("/graphql", response_model=None)  # the real one serves GraphQL outside /api
+async def graphql(request: Request) -> dict[str, Any] | PlainTextResponse:
     from .graphql_api import execute
 
     user = current_user(request)
-    body = await read_json(request)
+    try:
+        body = await read_json(request)
+    except ApiError:
+        # The real GraphQL router answers a body that is not JSON in plain text.
+        return PlainTextResponse("Unable to parse request body as JSON", status_code=400)
     return execute(_store(request), user, body)
 
 
@@ -53,9 +56,15 @@ async def list_projects(request: Request) -> dict[str, Any]:
         if params.get("library") in {"true", "false"} and \
                 project.get("library", False) != (params["library"] == "true"):
             continue
-        out.append({key: project.get(key) for key in
-                    ("name", "code", "active", "library", "createdAt", "updatedAt")})
-    return {"detail": f"{len(out)} projects", "count": len(out), "projects": out}
+        out.append({"name": project["name"], "code": project.get("code"),
+                    "label": project.get("label"), "color": None,
+                    "active": project.get("active", True),
+                    "library": project.get("library", False), "skeleton": False,
+                    "pinned": False, "projectFolder": None,
+                    "createdAt": project.get("createdAt"),
+                    "updatedAt": project.get("updatedAt")})
+    detail = f"Showing {len(out)} of {len(out)} projects" if out else "No projects"
+    return {"detail": detail, "count": len(out), "projects": out}
 
 
 @router.get("/api/projects/{name}")
@@ -70,16 +79,30 @@ async def get_project(name: str, request: Request) -> dict[str, Any]:
 async def get_project_anatomy(name: str, request: Request) -> dict[str, Any]:
     current_user(request)
     project = _project(_store(request), name)
+    return anatomy_of(project)
+
+
+def anatomy_of(project: dict[str, Any]) -> dict[str, Any]:
+    """A project as the real server's anatomy model: snake_case keys, roots and named
+    templates as lists, ``templates["common"]`` spread at the top of ``templates``."""
     config = project.get("config") or {}
+    stored = config.get("templates") or {}
+    templates: dict[str, Any] = dict(stored.get("common") or {})
+    for category in ("work", "publish", "hero", "delivery", "staging", "others"):
+        templates[category] = [{"name": key, **value}
+                               for key, value in (stored.get(category) or {}).items()]
     return {
+        "entity_naming": config.get("entityNaming") or {"capitalization": "lower",
+                                                        "separator": "_"},
         "roots": [{"name": k, **v} for k, v in (config.get("roots") or {}).items()],
-        "templates": config.get("templates") or {},
+        "templates": templates,
         "attributes": project.get("attrib") or {},
         "folder_types": project.get("folderTypes") or [],
         "task_types": project.get("taskTypes") or [],
+        "link_types": project.get("linkTypes") or [],
         "statuses": project.get("statuses") or [],
         "tags": project.get("tags") or [],
-        "link_types": project.get("linkTypes") or [],
+        "product_base_types": config.get("productBaseTypes") or {},
     }
 
 
@@ -128,81 +151,87 @@ async def background_operations(project: str, request: Request) -> dict[str, Any
     jobs[task_id] = task
     while len(jobs) > 500:  # keep memory bounded
         jobs.pop(next(iter(jobs)))
-    return {"id": task_id, "status": "pending"}
+    return {"id": task_id, "status": "pending", "progress": None, "result": None}
 
 
 @router.get("/api/projects/{project}/operations/background/{task_id}")
 async def background_status(project: str, task_id: str, request: Request) -> dict[str, Any]:
     current_user(request)
     task = request.app.state.background_operations.get(task_id)
-    if task is None or task["projectName"] != project:
-        raise ApiError(404, f"Background operation '{task_id}' not found")
-    return task
+    if task is None:  # the real server looks the task up by its id only
+        raise ApiError(404, f"Background operations task '{task_id}' not found")
+    return {"id": task_id, "status": task["status"], "progress": None,
+            "result": task["result"]}
 
 
 # -- REST entities ----------------------------------------------------------------------------
-def _kind(plural: str) -> str:
-    kind = ops.entity_type_from_plural(plural)
-    if kind is None:
-        raise ApiError(404, f"Unknown entity type '{plural}'")
-    return kind
+# The real server has one set of routes per entity type (no catch-all "{type}" segment).
+_REST_TYPES = {"folders": "folder", "tasks": "task", "products": "product",
+               "versions": "version", "representations": "representation",
+               "workfiles": "workfile"}
 
 
-@router.get("/api/projects/{project}/{plural}/{entity_id}")
-async def get_entity(project: str, plural: str, entity_id: str,
-                     request: Request) -> dict[str, Any]:
-    current_user(request)
-    store = _store(request)
-    _project(store, project)
-    kind = _kind(plural)
-    entity = store.get(kind, entity_id, project)
-    if entity is None:
-        raise ApiError(404, f"{kind.capitalize()} '{entity_id}' not found")
-    return {**entity, "attrib": {**attribute_defaults(kind), **(entity.get("attrib") or {})}}
+def _entity_id(entity_id: str, request: Request) -> str:
+    if len(entity_id) != 32 or not all(c in "0123456789abcdef-" for c in entity_id):
+        raise validation_error(request, "entity id: ensure this value has 32 characters")
+    return entity_id
 
 
-@router.post("/api/projects/{project}/{plural}", status_code=201)
-async def create_entity(project: str, plural: str, request: Request) -> JSONResponse:
-    user = current_user(request)
-    store = _store(request)
-    _project(store, project)
-    kind = _kind(plural)
-    body = await read_json(request)
-    try:
-        with store.transaction():
-            entity = ops.create_entity(store, project, kind, body, body.get("id"), user["name"])
-    except ops.OperationError as exc:
-        raise ApiError(exc.status, exc.detail) from None
-    return JSONResponse({"id": entity["id"]}, status_code=201)
+def _entity_routes(plural: str, kind: str) -> None:
+    """GET/PATCH/DELETE ``/{plural}/{id}`` and POST ``/{plural}`` for one entity type."""
+    item = f"/api/projects/{{project}}/{plural}/{{entity_id}}"
+
+    @router.get(item, name=f"get_{kind}")
+    async def get_entity(project: str, entity_id: str, request: Request) -> dict[str, Any]:
+        current_user(request)
+        store = _store(request)
+        _project(store, project)
+        entity = store.get(kind, _entity_id(entity_id, request), project)
+        if entity is None:
+            raise ApiError(404, f"Entity {entity_id} not found")
+        return {**entity, "attrib": {**attribute_defaults(kind), **(entity.get("attrib") or {})}}
+
+    @router.post(f"/api/projects/{{project}}/{plural}", status_code=201, name=f"create_{kind}")
+    async def create_entity(project: str, request: Request) -> JSONResponse:
+        user = current_user(request)
+        store = _store(request)
+        _project(store, project)
+        body = await read_json(request)
+        try:
+            with store.transaction():
+                entity = ops.create_entity(store, project, kind, body, body.get("id"),
+                                           user["name"])
+        except ops.OperationError as exc:
+            raise ApiError(exc.status, exc.detail) from None
+        return JSONResponse({"id": entity["id"]}, status_code=201)
+
+    @router.patch(item, status_code=204, name=f"update_{kind}")
+    async def update_entity(project: str, entity_id: str, request: Request) -> Response:
+        current_user(request)
+        store = _store(request)
+        _project(store, project)
+        body = await read_json(request)
+        try:
+            with store.transaction():
+                ops.update_entity(store, project, kind, _entity_id(entity_id, request), body)
+        except ops.OperationError as exc:
+            raise ApiError(exc.status, exc.detail) from None
+        return Response(status_code=204)
+
+    @router.delete(item, status_code=204, name=f"delete_{kind}")
+    async def delete_entity(project: str, entity_id: str, request: Request) -> Response:
+        current_user(request)
+        store = _store(request)
+        _project(store, project)
+        force = request.query_params.get("force") in {"true", "1"}
+        try:
+            with store.transaction():
+                ops.delete_entity(store, project, kind, _entity_id(entity_id, request),
+                                  force=force)
+        except ops.OperationError as exc:
+            raise ApiError(exc.status, exc.detail) from None
+        return Response(status_code=204)
 
 
-@router.patch("/api/projects/{project}/{plural}/{entity_id}")
-async def update_entity(project: str, plural: str, entity_id: str,
-                        request: Request) -> Response:
-    current_user(request)
-    store = _store(request)
-    _project(store, project)
-    kind = _kind(plural)
-    body = await read_json(request)
-    try:
-        with store.transaction():
-            ops.update_entity(store, project, kind, entity_id, body)
-    except ops.OperationError as exc:
-        raise ApiError(exc.status, exc.detail) from None
-    return Response(status_code=204)
-
-
-@router.delete("/api/projects/{project}/{plural}/{entity_id}")
-async def delete_entity(project: str, plural: str, entity_id: str,
-                        request: Request) -> Response:
-    current_user(request)
-    store = _store(request)
-    _project(store, project)
-    kind = _kind(plural)
-    force = request.query_params.get("force") in {"true", "1"}
-    try:
-        with store.transaction():
-            ops.delete_entity(store, project, kind, entity_id, force=force)
-    except ops.OperationError as exc:
-        raise ApiError(exc.status, exc.detail) from None
-    return Response(status_code=204)
+for _plural, _kind in _REST_TYPES.items():
+    _entity_routes(_plural, _kind)

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import platform
 import time
 from typing import Any
 
 from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse
 
 from .app import (
     SERVER_VERSION,
@@ -16,6 +16,7 @@ from .app import (
     optional_user,
     public_user,
     read_json,
+    validation_error,
 )
 from .attributes import attributes_schema
 
@@ -23,35 +24,33 @@ router = APIRouter()
 
 
 @router.get("/")
-async def root() -> dict[str, Any]:
-    return {"name": "AYON local server", "version": SERVER_VERSION}
-
-
-@router.get("/api")
-@router.get("/api/")
-async def health() -> dict[str, Any]:
-    return {"status": "ok", "version": SERVER_VERSION}
+async def front_page() -> HTMLResponse:
+    # The real server's web front-end is mounted at "/" (ayon_api wants it to answer 200); there
+    # is no JSON health route at /api.
+    return HTMLResponse("<html><body>AYON local server</body></html>",
+                        headers={"Cache-Control": "no-cache"})
 
 
 @router.get("/api/info")
 async def info(request: Request) -> dict[str, Any]:
+    # Anonymous: version and uptime only (the real one adds a message of the day and login
+    # options when configured); logged in: the user, attributes and sites too.
     data: dict[str, Any] = {
         "version": SERVER_VERSION,
-        "productName": "AYON local server",
-        "releaseDate": None,
-        "uptime": time.time() - request.app.state.started,
-        "motd": None,
-        "onboarding": False,
-        "noAdminUser": False,
-        "hostname": platform.node(),
-        "ssoOptions": [],
-        "passwordRecoveryAvailable": False,
+        "uptime": float(int(time.time() - request.app.state.started)),
     }
     user = optional_user(request)
     if user is not None:
-        data["user"] = public_user(user)
-        data["attributes"] = attributes_schema()["attributes"]
-        data["sites"] = []
+        data.update({
+            "user": public_user(user),
+            "attributes": attributes_schema()["attributes"],
+            "sites": [],
+            "ssoOptions": [],
+            "onboarding": False,
+            "disableChangelog": False,
+            "frontendFlags": [],
+            "extras": "",
+        })
     return data
 
 
@@ -59,19 +58,22 @@ async def info(request: Request) -> dict[str, Any]:
 async def login(request: Request) -> dict[str, Any]:
     body = await read_json(request)
     name, password = body.get("name"), body.get("password")
-    if not isinstance(name, str) or not isinstance(password, str) or not name:
-        raise ApiError(422, "Fields 'name' and 'password' are required")
+    missing = [key for key, value in (("name", name), ("password", password))
+               if not isinstance(value, str)]
+    if missing:
+        raise validation_error(request, "\n".join(f"{key}: field required" for key in missing))
     store = request.app.state.store
     user = store.check_password(name, password)
     if user is None:
-        raise ApiError(401, "Invalid login or password")
+        raise ApiError(403, "Invalid login/password combination")
     token = store.issue_token(user["name"])
-    return {"detail": f"Logged in as {user['name']}", "token": token, "user": public_user(user)}
+    return {"detail": f"Logged in as {user['name']}", "error": None, "redirectUrl": None,
+            "token": token, "user": public_user(user)}
 
 
 @router.post("/api/auth/logout")
 async def logout(request: Request) -> dict[str, Any]:
-    current_user(request)
+    # As the real server: "Logged out" also for a missing or already invalid token.
     token = bearer_token(request)
     if token:
         request.app.state.store.revoke_token(token)
@@ -88,7 +90,7 @@ async def get_user(name: str, request: Request) -> dict[str, Any]:
     current_user(request)
     user = request.app.state.store.get("user", name)
     if user is None:
-        raise ApiError(404, f"User '{name}' not found")
+        raise ApiError(404, f"User {name} not found")
     return public_user(user)
 
 

@@ -80,15 +80,20 @@ def platform_name() -> str:
 
 
 def demo_templates() -> dict[str, Any]:
-    """Anatomy templates of the demo project (work, publish, hero)."""
+    """Anatomy templates of the demo project as a real project keeps them in
+    ``config["templates"]``: shared values under ``common`` (referenced as ``{@version}``),
+    named templates per category; empty categories are left out."""
+    publish_dir = ("{root[work]}/{project[name]}/{hierarchy}/{folder[name]}"
+                   "/publish/{product[type]}/{product[name]}")
     return {
-        "version_padding": 3,
-        "version": "v{version:0>{@version_padding}}",
-        "frame_padding": 4,
-        "frame": "{frame:0>{@frame_padding}}",
+        "common": {
+            "version_padding": 3,
+            "version": "v{version:0>{@version_padding}}",
+            "frame_padding": 4,
+            "frame": "{frame:0>{@frame_padding}}",
+        },
         "work": {
             "default": {
-                "name": "default",
                 "directory": "{root[work]}/{project[name]}/{hierarchy}/{folder[name]}"
                              "/work/{task[name]}",
                 "file": "{project[code]}_{folder[name]}_{task[name]}_{@version}<_{comment}>.{ext}",
@@ -96,25 +101,18 @@ def demo_templates() -> dict[str, Any]:
         },
         "publish": {
             "default": {
-                "name": "default",
-                "directory": "{root[work]}/{project[name]}/{hierarchy}/{folder[name]}"
-                             "/publish/{product[type]}/{product[name]}/{@version}",
+                "directory": publish_dir + "/{@version}",
                 "file": "{project[code]}_{folder[name]}_{product[name]}_{@version}"
                         "<_{output}><.{@frame}><_{udim}>.{ext}",
             }
         },
         "hero": {
             "default": {
-                "name": "default",
-                "directory": "{root[work]}/{project[name]}/{hierarchy}/{folder[name]}"
-                             "/publish/{product[type]}/{product[name]}/hero",
+                "directory": publish_dir + "/hero",
                 "file": "{project[code]}_{folder[name]}_{product[name]}_hero<_{output}>"
-                        "<.{frame}>.{ext}",
+                        "<.{@frame}><_{udim}>.{ext}",
             }
         },
-        "delivery": {},
-        "staging": {},
-        "others": {},
     }
 
 
@@ -128,23 +126,26 @@ def create_project(store: Store, name: str, code: str, roots_dir: Path) -> dict[
         "code": code,
         "library": False,
         "active": True,
-        "folderTypes": [{"name": t, "shortName": t.lower()[:4], "icon": "folder"}
-                        for t in FOLDER_TYPES],
+        "folderTypes": [{"name": t, "shortName": t.lower()[:4], "color": "#cccccc",
+                         "icon": "folder"} for t in FOLDER_TYPES],
         "taskTypes": [{"name": n, "shortName": s, "color": "#5bc0de", "icon": "task_alt"}
                       for n, s in TASK_TYPES.items()],
         "linkTypes": [],
         "statuses": [
             {"name": "Not ready", "shortName": "NRD", "state": "not_started",
-             "icon": "fiber_new", "color": "#434a56"},
+             "icon": "fiber_new", "color": "#434a56", "scope": ["folder", "product", "task"]},
             {"name": "In progress", "shortName": "PRG", "state": "in_progress",
-             "icon": "play_arrow", "color": "#3498db"},
-            {"name": "Approved", "shortName": "APP", "state": "done",
-             "icon": "task_alt", "color": "#00f0b4"},
+             "icon": "play_arrow", "color": "#3498db", "scope": ["folder", "task"]},
+            {"name": "Approved", "shortName": "APP", "state": "done", "icon": "task_alt",
+             "color": "#00f0b4", "scope": ["folder", "product", "version", "task"]},
         ],
         "tags": [],
         "config": {
             "roots": {"work": {"windows": root, "linux": root, "darwin": root}},
             "templates": demo_templates(),
+            "entityNaming": {},
+            "productBaseTypes": {"definitions": [],
+                                 "default": {"color": "#cccccc", "icon": "deployed_code"}},
         },
         "attrib": {**attribute_defaults("project"), "fps": 25.0, "frameStart": 1001,
                    "frameEnd": 1100},
@@ -227,17 +228,17 @@ def add_dependency_package(store: Store, filename: str, data: bytes,
     tmp = path.with_name(path.name + ".tmp")
     tmp.write_bytes(data)
     os.replace(tmp, path)
+    # The manifest fields of the real server (``POST /api/desktop/dependencyPackages``).
     record = {
         "filename": filename,
         "platform": platform or platform_name(),
+        "size": len(data),
         "checksum": hashlib.sha256(data).hexdigest(),
         "checksumAlgorithm": "sha256",
-        "size": len(data),
         "sources": [{"type": "server", "filename": filename}],
-        "pythonModules": {"ayon_demo_deps": "1.0.0"},
-        "sourceAddons": {},
         "installerVersion": __version__,
-        "createdAt": now_iso(),
+        "sourceAddons": {},
+        "pythonModules": {"ayon_demo_deps": "1.0.0"},
     }
     store.put("dependency_package", filename, record)
     return record
