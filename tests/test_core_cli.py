@@ -219,7 +219,8 @@ def test_bad_verbose_level_is_a_clear_error(tmp_path, dump, level):
 def test_every_runtime_variable_reaches_a_child(env, server, tmp_path, dump):
     out = tmp_path / "out.json"
     env = {**env, "DUMP_TO": str(out), "AYON_API_KEY": server.service_api_key}
-    done = run_ayon(["--headless", "--use-staging", "--debug", str(dump), "a", "b c"], env)
+    done = run_ayon(["--headless", "--use-staging", "--debug", "--verbose", "info", str(dump),
+                     "a", "b c"], env)
     assert done.returncode == 0, done.stderr
     seen = json.loads(out.read_text())
     child = seen["child_env"]

@@ -277,7 +277,7 @@ def test_core_bundle_paths_are_in_the_official_order(tmp_path):
     from ayon_launcher.bootstrap import BootstrapResult
     from ayon_launcher.distribution.state import InstalledAddon, InstalledBundle
     from ayon_launcher.environment.runtime import python_path
-    from ayon_launcher.handoff import core_paths, core_sys_path
+    from ayon_launcher.handoff import core_paths, core_sys_path, launcher_python_paths
 
     package = tmp_path / "deps_pkg"
     (package / "dependencies").mkdir(parents=True)
@@ -295,9 +295,17 @@ def test_core_bundle_paths_are_in_the_official_order(tmp_path):
     result = BootstrapResult(python_paths=python_paths, sys_paths=sys_paths, core=True)
     assert core_sys_path(result) == [str(package / "runtime"), str(package / "dependencies"),
                                      str(tmp_path / "core_1"), str(tmp_path / "applications_1")]
-    # Children: what was there first, then the add-ons and dependencies; never runtime/.
+    # Children: the launcher's own modules (ayon_common, ayon_api: DCC integrations import
+    # them from the launcher), what was there, the add-ons and dependencies; never runtime/.
+    own = launcher_python_paths()
+    import ayon_api
+
+    import ayon_common
+
+    assert own == list(dict.fromkeys(str(Path(m.__file__).parent.parent)
+                                     for m in (ayon_common, ayon_api)))
     joined = python_path(result, os.pathsep.join(["/studio/lib", str(tmp_path / "core_1")]))
-    assert joined.split(os.pathsep) == ["/studio/lib", str(tmp_path / "core_1"),
+    assert joined.split(os.pathsep) == [*own, "/studio/lib", str(tmp_path / "core_1"),
                                         str(tmp_path / "applications_1"),
                                         str(package / "dependencies")]
 

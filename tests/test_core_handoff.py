@@ -96,6 +96,10 @@ def test_commands_go_to_ayon_core_with_the_official_arguments(env, tmp_path):
     assert (seen["deps"], seen["runtime"]) == ("dependency package", "runtime")
     python_path = child["PYTHONPATH"].split(os.pathsep)
     assert python_path[-2:] == [core, str(package / "dependencies")]
+    # DCCs import ayon_api and ayon_common from the launcher, as from the official one.
+    import ayon_api
+
+    assert str(Path(ayon_api.__file__).parent.parent) in python_path[:2]
     assert str(package / "runtime") not in python_path
     expected = {"AYON_BUNDLE_NAME": "core_standin", "AYON_STUDIO_BUNDLE_NAME": "core_standin",
                 "AYON_PROJECT_NAME": "demo_Commercial", "AYON_HEADLESS_MODE": "1",

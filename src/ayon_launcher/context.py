@@ -65,6 +65,7 @@ class LauncherContext:
         # AYON_API_KEY given by the caller (False); None: decided from the environment.
         self.login_mode = login_mode
         self.log_level = log_level
+        self.log_level_given = log_level != INFO  # --verbose, AYON_LOG_LEVEL, --debug
         self.debug = debug
         self.skip_bootstrap = skip_bootstrap
         # Filled in by connection/bootstrap.

@@ -110,6 +110,24 @@ def core_paths(installed: InstalledBundle) -> tuple[list[str], list[str]]:
     return python_paths, sys_paths
 
 
+def launcher_python_paths() -> list[str]:
+    """Folders of this launcher's own modules that children of a core bundle get first on
+    PYTHONPATH, as the official launcher gives its ``common`` and its own site-packages:
+    DCC integrations import ``ayon_api`` (and ``ayon_common``) from the launcher, since
+    dependency packages leave them out."""
+    import importlib.util
+
+    folders: list[str] = []
+    for module in ("ayon_common", "ayon_api"):
+        spec = importlib.util.find_spec(module)
+        origin = spec.origin if spec is not None else None
+        if origin:
+            folder = os.path.dirname(os.path.dirname(origin))  # the package's parent
+            if folder not in folders:
+                folders.append(folder)
+    return folders
+
+
 def core_sys_path(result: BootstrapResult) -> list[str]:
     """The folders a core bundle puts first on sys.path, in order: ``runtime``, then the
     dependency package, then the add-ons (the official launcher inserts them one by one at

@@ -111,11 +111,13 @@ def start_launcher(*, headless: bool = False, use_staging: bool = False, use_dev
     inherited = os.environ.get("AYON_IN_LOGIN_MODE")
     login_mode = inherited == "1" if inherited in ("0", "1") else not os.environ.get(
         "AYON_API_KEY")
-    return LauncherContext(headless=headless, use_staging=use_staging, use_dev=use_dev,
-                           bundle_name=bundle_name or None, log_level=level, debug=debug,
-                           skip_bootstrap=skip_bootstrap,
-                           project_bundle_name=project_bundle_name or None,
-                           project_name=project_name or None, login_mode=login_mode)
+    launcher = LauncherContext(headless=headless, use_staging=use_staging, use_dev=use_dev,
+                               bundle_name=bundle_name or None, log_level=level, debug=debug,
+                               skip_bootstrap=skip_bootstrap,
+                               project_bundle_name=project_bundle_name or None,
+                               project_name=project_name or None, login_mode=login_mode)
+    launcher.log_level_given = verbose is not None
+    return launcher
 
 
 def report_error(exc: BaseException, debug: bool) -> int:

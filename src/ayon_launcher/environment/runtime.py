@@ -113,7 +113,9 @@ def runtime_environment(ctx: LauncherContext,
         "AYON_EXECUTABLE": executable(),
         "AYON_MENU_LABEL": MENU_LABEL,
         "AYON_HEADLESS_MODE": _flag(ctx.headless),
-        "AYON_LOG_LEVEL": str(int(ctx.log_level)),
+        # As the official launcher: set when a level was asked for, else left as it is.
+        "AYON_LOG_LEVEL": (str(int(ctx.log_level)) if ctx.log_level_given
+                           else os.environ.get("AYON_LOG_LEVEL")),
         "AYON_DEBUG": _flag(ctx.debug),
         "AYON_USE_STAGING": _flag(ctx.use_staging and not ctx.use_dev),
         "AYON_USE_DEV": _flag(ctx.use_dev),
@@ -178,14 +180,17 @@ def python_path(result: BootstrapResult | None, current: str | None) -> str | No
     """PYTHONPATH for children.
 
     This launcher's own bundles: the bundle's folders first, then what was there before. A
-    bundle run by ayon-core: what was there before, then the add-ons, then the dependency
-    package's ``dependencies`` (the official launcher's order; its ``runtime`` folder is for
-    this process only).
+    bundle run by ayon-core, in the official launcher's order: this launcher's modules
+    (``ayon_common``, ``ayon_api``...), what was there before, the add-ons, the dependency
+    package's ``dependencies`` (its ``runtime`` folder is for this process only).
     """
     existing = [part for part in (current or "").split(os.pathsep) if part]
     bundle = list(result.python_paths) if result else []
     if result is not None and result.core:
-        parts = existing + [p for p in bundle if p not in existing]
+        from ..handoff import launcher_python_paths
+
+        own = launcher_python_paths()
+        parts = own + [p for p in existing if p not in own] + bundle
     else:
         parts = bundle + [p for p in existing if p not in bundle]
     seen: set[str] = set()
