@@ -216,8 +216,9 @@ def test_runtime_variables_have_the_official_meaning(monkeypatch, tmp_path):
 
     _clean_env(monkeypatch, tmp_path)
     monkeypatch.setenv("AYON_USE_STAGING", "1")  # inherited, but this run is not staging
+    monkeypatch.setenv("AYON_USERNAME", "artist")  # a farm job's: publish acts as this user
     ctx = LauncherContext(log_level=30, project_name="P", login_mode=True, token="tok")
-    ctx.extra["username"] = "ann"
+    ctx.extra["username"] = "service"
     result = BootstrapResult(server_url="http://s", bundle_name="proj_a",
                              studio_bundle_name="prod", core=True)
     env = child_environment(ctx, result)
@@ -225,7 +226,7 @@ def test_runtime_variables_have_the_official_meaning(monkeypatch, tmp_path):
         "AYON_BUNDLE_NAME": "proj_a", "AYON_STUDIO_BUNDLE_NAME": "prod",
         "AYON_PROJECT_NAME": "P", "AYON_DEFAULT_SETTINGS_VARIANT": "production",
         "AYON_IN_LOGIN_MODE": "1", "AYON_MENU_LABEL": "AYON", "AYON_LOG_LEVEL": "30",
-        "AYON_SERVER_URL": "http://s", "AYON_API_KEY": "tok", "AYON_USERNAME": "ann",
+        "AYON_SERVER_URL": "http://s", "AYON_API_KEY": "tok", "AYON_USERNAME": "artist",
         "AYON_LAUNCHER_LOCAL_DIR": str(tmp_path / "local"),
         "AYON_LAUNCHER_STORAGE_DIR": str(tmp_path / "local"),
         "AYON_ADDONS_DIR": str(tmp_path / "local" / "addons"),

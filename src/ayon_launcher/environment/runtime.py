@@ -151,9 +151,8 @@ def runtime_environment(ctx: LauncherContext,
         env["AYON_SERVER_URL"] = server_url
     if ctx.token:
         env["AYON_API_KEY"] = ctx.token  # lets children (and ayon_api) connect as this user
-    username = ctx.extra.get("username")
-    if username:
-        env["AYON_USERNAME"] = str(username)
+    # AYON_USERNAME is the caller's (a farm job's artist, whom ayon-core's publish acts as
+    # through a service user's key): passed through untouched, never set here.
     for alias, name in OPENPYPE_ALIASES.items():
         env[alias] = env.get(name)
     return env
