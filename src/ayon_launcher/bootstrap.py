@@ -83,7 +83,7 @@ def bootstrap(
         installed = _offline_bundle(ctx, ServerUnreachableError("offline start chosen"))
         return _load(ctx, installed, None, True)
     try:
-        api = api or connect(ctx)
+        api = api or _reused_connection(ctx) or connect(ctx)
         studio, bundle = fetch_bundles(
             api, bundle_name=ctx.bundle_name, project_bundle_name=ctx.project_bundle_name,
             project_name=ctx.project_name, use_staging=ctx.use_staging, use_dev=ctx.use_dev)
@@ -96,6 +96,20 @@ def bootstrap(
         offline = True
         api = None
     return _load(ctx, installed, api, offline)
+
+
+def _reused_connection(ctx: LauncherContext) -> ayon_api.ServerAPI | None:
+    """A connection with the session this process logged in with already (handoff.py looks
+    at the bundle before the built-in commands run), made this context's."""
+    from .handoff import session_made_here
+
+    session = session_made_here()
+    if session is None:
+        return None
+    from .connection import activate, open_api
+
+    activate(ctx, session)
+    return open_api(session)
 
 
 def _item_progress(progress: ProgressCallback | None) -> ItemProgress | None:

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     import ayon_api
 
     from .bootstrap import BootstrapResult
+    from .connection.login import Session
     from .context import LauncherContext
     from .distribution.state import InstalledBundle
 
@@ -191,6 +192,14 @@ def launcher_for(args: list[str]) -> LauncherContext:
 
 
 _LOGGED_IN = False  # --ayon-login was answered in this process
+_SESSION: Session | None = None  # the session the look at the bundle logged in with
+
+
+def session_made_here() -> Session | None:
+    """The session this process already logged in with to find the bundle, if any: the
+    bootstrap reuses it rather than logging in twice (a login that could not be stored would
+    be asked for again)."""
+    return _SESSION
 
 
 def force_login(launcher: LauncherContext) -> None:
@@ -217,11 +226,15 @@ def bundle_needs_core(launcher: LauncherContext) -> tuple[bool, ayon_api.ServerA
     from .connection.session import LoginCancelled
     from .errors import LauncherError, ServerUnreachableError
 
+    global _SESSION
     try:
-        from .connection import connect
+        from .connection import activate, open_api, resolve_session
         from .distribution.distribute import fetch_bundles
 
-        api = connect(launcher)
+        session = resolve_session(launcher)
+        activate(launcher, session)
+        _SESSION = session  # the bootstrap of whichever path runs next uses it (one login)
+        api = open_api(session)
         _studio, bundle = fetch_bundles(
             api, bundle_name=launcher.bundle_name,
             project_bundle_name=launcher.project_bundle_name,

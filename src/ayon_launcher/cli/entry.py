@@ -111,6 +111,8 @@ def start_launcher(*, headless: bool = False, use_staging: bool = False, use_dev
     inherited = os.environ.get("AYON_IN_LOGIN_MODE")
     login_mode = inherited == "1" if inherited in ("0", "1") else not os.environ.get(
         "AYON_API_KEY")
+    # Kept for this process and its children, as the official launcher does at its start.
+    os.environ["AYON_IN_LOGIN_MODE"] = "1" if login_mode else "0"
     launcher = LauncherContext(headless=headless, use_staging=use_staging, use_dev=use_dev,
                                bundle_name=bundle_name or None, log_level=level, debug=debug,
                                skip_bootstrap=skip_bootstrap,
