@@ -58,7 +58,8 @@ def test_global_flags_read_as_the_official_launcher_reads_them(monkeypatch):
     for name in ("AYON_STUDIO_BUNDLE_NAME", "AYON_BUNDLE_NAME", "AYON_PROJECT_NAME",
                  "AYON_HEADLESS_MODE", "AYON_USE_DEV", "AYON_LOG_LEVEL", "AYON_API_KEY",
                  "AYON_IN_LOGIN_MODE"):
-        monkeypatch.delenv(name, raising=False)
+        monkeypatch.setenv(name, "")  # recorded, so that what the launcher sets is undone
+        monkeypatch.delenv(name)
     flags = global_flags(["tray", "--studio-bundle", "S", "--project=P", "--ayon-login"])
     assert flags == {"--bundle": "S", "--project": "P", "--ayon-login": True}
     monkeypatch.setenv("AYON_BUNDLE_NAME", "proj_bundle")
@@ -70,10 +71,14 @@ def test_global_flags_read_as_the_official_launcher_reads_them(monkeypatch):
         "studio_bundle", "proj_bundle", "from_env")
     assert ctx.use_dev and ctx.log_level == 30 and not ctx.headless
     assert ctx.login_mode is True  # no AYON_API_KEY given: the user's own login
+    # Decided once, at start, for this process and its children (a login made later puts a
+    # token in AYON_API_KEY, which must not turn it into "a key given by the caller").
+    assert os.environ["AYON_IN_LOGIN_MODE"] == "1"
     monkeypatch.setenv("AYON_API_KEY", "k" * 32)
-    assert launcher_for([]).login_mode is False
-    monkeypatch.setenv("AYON_IN_LOGIN_MODE", "1")  # inherited from the first launcher
     assert launcher_for([]).login_mode is True
+    monkeypatch.delenv("AYON_IN_LOGIN_MODE")
+    assert launcher_for([]).login_mode is False
+    assert os.environ["AYON_IN_LOGIN_MODE"] == "0"
     from ayon_launcher.errors import UsageError
 
     with pytest.raises(UsageError, match="--project-bundle needs a value"):
