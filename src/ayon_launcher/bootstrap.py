@@ -82,6 +82,11 @@ def bootstrap(
     if offline:
         installed = _offline_bundle(ctx, ServerUnreachableError("offline start chosen"))
         return _load(ctx, installed, None, True)
+    from .handoff import unreachable_here
+
+    unreachable = unreachable_here() if api is None else None
+    if isinstance(unreachable, ServerUnreachableError):
+        return _load(ctx, _offline_bundle(ctx, unreachable), None, True)
     try:
         api = api or _reused_connection(ctx) or connect(ctx)
         studio, bundle = fetch_bundles(

@@ -195,6 +195,18 @@ _LOGGED_IN = False  # --ayon-login was answered in this process
 _SESSION: Session | None = None  # the session the look at the bundle logged in with
 
 
+_UNREACHABLE: Exception | None = None  # why that look found the server unreachable
+
+
+def unreachable_here() -> Exception | None:
+    """Why the look at the bundle found the server unreachable in this process (None: it did
+    not): the bootstrap that follows starts offline at once, one decision per start. Given
+    once: a later bootstrap (the tray's Retry) asks the server again."""
+    global _UNREACHABLE
+    found, _UNREACHABLE = _UNREACHABLE, None
+    return found
+
+
 def session_made_here() -> Session | None:
     """The session this process already logged in with to find the bundle, if any: the
     bootstrap reuses it rather than logging in twice (a login that could not be stored would
@@ -240,8 +252,11 @@ def bundle_needs_core(launcher: LauncherContext) -> tuple[bool, ayon_api.ServerA
             project_bundle_name=launcher.project_bundle_name,
             project_name=launcher.project_name, use_staging=launcher.use_staging,
             use_dev=launcher.use_dev)
-    except ServerUnreachableError:
+    except ServerUnreachableError as exc:
         from .bootstrap import offline_bundle
+
+        global _UNREACHABLE
+        _UNREACHABLE = exc  # the bootstrap that follows starts offline on this answer
 
         installed = offline_bundle(launcher)
         if installed is None:
