@@ -119,6 +119,17 @@ def test_ayon_core_exit_code_is_ours(env):
     assert _seen(env)["argv"][1:] == ["version"]
 
 
+def test_unknown_project_is_one_line(env):
+    # --project chooses the project's bundle: a project the server does not have is bad input.
+    done = run_ayon(["--headless", "--bundle", "core_standin", "--project", "nope", "version"],
+                    env)
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.strip().splitlines()[-1] == (
+        "ayon: error: project 'nope' does not exist on the server (--project, "
+        "AYON_PROJECT_NAME)")
+    assert not Path(env["STANDIN_OUT"]).exists()
+
+
 def test_scripts_run_bootstrapped_without_ayon_core(env, tmp_path):
     script = tmp_path / "s.py"
     script.write_text(
@@ -164,3 +175,29 @@ def test_core_bundle_starts_offline(tmp_path, tmp_path_factory):
     assert again.returncode == 0, again.stderr
     assert "starting OFFLINE with bundle core_production" in again.stderr
     assert _seen(env)["argv"][1:] == ["version"]
+
+
+def test_ayon_login_shows_the_login_first(env, core_server, tmp_path):
+    """--ayon-login: this launcher's login dialog (offscreen, answered by the test hook) comes
+    first; the new login is the one children get, as the user's own (AYON_IN_LOGIN_MODE=1)."""
+    from ayon_launcher.display import LOGIN_DIALOG_TEST_HOOK_ENV
+
+    script = tmp_path / "who.py"
+    script.write_text("import json, os\nimport ayon_api\n"
+                      "print(json.dumps([ayon_api.get_user()['name'],"
+                      " os.environ['AYON_IN_LOGIN_MODE']]))\n")
+    hooked = {**env, LOGIN_DIALOG_TEST_HOOK_ENV: f"admin:{core_server.admin_password}"}
+    done = run_ayon(["--ayon-login", "--bundle", "core_standin", str(script)], hooked)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout.strip().splitlines()[-1]) == ["admin", "1"]
+    # The same through a command that goes to ayon-core.
+    done = run_ayon(["--ayon-login", "--bundle", "core_standin", "version"], hooked)
+    assert done.returncode == 0, done.stderr
+    assert _seen(env)["env"]["AYON_IN_LOGIN_MODE"] == "1"
+    # Closing the dialog: nothing runs.
+    Path(env["STANDIN_OUT"]).unlink()
+    done = run_ayon(["--ayon-login", "--bundle", "core_standin", "version"],
+                    {**env, LOGIN_DIALOG_TEST_HOOK_ENV: "cancel"})
+    assert done.returncode != 0
+    assert done.stderr.strip().splitlines()[-1].startswith("ayon: error: login cancelled")
+    assert not Path(env["STANDIN_OUT"]).exists()

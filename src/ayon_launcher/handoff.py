@@ -236,7 +236,7 @@ def bundle_needs_core(launcher: LauncherContext) -> tuple[bool, ayon_api.ServerA
     """Whether the bundle ``launcher`` starts has the core add-on (the connection made to
     find out is returned for the bootstrap). Offline: the bundle an offline start would use."""
     from .connection.session import LoginCancelled
-    from .errors import LauncherError, ServerUnreachableError
+    from .errors import AuthenticationRequired, ServerUnreachableError
 
     global _SESSION
     try:
@@ -264,9 +264,9 @@ def bundle_needs_core(launcher: LauncherContext) -> tuple[bool, ayon_api.ServerA
         return is_core_bundle({a.name for a in installed.addons}), None
     except LoginCancelled:
         raise
-    except LauncherError:
-        # No login possible, no such bundle or project...: the built-in path meets the same
-        # problem and reports it (after a usage error of its own, which comes first there).
+    except AuthenticationRequired:
+        # No login possible here: the built-in path meets the same problem and reports it,
+        # after a usage error of its own (`ayon nosuchcommand`), which comes first there.
         return False, None
     return is_core_bundle(bundle.addons), api
 
