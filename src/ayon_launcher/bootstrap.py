@@ -106,10 +106,13 @@ def bootstrap(
 def _reused_connection(ctx: LauncherContext) -> ayon_api.ServerAPI | None:
     """A connection with the session this process logged in with already (handoff.py looks
     at the bundle before the built-in commands run), made this context's."""
+    import os
+
     from .handoff import session_made_here
 
     session = session_made_here()
-    if session is None:
+    url = (ctx.server_url or os.environ.get("AYON_SERVER_URL") or "").rstrip("/")
+    if session is None or session.server_url.rstrip("/") != url:
         return None
     from .connection import activate, open_api
 

@@ -210,8 +210,10 @@ def unreachable_here() -> Exception | None:
 def session_made_here() -> Session | None:
     """The session this process already logged in with to find the bundle, if any: the
     bootstrap reuses it rather than logging in twice (a login that could not be stored would
-    be asked for again)."""
-    return _SESSION
+    be asked for again). Given once, and only for the same server."""
+    global _SESSION
+    found, _SESSION = _SESSION, None
+    return found
 
 
 def force_login(launcher: LauncherContext) -> None:
@@ -236,7 +238,7 @@ def bundle_needs_core(launcher: LauncherContext) -> tuple[bool, ayon_api.ServerA
     """Whether the bundle ``launcher`` starts has the core add-on (the connection made to
     find out is returned for the bootstrap). Offline: the bundle an offline start would use."""
     from .connection.session import LoginCancelled
-    from .errors import AuthenticationRequired, ServerUnreachableError
+    from .errors import AuthenticationRequired, ServerUnreachableError, UsageError
 
     global _SESSION
     try:
@@ -247,11 +249,16 @@ def bundle_needs_core(launcher: LauncherContext) -> tuple[bool, ayon_api.ServerA
         activate(launcher, session)
         _SESSION = session  # the bootstrap of whichever path runs next uses it (one login)
         api = open_api(session)
-        _studio, bundle = fetch_bundles(
-            api, bundle_name=launcher.bundle_name,
-            project_bundle_name=launcher.project_bundle_name,
-            project_name=launcher.project_name, use_staging=launcher.use_staging,
-            use_dev=launcher.use_dev)
+        choice = dict(bundle_name=launcher.bundle_name,
+                      project_bundle_name=launcher.project_bundle_name,
+                      project_name=launcher.project_name, use_staging=launcher.use_staging,
+                      use_dev=launcher.use_dev)
+        try:
+            _studio, bundle = fetch_bundles(api, **choice)
+        except UsageError:
+            # An unknown --project: whichever path runs reports it in its own words (the
+            # bootstrap for ayon-core, the built-in command otherwise).
+            _studio, bundle = fetch_bundles(api, **{**choice, "project_name": None})
     except ServerUnreachableError as exc:
         from .bootstrap import offline_bundle
 
