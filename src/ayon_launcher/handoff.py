@@ -313,6 +313,8 @@ def hand_off(args: list[str], launcher: LauncherContext | None = None) -> int | 
     """Run ``ayon ARGS`` through ayon-core when the bundle has the core add-on: bootstrap
     here, then ``ayon_core.cli.main()``; its exit code. None: the bundle has no core add-on
     (or the command is this launcher's own), the built-in commands run it."""
+    global _SESSION, _UNREACHABLE
+    _SESSION = _UNREACHABLE = None  # what a look left for its bootstrap is this run's only
     if launcher is None:
         if any(arg in LAUNCHER_ANSWERS or arg in LAUNCHER_COMMANDS for arg in args[:1]):
             return None  # `ayon --help`, `ayon server`...: no need to read the flags
