@@ -23,6 +23,52 @@ def local_server(tmp_path_factory):
         yield server
 
 
+def pytest_report_header(config) -> str:
+    """Say up front whether the real AYON server part of the suite runs, and why not."""
+    from harness.real_server import backend_source, services_missing
+
+    source, reason = backend_source()
+    if source is None:
+        return f"real AYON server: SKIPPED ({reason})"
+    missing = services_missing()
+    if missing:
+        return f"real AYON server: SKIPPED ({missing})"
+    return f"real AYON server: ayon-backend from {source}"
+
+
+@pytest.fixture(scope="session")
+def real_server(tmp_path_factory):
+    """ynput's real AYON server (ayon-backend), demo-seeded over REST, once per session.
+
+    Shared by the session like ``local_server``: tests make their own bundles/users and put
+    back what they change.
+    """
+    from harness.real_server import backend_source, services_missing, start_real_server
+
+    source, reason = backend_source()
+    reason = reason or services_missing()
+    if source is None or reason:
+        print(f"\nreal AYON server skipped: {reason}", file=sys.stderr)
+        pytest.skip(reason)
+    with start_real_server(tmp_path_factory.mktemp("real-server")) as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def embedded_server(tmp_path_factory):
+    """The embedded server behind the real harness's interface, once per session."""
+    from harness.embedded import start_embedded_server
+
+    with start_embedded_server(tmp_path_factory.mktemp("embedded-server")) as server:
+        yield server
+
+
+@pytest.fixture(params=["embedded", "real"])
+def any_server(request):
+    """Each scenario runs against the embedded server and against ynput's real one."""
+    return request.getfixturevalue(f"{request.param}_server")
+
+
 @pytest.fixture
 def fresh_server(tmp_path_factory):
     """A demo-seeded local server of one test's own, free to be changed."""
@@ -67,3 +113,69 @@ def run_ayon(args: list[str], env: dict[str, str], input: str | None = None,
 def artifacts_dir() -> Path:
     ARTIFACTS_DIR.mkdir(exist_ok=True)
     return ARTIFACTS_DIR
+
+
+def _skip_without_peers(*prefixes: str) -> None:
+    """Skip (with the reason printed) when ynput's peer archives are not at hand."""
+    from harness import studio
+
+    missing = studio.missing_peers(*prefixes)
+    if missing:
+        reason = (f"needs {', '.join(f'{m}-*.tar.gz' for m in missing)} in ../shared/peers "
+                  "(or AYON_PEERS_DIR)")
+        print(f"SKIPPED: {reason}", file=sys.stderr)
+        pytest.skip(reason)
+
+
+def _write_timings(name: str, timings: dict[str, float]) -> None:
+    import json
+
+    ARTIFACTS_DIR.mkdir(exist_ok=True)
+    path = ARTIFACTS_DIR / "build-timings.json"
+    data = json.loads(path.read_text()) if path.exists() else {}
+    data[name] = timings
+    path.write_text(json.dumps(data, indent=2))
+
+
+@pytest.fixture(scope="session")
+def studio_server(tmp_path_factory):
+    """A real AYON server of its own for the studio bundle, whose production bundle it becomes
+    (``real_server`` keeps the demo bundles other tests rely on)."""
+    _skip_without_peers("ayon-core", "ayon-applications")
+    import time
+
+    from harness.real_server import backend_source, services_missing, start_real_server
+
+    source, reason = backend_source()
+    reason = reason or services_missing()
+    if source is None or reason:
+        print(f"\nstudio server skipped: {reason}", file=sys.stderr)
+        pytest.skip(reason)
+    started = time.monotonic()
+    with start_real_server(tmp_path_factory.mktemp("studio-server")) as server:
+        _write_timings("studio_server", {"start": round(time.monotonic() - started, 2)})
+        yield server
+
+
+@pytest.fixture(scope="session")
+def studio_bundle(studio_server):
+    """A real studio bundle (ayon-core + ayon-applications built by their create_package.py,
+    a dependency package of their client requirements) as the production bundle of
+    ``studio_server``, with a project, folder, task and an app variant whose executable is a
+    small recording script (harness.studio.StudioBundle: names, server, paths of the zips)."""
+    from harness import studio
+
+    bundle = studio.install_studio_bundle(studio_server)
+    _write_timings("studio_bundle", bundle.timings)
+    return bundle
+
+
+@pytest.fixture(scope="session")
+def official_launcher():
+    """ynput's official launcher from source with its Python 3.11 venv (harness.official)."""
+    _skip_without_peers("ayon-launcher")
+    from harness import official
+
+    launcher = official.official_launcher()
+    _write_timings("official_launcher", launcher.timings)
+    return launcher
