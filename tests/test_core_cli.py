@@ -219,7 +219,8 @@ def test_bad_verbose_level_is_a_clear_error(tmp_path, dump, level):
 def test_every_runtime_variable_reaches_a_child(env, server, tmp_path, dump):
     out = tmp_path / "out.json"
     env = {**env, "DUMP_TO": str(out), "AYON_API_KEY": server.service_api_key}
-    done = run_ayon(["--headless", "--use-staging", "--debug", str(dump), "a", "b c"], env)
+    done = run_ayon(["--headless", "--use-staging", "--debug", "--verbose", "info", str(dump),
+                     "a", "b c"], env)
     assert done.returncode == 0, done.stderr
     seen = json.loads(out.read_text())
     child = seen["child_env"]
@@ -233,17 +234,19 @@ def test_every_runtime_variable_reaches_a_child(env, server, tmp_path, dump):
     assert child["AYON_BUNDLE_NAME"] == "demo_staging"
     assert child["AYON_SERVER_URL"] == server.url
     assert child["AYON_API_KEY"] == server.service_api_key
-    assert Path(child["AYON_EXECUTABLE"]).samefile(sys.executable)
-    import ayon_launcher
-
-    package = Path(ayon_launcher.__file__).resolve().parent
-    root = Path(child["AYON_ROOT"])
-    # From a checkout: the folder with pyproject.toml; installed: the package itself.
-    assert root.samefile(package) or (
-        (root / "pyproject.toml").is_file() and (root / "src" / "ayon_launcher").samefile(package))
+    # AYON_EXECUTABLE re-enters this launcher (as ayon-core starts it: with AYON_ROOT/start.py
+    # when its name says python); AYON_ROOT holds the version.py ayon-core reads.
+    launch = [child["AYON_EXECUTABLE"]]
+    if "python" in Path(launch[0]).name.lower():
+        launch.append(str(Path(child["AYON_ROOT"]) / "start.py"))
+    again = subprocess.run([*launch, "--version"], capture_output=True, text=True, timeout=60)
+    assert again.returncode == 0 and "0." in again.stdout, again.stderr
+    version_file = {}
+    exec((Path(child["AYON_ROOT"]) / "version.py").read_text(), version_file)
     from ayon_launcher.version import __version__
 
-    assert child["AYON_VERSION"] == __version__
+    assert child["AYON_VERSION"] == __version__ == version_file["__version__"]
+    assert __version__ in again.stdout
     for alias, name in ALIASES.items():
         assert child[alias] == child[name], alias
     # The bundle's add-ons are importable in children and contribute their variables.
@@ -474,9 +477,12 @@ def test_a_child_launcher_connects_with_the_inherited_token(env, tmp_path):
     script = tmp_path / "nested.py"
     script.write_text(textwrap.dedent("""
         import os, subprocess, sys
+        # As ayon-core's get_ayon_launcher_args() builds a launcher command line.
+        launch = [os.environ["AYON_EXECUTABLE"]]
+        if "python" in os.path.basename(launch[0]).lower():
+            launch.append(os.path.join(os.environ["AYON_ROOT"], "start.py"))
         nested = subprocess.run(
-            [os.environ["AYON_EXECUTABLE"], "-m", "ayon_launcher", "--headless",
-             "addon", "demo_tools", "hello", "--name", "child"],
+            [*launch, "--headless", "addon", "demo_tools", "hello", "--name", "child"],
             stdin=subprocess.DEVNULL, capture_output=True, text=True)
         print(nested.stdout.strip())
         sys.exit(nested.returncode)

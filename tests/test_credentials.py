@@ -330,3 +330,20 @@ def test_url_rules_for_forms():
     # For forms: the reason alone, to show as it is (the URL is in the field next to it).
     assert url_problem("ftp://host") == "it must start with http:// or https:// and name a host"
     assert url_problem(" https://ayon.example.com/ ") is None
+
+
+def test_unstorable_login_is_asked_once_for_a_command(env, server, tmp_path):
+    # A command (not a script) first looks at the bundle (does it have ayon-core?), then the
+    # built-in command bootstraps: both use the one login, even when it cannot be stored.
+    keychain = tmp_path / "keychain.json"
+    keychain.write_text("{}")
+    blocker = tmp_path / "afile"
+    blocker.write_text("")
+    env = {**locked_keyring_env(env, keychain),
+           "AYON_LAUNCHER_CONFIG_DIR": str(blocker / "sub")}
+    out = tmp_path / "env.json"
+    done = run_ayon_pty(["--headless", "extractenvironments", str(out)], env, answers())
+    assert done.returncode == 0, done.output
+    assert done.output.count("User name") == 1, done.output
+    # The user's own login: children may change it (ayon-core's tray "Login" works).
+    assert json.loads(out.read_text())["AYON_IN_LOGIN_MODE"] == "1"

@@ -41,7 +41,8 @@ class BootstrapResult:
 
     server_url: str | None = None
     api: ayon_api.ServerAPI | None = None
-    bundle_name: str | None = None
+    bundle_name: str | None = None  # the bundle in use (the project bundle when one applies)
+    studio_bundle_name: str | None = None
     offline: bool = False
     addons: list[AYONAddon] = field(default_factory=list)
     # Folders to put on sys.path / PYTHONPATH, in order (dependency package first).
@@ -50,6 +51,11 @@ class BootstrapResult:
     settings: dict[str, Any] = field(default_factory=dict)
     # Add-ons that failed to load: name -> one-line reason (the others are loaded).
     load_errors: dict[str, str] = field(default_factory=dict)
+    # The bundle has the `core` add-on: ayon-core loads the add-ons and runs the commands
+    # (see handoff.py); this launcher only put them on sys.path.
+    core: bool = False
+    # For this process only, never PYTHONPATH: the dependency package's `runtime` folder.
+    sys_paths: list[str] = field(default_factory=list)
 
 
 def bootstrap(
@@ -71,21 +77,47 @@ def bootstrap(
     if ctx.skip_bootstrap:
         return BootstrapResult(server_url=ctx.server_url)
     from .connection import connect
-    from .distribution.distribute import distribute, fetch_bundle
+    from .distribution.distribute import distribute, fetch_bundles
 
     if offline:
         installed = _offline_bundle(ctx, ServerUnreachableError("offline start chosen"))
         return _load(ctx, installed, None, True)
+    from .handoff import unreachable_here
+
+    unreachable = unreachable_here() if api is None else None
+    if isinstance(unreachable, ServerUnreachableError):
+        return _load(ctx, _offline_bundle(ctx, unreachable), None, True)
     try:
-        api = api or connect(ctx)
-        bundle = fetch_bundle(api, bundle_name=ctx.bundle_name, use_staging=ctx.use_staging,
-                              use_dev=ctx.use_dev)
-        installed = distribute(api, bundle, _item_progress(progress), cancel=cancel)
+        api = api or _reused_connection(ctx) or connect(ctx)
+        studio, bundle = fetch_bundles(
+            api, bundle_name=ctx.bundle_name, project_bundle_name=ctx.project_bundle_name,
+            project_name=ctx.project_name, use_staging=ctx.use_staging, use_dev=ctx.use_dev)
+        if studio.is_dev and not ctx.use_dev:
+            ctx.use_dev = True  # a dev bundle asked for by name runs in dev mode
+        installed = distribute(api, bundle, _item_progress(progress), cancel=cancel,
+                               studio=studio)
     except ServerUnreachableError as exc:
         installed = _offline_bundle(ctx, exc)
         offline = True
         api = None
     return _load(ctx, installed, api, offline)
+
+
+def _reused_connection(ctx: LauncherContext) -> ayon_api.ServerAPI | None:
+    """A connection with the session this process logged in with already (handoff.py looks
+    at the bundle before the built-in commands run), made this context's."""
+    import os
+
+    from .handoff import session_made_here
+
+    session = session_made_here()
+    url = (ctx.server_url or os.environ.get("AYON_SERVER_URL") or "").rstrip("/")
+    if session is None or session.server_url.rstrip("/") != url:
+        return None
+    from .connection import activate, open_api
+
+    activate(ctx, session)
+    return open_api(session)
 
 
 def _item_progress(progress: ProgressCallback | None) -> ItemProgress | None:
@@ -105,6 +137,12 @@ def offline_bundle(ctx: LauncherContext) -> InstalledBundle | None:
     from .distribution import state
 
     url = (ctx.server_url or os.environ.get("AYON_SERVER_URL") or "").rstrip("/") or None
+    if ctx.project_bundle_name and not ctx.bundle_name:
+        # The bundle asked for by AYON_BUNDLE_NAME (a project bundle, or an older launcher's
+        # studio bundle), when it was installed here.
+        named = state.last_installed(server_url=url, bundle_name=ctx.project_bundle_name)
+        if named is not None:
+            return named
     if ctx.use_staging:
         variant: str | None = "staging"
     elif ctx.use_dev:
@@ -150,6 +188,8 @@ def _load(ctx: LauncherContext, installed: InstalledBundle, api: ayon_api.Server
     from .addons.loader import AddonFolder, load_addons
 
     _warn_missing_folders(installed)
+    if any(addon.name == "core" for addon in installed.addons):
+        return _core_result(ctx, installed, api, offline)
     folders = [AddonFolder(a.name, a.version, a.path) for a in installed.addons]
     loaded = load_addons(folders, installed.settings, installed.dependency_package)
     return BootstrapResult(
@@ -161,6 +201,27 @@ def _load(ctx: LauncherContext, installed: InstalledBundle, api: ayon_api.Server
         python_paths=loaded.python_paths,
         settings=installed.settings,
         load_errors=loaded.errors,
+        studio_bundle_name=installed.studio_bundle_name or installed.bundle_name,
+    )
+
+
+def _core_result(ctx: LauncherContext, installed: InstalledBundle,
+                 api: ayon_api.ServerAPI | None, offline: bool) -> BootstrapResult:
+    """A bundle run by ayon-core: its add-ons are put on the path, not imported (ayon-core's
+    AddonsManager does that, and a script must not pay for it)."""
+    from .handoff import core_paths
+
+    python_paths, sys_paths = core_paths(installed)
+    return BootstrapResult(
+        server_url=ctx.server_url or installed.server_url,
+        api=api,
+        bundle_name=installed.bundle_name,
+        studio_bundle_name=installed.studio_bundle_name or installed.bundle_name,
+        offline=offline,
+        python_paths=python_paths,
+        settings=installed.settings,
+        core=True,
+        sys_paths=sys_paths,
     )
 
 

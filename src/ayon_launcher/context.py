@@ -47,12 +47,25 @@ class LauncherContext:
     def __init__(self, *, headless: bool = False, use_staging: bool = False,
                  use_dev: bool = False, bundle_name: str | None = None,
                  log_level: int = INFO, debug: bool = False, skip_bootstrap: bool = False,
-                 server_url: str | None = None, token: str | None = None) -> None:
+                 server_url: str | None = None, token: str | None = None,
+                 project_bundle_name: str | None = None, project_name: str | None = None,
+                 login_mode: bool | None = None) -> None:
         self.headless = headless
         self.use_staging = use_staging
         self.use_dev = use_dev
+        # The studio bundle asked for (--bundle, --studio-bundle, AYON_STUDIO_BUNDLE_NAME);
+        # None: the production (staging, dev) bundle.
         self.bundle_name = bundle_name
+        # The project bundle asked for (--project-bundle, AYON_BUNDLE_NAME), as the official
+        # launcher names them, and the project whose bundle applies (--project,
+        # AYON_PROJECT_NAME).
+        self.project_bundle_name = project_bundle_name
+        self.project_name = project_name
+        # AYON_IN_LOGIN_MODE: the login came from the login UI / stored token (True) or from
+        # AYON_API_KEY given by the caller (False); None: decided from the environment.
+        self.login_mode = login_mode
         self.log_level = log_level
+        self.log_level_given = log_level != INFO  # --verbose, AYON_LOG_LEVEL, --debug
         self.debug = debug
         self.skip_bootstrap = skip_bootstrap
         # Filled in by connection/bootstrap.
@@ -61,6 +74,6 @@ class LauncherContext:
         self.extra: dict[str, Any] = {}
 
     def __repr__(self) -> str:
-        shown = ("headless", "use_staging", "use_dev", "bundle_name", "log_level", "debug",
-                 "skip_bootstrap", "server_url")
+        shown = ("headless", "use_staging", "use_dev", "bundle_name", "project_bundle_name",
+                 "project_name", "log_level", "debug", "skip_bootstrap", "server_url")
         return "LauncherContext(" + ", ".join(f"{k}={getattr(self, k)!r}" for k in shown) + ")"

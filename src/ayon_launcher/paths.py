@@ -12,6 +12,11 @@ APP_AUTHOR = "Ynput"
 
 # Overrides, so studios (and tests) can relocate everything.
 LOCAL_DIR_ENV = "AYON_LAUNCHER_LOCAL_DIR"
+# As the official launcher names them: where add-ons and dependency packages are stored
+# (can be shared by machines), and each of the two folders on its own.
+STORAGE_DIR_ENV = "AYON_LAUNCHER_STORAGE_DIR"
+ADDONS_DIR_ENV = "AYON_ADDONS_DIR"
+DEPENDENCIES_DIR_ENV = "AYON_DEPENDENCIES_DIR"
 CONFIG_DIR_ENV = "AYON_LAUNCHER_CONFIG_DIR"
 SERVER_DATA_DIR_ENV = "AYON_LOCAL_SERVER_DIR"
 
@@ -32,12 +37,18 @@ def config_dir() -> Path:
     return _from_env(CONFIG_DIR_ENV) or Path(platformdirs.user_config_dir(APP_NAME, APP_AUTHOR))
 
 
+def storage_dir() -> Path:
+    """Root of the add-on and dependency package store (the local folder by default)."""
+    return _from_env(STORAGE_DIR_ENV) or local_dir()
+
+
 def addons_dir() -> Path:
-    return local_dir() / "addons"
+    """``{name}_{version}/`` of each installed add-on."""
+    return _from_env(ADDONS_DIR_ENV) or storage_dir() / "addons"
 
 
 def dependency_packages_dir() -> Path:
-    return local_dir() / "dependency_packages"
+    return _from_env(DEPENDENCIES_DIR_ENV) or storage_dir() / "dependency_packages"
 
 
 def logs_dir() -> Path:

@@ -1,3 +1,5 @@
-"""The launcher's own version string."""
+"""The launcher's version string (kept in ``ayon_root/version.py``, where ayon-core reads it)."""
 
-__version__ = "0.1.0"
+from .ayon_root.version import __version__
+
+__all__ = ["__version__"]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import sys
 from contextlib import nullcontext
 from typing import TYPE_CHECKING
@@ -38,7 +37,7 @@ def prepare(launcher: LauncherContext, progress: ProgressCallback | None = None,
     """
     from ..addons.loader import apply_sys_path
     from ..bootstrap import bootstrap
-    from ..environment.runtime import child_environment
+    from ..environment.runtime import apply_environment, child_environment
 
     if progress is not None or launcher.skip_bootstrap:
         bars = nullcontext(progress)
@@ -51,9 +50,14 @@ def prepare(launcher: LauncherContext, progress: ProgressCallback | None = None,
     with bars as callback:
         result = bootstrap(launcher, progress=callback, api=api, offline=offline,
                            cancel=cancel)
-    apply_sys_path(result.python_paths)
+    if result.core:
+        from ..handoff import core_sys_path
+
+        apply_sys_path(core_sys_path(result))
+    else:
+        apply_sys_path(result.python_paths)
     # In-process code (scripts, add-ons, ayon_api's global connection) sees what children see.
-    os.environ.update(child_environment(launcher, result))
+    apply_environment(child_environment(launcher, result))
     return result
 
 

@@ -32,10 +32,17 @@ COMMANDS: dict[str, str] = {
     "server": "ayon_launcher.cli.server:server",
 }
 
-# Global flags the fast path understands, with the variables click reads for them too.
+# Global flags the fast path understands, with the variables click reads for them too. The
+# official launcher's meaning: --bundle (--studio-bundle) names the studio bundle,
+# --project-bundle the project bundle over it, --project the project whose bundle applies.
 _BOOL_FLAGS = {"--headless": "AYON_HEADLESS_MODE", "--use-staging": "AYON_USE_STAGING",
-               "--use-dev": None, "--debug": "AYON_DEBUG", "--skip-bootstrap": None}
-_VALUE_FLAGS = {"--bundle": "AYON_BUNDLE_NAME", "--verbose": "AYON_LOG_LEVEL"}
+               "--use-dev": "AYON_USE_DEV", "--debug": "AYON_DEBUG", "--skip-bootstrap": None,
+               "--skip-headers": None, "--ayon-login": None}
+_VALUE_FLAGS = {"--bundle": "AYON_STUDIO_BUNDLE_NAME", "--studio-bundle": "AYON_STUDIO_BUNDLE_NAME",
+                "--project-bundle": "AYON_BUNDLE_NAME", "--project": "AYON_PROJECT_NAME",
+                "--verbose": "AYON_LOG_LEVEL"}
+# The official launcher's command to register itself (shims, URL handler).
+INIT_COMMAND = "init-ayon-launcher"
 # As click's boolean parameter type reads them.
 _TRUE = {"1", "true", "t", "yes", "y", "on"}
 _FALSE = {"0", "false", "f", "no", "n", "off", ""}
@@ -65,7 +72,7 @@ def _fast_script_call(args: list[str]) -> tuple[dict[str, object], str, list[str
     script = args[i]
     if script in COMMANDS or script.startswith("-"):
         return None
-    if not (script.endswith(".py") or os.path.isfile(script)):
+    if not (script.endswith(".py") or os.path.isfile(script) or is_script_folder(script)):
         return None
     for flag, variable in _BOOL_FLAGS.items():
         if flag not in flags and variable:
@@ -73,16 +80,24 @@ def _fast_script_call(args: list[str]) -> tuple[dict[str, object], str, list[str
             if text not in _TRUE | _FALSE:
                 return None  # let click explain the bad value
             flags[flag] = text in _TRUE
+    if "--studio-bundle" in flags:
+        flags.setdefault("--bundle", flags.pop("--studio-bundle"))
     for flag, variable in _VALUE_FLAGS.items():
-        if flag not in flags and os.environ.get(variable):
+        if flag not in flags and flag != "--studio-bundle" and os.environ.get(variable):
             flags[flag] = os.environ[variable]
     return flags, script, args[i + 1:]
+
+
+def is_script_folder(path: str) -> bool:
+    """A folder with ``__main__.py``: run as a script, as python runs it."""
+    return os.path.isfile(os.path.join(path, "__main__.py"))
 
 
 def start_launcher(*, headless: bool = False, use_staging: bool = False, use_dev: bool = False,
                    bundle_name: str | None = None, verbose: int | None = None,
                    debug: bool = False, skip_bootstrap: bool = False,
-                   configure_logging: bool = True) -> LauncherContext:
+                   configure_logging: bool = True, project_bundle_name: str | None = None,
+                   project_name: str | None = None) -> LauncherContext:
     """The run context of the global flags, with logging set up for it (if asked)."""
     from ..context import LauncherContext
 
@@ -91,9 +106,20 @@ def start_launcher(*, headless: bool = False, use_staging: bool = False, use_dev
         from ..log import setup_logging
 
         setup_logging(level, debug)
-    return LauncherContext(headless=headless, use_staging=use_staging, use_dev=use_dev,
-                           bundle_name=bundle_name or None, log_level=level, debug=debug,
-                           skip_bootstrap=skip_bootstrap)
+    # Decided before any login puts a token in AYON_API_KEY: inherited from the launcher
+    # that started this one, else "the caller gave no key".
+    inherited = os.environ.get("AYON_IN_LOGIN_MODE")
+    login_mode = inherited == "1" if inherited in ("0", "1") else not os.environ.get(
+        "AYON_API_KEY")
+    # Kept for this process and its children, as the official launcher does at its start.
+    os.environ["AYON_IN_LOGIN_MODE"] = "1" if login_mode else "0"
+    launcher = LauncherContext(headless=headless, use_staging=use_staging, use_dev=use_dev,
+                               bundle_name=bundle_name or None, log_level=level, debug=debug,
+                               skip_bootstrap=skip_bootstrap,
+                               project_bundle_name=project_bundle_name or None,
+                               project_name=project_name or None, login_mode=login_mode)
+    launcher.log_level_given = verbose is not None
+    return launcher
 
 
 def report_error(exc: BaseException, debug: bool) -> int:
@@ -117,29 +143,61 @@ def is_debug(args: list[str]) -> bool:
     return "--debug" in args or os.environ.get("AYON_DEBUG", "").lower() in _TRUE
 
 
+def _through_core(args: list[str]) -> int | None:
+    """The exit code of ``ayon ARGS`` run by ayon-core; None when the bundle has no core
+    add-on (or the command is this launcher's own)."""
+    try:
+        from ..handoff import hand_off
+
+        return hand_off(args)
+    except KeyboardInterrupt:
+        print("ayon: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # noqa: BLE001 - last line of defence: never a bare traceback
+        return report_error(exc, is_debug(args))
+
+
+def _text(value: object) -> str | None:
+    return str(value) if value else None
+
+
 def main(argv: list[str] | None = None) -> NoReturn:
-    """``ayon``: a script call runs straight away; anything else goes to the click app."""
+    """``ayon``: a script call runs straight away; a bundle with the core add-on runs the
+    command through ayon-core (see ``handoff``); anything else goes to the click app."""
     args = list(sys.argv[1:] if argv is None else argv)
+    if INIT_COMMAND in args:
+        # Installers of the official launcher run it; nothing here needs registering yet.
+        print(f"ayon: {INIT_COMMAND} is not supported yet: this launcher installs no shim "
+              "and no ayon-launcher:// URL handler (nothing was changed)", file=sys.stderr)
+        sys.exit(0)
     call = _fast_script_call(args)
     if call is None:
-        from .main import main as click_main
+        code = _through_core(args)
+        if code is None:
+            from .main import main as click_main
 
-        click_main(args)
+            click_main(args)
+        sys.exit(code)
     flags, script, script_args = call
     debug = bool(flags.get("--debug"))
     try:
         from ..context import parse_log_level
         from .script_runner import run_script
 
-        bundle = flags.get("--bundle")
         verbose = flags.get("--verbose")
         launcher = start_launcher(
             headless=bool(flags.get("--headless")), use_staging=bool(flags.get("--use-staging")),
-            use_dev=bool(flags.get("--use-dev")), bundle_name=str(bundle) if bundle else None,
+            use_dev=bool(flags.get("--use-dev")), bundle_name=_text(flags.get("--bundle")),
+            project_bundle_name=_text(flags.get("--project-bundle")),
+            project_name=_text(flags.get("--project")),
             verbose=parse_log_level(str(verbose) if verbose is not None else None),
             debug=debug, skip_bootstrap=bool(flags.get("--skip-bootstrap")),
             # A script without bootstrap: nothing of the launcher logs, so skip importing it.
             configure_logging=not flags.get("--skip-bootstrap"))
+        if flags.get("--ayon-login"):
+            from ..handoff import force_login
+
+            force_login(launcher)
         code = run_script(launcher, script, script_args)
     except KeyboardInterrupt:
         print("ayon: interrupted", file=sys.stderr)

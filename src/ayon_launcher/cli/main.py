@@ -81,14 +81,22 @@ def _verbose_callback(ctx: click.Context, param: click.Parameter, value: Any) ->
               help="Run without any graphical UI (farm, automation).")
 @click.option("--use-staging", is_flag=True, envvar="AYON_USE_STAGING",
               help="Use the staging bundle.")
-@click.option("--use-dev", is_flag=True, help="Use the current user's dev bundle.")
-@click.option("--bundle", "bundle_name", metavar="NAME", envvar="AYON_BUNDLE_NAME",
-              help="Use the named bundle.")
+@click.option("--use-dev", is_flag=True, envvar="AYON_USE_DEV",
+              help="Use the current user's dev bundle.")
+@click.option("--bundle", "--studio-bundle", "bundle_name", metavar="NAME",
+              envvar="AYON_STUDIO_BUNDLE_NAME", help="Use the named studio bundle.")
+@click.option("--project-bundle", metavar="NAME", envvar="AYON_BUNDLE_NAME",
+              help="Use the named project bundle over the studio bundle.")
+@click.option("--project", "project_name", metavar="NAME", envvar="AYON_PROJECT_NAME",
+              help="Use the bundle the project names (its project bundle).")
 @click.option("--verbose", metavar="LEVEL", envvar="AYON_LOG_LEVEL", callback=_verbose_callback,
               help="Log level: 0-50 or notset/debug/info/warning/error/critical.")
 @click.option("--debug", is_flag=True, envvar="AYON_DEBUG", help="Debug mode (tracebacks, logs).")
 @click.option("--skip-bootstrap", is_flag=True,
               help="No server call, no updates, no add-ons.")
+@click.option("--skip-headers", is_flag=True, hidden=True,
+              help="Accepted for the official launcher's callers (no headers are printed).")
+@click.option("--ayon-login", is_flag=True, help="Show the login first (change server or user).")
 @click.option("--local-server", is_flag=True,
               help="Start (or reuse) the embedded demo AYON server and connect to it.")
 @click.version_option(__version__, "--version", prog_name="AYON launcher")
@@ -99,9 +107,13 @@ def cli(
     use_staging: bool,
     use_dev: bool,
     bundle_name: str | None,
+    project_bundle: str | None,
+    project_name: str | None,
     verbose: int | None,
     debug: bool,
     skip_bootstrap: bool,
+    skip_headers: bool,
+    ayon_login: bool,
     local_server: bool,
 ) -> None:
     """AYON desktop launcher.
@@ -110,10 +122,15 @@ def cli(
     """
     launcher = start_launcher(headless=headless, use_staging=use_staging, use_dev=use_dev,
                               bundle_name=bundle_name, verbose=verbose, debug=debug,
-                              skip_bootstrap=skip_bootstrap)
+                              skip_bootstrap=skip_bootstrap, project_bundle_name=project_bundle,
+                              project_name=project_name)
     ctx.obj = launcher
     if local_server:
         _use_local_server(ctx)
+    if ayon_login:
+        from ..handoff import force_login
+
+        force_login(launcher)
     if ctx.invoked_subcommand is None:
         ctx.invoke(_load(COMMANDS["tray"]))
 

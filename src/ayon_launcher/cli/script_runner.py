@@ -13,17 +13,23 @@ if TYPE_CHECKING:
 
 
 def run_script(launcher: LauncherContext, path: str, args: list[str]) -> int:
-    """Run ``path`` as ``__main__`` in the AYON environment; its exit code."""
+    """Run ``path`` (a file, or a folder with ``__main__.py``) as ``__main__`` in the AYON
+    environment; its exit code."""
+    file = path
+    if os.path.isdir(path):
+        file = os.path.join(path, "__main__.py")
+        if not os.path.isfile(file):
+            raise UsageError(f"no __main__.py in folder {path}: nothing to run")
     # Read and compiled before any bootstrap: a bad script fails at once, as with python.
     try:
-        with open(path, "rb") as handle:
+        with open(file, "rb") as handle:
             source = handle.read()
     except FileNotFoundError:
         raise UsageError(f"script not found: {path}") from None
     except OSError as exc:
         raise UsageError(f"cannot read script {path}: {exc.strerror or exc}") from None
     try:
-        code = compile(source, os.path.abspath(path), "exec")
+        code = compile(source, os.path.abspath(file), "exec")
     except (SyntaxError, ValueError) as exc:
         import traceback
 
@@ -32,18 +38,19 @@ def run_script(launcher: LauncherContext, path: str, args: list[str]) -> int:
         return 1
     if launcher.skip_bootstrap:
         # Nothing to sync or load: only the runtime variables (no bootstrap imports at all).
-        from ..environment.runtime import child_environment
+        from ..environment.runtime import apply_environment, child_environment
 
-        os.environ.update(child_environment(launcher))
+        apply_environment(child_environment(launcher))
     else:
         from .common import prepare
 
         prepare(launcher)
-    return _execute(code, path, args)
+    return _execute(code, file, args, argv0=path)
 
 
-def _execute(code: object, path: str, args: list[str]) -> int:
-    """Run compiled ``code`` as the ``__main__`` module with ``sys.argv`` set for it."""
+def _execute(code: object, path: str, args: list[str], argv0: str | None = None) -> int:
+    """Run compiled ``code`` (of file ``path``) as the ``__main__`` module with ``sys.argv``
+    set for it (``argv0``: what was typed, the folder of a ``__main__.py``)."""
     import types
 
     module = types.ModuleType("__main__")
@@ -51,7 +58,7 @@ def _execute(code: object, path: str, args: list[str]) -> int:
     module.__builtins__ = __builtins__  # type: ignore[attr-defined]
     previous_main = sys.modules.get("__main__")
     sys.modules["__main__"] = module  # pickling and `if __name__ == "__main__"` work
-    sys.argv = [path, *args]  # as typed, like python's sys.argv[0]
+    sys.argv = [argv0 or path, *args]  # as typed, like python's sys.argv[0]
     sys.path.insert(0, os.path.dirname(os.path.abspath(path)))
     try:
         exec(code, module.__dict__)  # noqa: S102 - running the user's script is the command

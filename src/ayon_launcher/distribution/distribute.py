@@ -11,7 +11,13 @@ from .. import paths
 from ..errors import AuthenticationRequired, DistributionError, ServerUnreachableError
 from ..log import get_logger
 from . import state, store
-from .bundles import choose_bundle
+from .bundles import (
+    choose_bundle,
+    choose_project_bundle,
+    project_bundle_wanted,
+    studio_bundle_name,
+    with_addon_versions,
+)
 from .models import Bundle, DistItem, addon_item, dependency_item
 from .sources import FetchSettings
 from .sync import ItemProgress, SyncFailed, sync_items
@@ -64,6 +70,53 @@ def fetch_bundle(api: ayon_api.ServerAPI, *, bundle_name: str | None, use_stagin
     username = current_username(api) if use_dev else None
     return choose_bundle(payload, bundle_name=bundle_name, use_staging=use_staging,
                          use_dev=use_dev, username=username)
+
+
+def fetch_bundles(api: ayon_api.ServerAPI, *, bundle_name: str | None,
+                  project_bundle_name: str | None = None, project_name: str | None = None,
+                  use_staging: bool = False, use_dev: bool = False) -> tuple[Bundle, Bundle]:
+    """(studio bundle, bundle to use): the second is the project bundle when one applies
+    (with the add-on versions the server resolves for the pair), else the studio bundle."""
+    from urllib.parse import quote, urlencode
+
+    payload = server_get(api, "bundles", "the bundles")
+    studio_name = studio_bundle_name(payload, bundle_name, project_bundle_name)
+    if studio_name and studio_name == project_bundle_name:
+        project_bundle_name = None
+    username = current_username(api) if use_dev and not studio_name else None
+    studio = choose_bundle(payload, bundle_name=studio_name, use_staging=use_staging,
+                           use_dev=use_dev, username=username)
+    project_bundles = None
+    if project_name and not project_bundle_name and not studio.is_dev:
+        project_bundles = _project_bundles(api, project_name)
+    name = project_bundle_wanted(studio, project_bundle_name=project_bundle_name,
+                                 project_bundles=project_bundles,
+                                 use_staging=use_staging)
+    bundle = choose_project_bundle(payload, studio, name)
+    if bundle is studio:
+        return studio, studio
+    query = urlencode({"summary": "true", "bundle_name": studio.name,
+                       "project_bundle_name": bundle.name}, quote_via=quote)
+    summary = server_get(api, f"settings?{query}", f"the add-ons of project bundle {bundle.name}")
+    return studio, with_addon_versions(bundle, studio, summary.get("addons") or [])
+
+
+def _project_bundles(api: ayon_api.ServerAPI, project_name: str) -> dict[str, Any]:
+    """The project's ``data.bundle`` ({"production": name, "staging": name})."""
+    from urllib.parse import quote
+
+    from ..errors import UsageError
+
+    try:
+        project = server_get(api, f"projects/{quote(project_name, safe='')}",
+                             f"project {project_name}")
+    except DistributionError as exc:
+        if "HTTP 404" in str(exc):
+            raise UsageError(f"project {project_name!r} does not exist on the server "
+                             "(--project, AYON_PROJECT_NAME)") from None
+        raise
+    bundles = ((project or {}).get("data") or {}).get("bundle")
+    return bundles if isinstance(bundles, dict) else {}
 
 
 def plan_items(api: ayon_api.ServerAPI, bundle: Bundle) -> tuple[list[DistItem], dict[str, str]]:
@@ -126,7 +179,8 @@ _ROUNDS = 3
 
 def distribute(api: ayon_api.ServerAPI, bundle: Bundle, progress: ItemProgress | None = None,
                fetch_settings_fn: Callable[..., dict[str, Any]] = fetch_settings,
-               cancel: threading.Event | None = None) -> state.InstalledBundle:
+               cancel: threading.Event | None = None,
+               studio: Bundle | None = None) -> state.InstalledBundle:
     """Sync ``bundle`` into the store, record it as installed, clean up unused versions.
 
     What is missing is fetched without the store lock (one lock per item), so a launcher
@@ -138,7 +192,8 @@ def distribute(api: ayon_api.ServerAPI, bundle: Bundle, progress: ItemProgress |
     keep = state.keep_count()  # a bad AYON_LAUNCHER_KEEP_BUNDLES fails before any download
     items, dev_paths = plan_items(api, bundle)
     settings = FetchSettings(server_url=api.get_base_url(), server_headers=api.get_headers())
-    installed = _installed_bundle(api, bundle, items, dev_paths, fetch_settings_fn(api, bundle))
+    installed = _installed_bundle(api, bundle, items, dev_paths, fetch_settings_fn(api, bundle),
+                                  studio or bundle)
     for _round in range(_ROUNDS):
         _sync(items, settings, progress, cancel)
         try:
@@ -172,8 +227,8 @@ def _sync(items: list[DistItem], settings: FetchSettings, progress: ItemProgress
 
 
 def _installed_bundle(api: ayon_api.ServerAPI, bundle: Bundle, items: list[DistItem],
-                      dev_paths: dict[str, str],
-                      settings: dict[str, Any]) -> state.InstalledBundle:
+                      dev_paths: dict[str, str], settings: dict[str, Any],
+                      studio: Bundle) -> state.InstalledBundle:
     addons = [
         state.InstalledAddon(name=i.name, version=i.version or "", path=str(i.target))
         for i in items if i.kind == "addon"
@@ -185,8 +240,9 @@ def _installed_bundle(api: ayon_api.ServerAPI, bundle: Bundle, items: list[DistI
     package = next((str(i.target) for i in items if i.kind == "dependency_package"), None)
     return state.InstalledBundle(
         bundle_name=bundle.name,
+        studio_bundle_name=studio.name,
         server_url=api.get_base_url(),
-        variant=bundle.variant,
+        variant=studio.variant,
         addons=sorted(addons, key=lambda a: a.name),
         dependency_package=package,
         settings=settings,

@@ -113,6 +113,7 @@ class Bundle:
     is_production: bool = False
     is_staging: bool = False
     is_dev: bool = False
+    is_project: bool = False  # a project bundle: add-on overrides for some projects
     active_user: str | None = None
     addon_development: dict[str, Any] = field(default_factory=dict)
     raw: dict[str, Any] = field(default_factory=dict)
@@ -126,6 +127,7 @@ class Bundle:
             is_production=bool(data.get("isProduction")),
             is_staging=bool(data.get("isStaging")),
             is_dev=bool(data.get("isDev")),
+            is_project=bool(data.get("isProject")),
             active_user=data.get("activeUser"),
             addon_development=dict(data.get("addonDevelopment") or {}),
             raw=data,

@@ -34,13 +34,14 @@ class InstalledAddon:
 class InstalledBundle:
     """Everything needed to start from a bundle without the server."""
 
-    bundle_name: str
+    bundle_name: str  # the bundle in use: the project bundle when one applies
     server_url: str | None = None
     variant: str = "production"
     addons: list[InstalledAddon] = field(default_factory=list)
     dependency_package: str | None = None
     settings: dict[str, Any] = field(default_factory=dict)
     installed_at: str = ""
+    studio_bundle_name: str | None = None  # the studio bundle under a project bundle
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> InstalledBundle:
@@ -52,6 +53,7 @@ class InstalledBundle:
             dependency_package=data.get("dependency_package"),
             settings=data.get("settings") or {},
             installed_at=data.get("installed_at") or "",
+            studio_bundle_name=data.get("studio_bundle_name"),
         )
 
 
@@ -127,7 +129,7 @@ def last_installed(server_url: str | None = None, bundle_name: str | None = None
     for bundle in load_history():
         if server_url and bundle.server_url and bundle.server_url.rstrip("/") != server_url:
             continue
-        if bundle_name and bundle.bundle_name != bundle_name:
+        if bundle_name and bundle_name not in (bundle.bundle_name, bundle.studio_bundle_name):
             continue
         if variant and not _of_variant(bundle, variant):
             continue

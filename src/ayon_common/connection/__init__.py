@@ -1,0 +1,1 @@
+"""Connection names ayon-core imports from the launcher (see ``credentials``)."""
