@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from .context import LauncherContext
-from .errors import ServerUnreachableError
+from .errors import DistributionError, ServerUnreachableError
 from .log import get_logger
 
 if TYPE_CHECKING:
@@ -80,7 +80,8 @@ def bootstrap(
         api = api or connect(ctx)
         bundle = fetch_bundle(api, bundle_name=ctx.bundle_name, use_staging=ctx.use_staging,
                               use_dev=ctx.use_dev)
-        installed = distribute(api, bundle, _item_progress(progress), cancel=cancel)
+        installed = distribute(api, bundle, _item_progress(progress), cancel=cancel,
+                               verify=ctx.verify)
     except ServerUnreachableError as exc:
         installed = _offline_bundle(ctx, exc)
         offline = True
@@ -127,6 +128,12 @@ def _offline_bundle(ctx: LauncherContext, exc: ServerUnreachableError) -> Instal
             f"{exc}; {_never_installed(ctx)}, so the launcher cannot start offline "
             "(connect once to the server, or use --skip-bootstrap)"
         ) from None
+    damaged = state.damaged_items(installed, full=ctx.verify)
+    if damaged:
+        # Never a silent wrong environment: without the server nothing can be repaired.
+        raise DistributionError(
+            f"{exc}; bundle {installed.bundle_name} cannot start offline: "
+            f"{'; '.join(damaged)}, and it cannot be repaired without the server")
     log.warning("%s: starting OFFLINE with bundle %s installed %s", exc, installed.bundle_name,
                 installed.installed_at)
     if installed.server_url and not ctx.server_url:

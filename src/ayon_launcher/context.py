@@ -47,7 +47,8 @@ class LauncherContext:
     def __init__(self, *, headless: bool = False, use_staging: bool = False,
                  use_dev: bool = False, bundle_name: str | None = None,
                  log_level: int = INFO, debug: bool = False, skip_bootstrap: bool = False,
-                 server_url: str | None = None, token: str | None = None) -> None:
+                 server_url: str | None = None, token: str | None = None,
+                 verify: bool = False) -> None:
         self.headless = headless
         self.use_staging = use_staging
         self.use_dev = use_dev
@@ -55,6 +56,7 @@ class LauncherContext:
         self.log_level = log_level
         self.debug = debug
         self.skip_bootstrap = skip_bootstrap
+        self.verify = verify  # --verify: every installed file read against its manifest
         # Filled in by connection/bootstrap.
         self.server_url = server_url
         self.token = token  # session token or API key: never in the repr (logs, tracebacks)
@@ -62,5 +64,5 @@ class LauncherContext:
 
     def __repr__(self) -> str:
         shown = ("headless", "use_staging", "use_dev", "bundle_name", "log_level", "debug",
-                 "skip_bootstrap", "server_url")
+                 "skip_bootstrap", "verify", "server_url")
         return "LauncherContext(" + ", ".join(f"{k}={getattr(self, k)!r}" for k in shown) + ")"

@@ -34,7 +34,8 @@ COMMANDS: dict[str, str] = {
 
 # Global flags the fast path understands, with the variables click reads for them too.
 _BOOL_FLAGS = {"--headless": "AYON_HEADLESS_MODE", "--use-staging": "AYON_USE_STAGING",
-               "--use-dev": None, "--debug": "AYON_DEBUG", "--skip-bootstrap": None}
+               "--use-dev": None, "--debug": "AYON_DEBUG", "--skip-bootstrap": None,
+               "--verify": None}
 _VALUE_FLAGS = {"--bundle": "AYON_BUNDLE_NAME", "--verbose": "AYON_LOG_LEVEL"}
 # As click's boolean parameter type reads them.
 _TRUE = {"1", "true", "t", "yes", "y", "on"}
@@ -81,7 +82,7 @@ def _fast_script_call(args: list[str]) -> tuple[dict[str, object], str, list[str
 
 def start_launcher(*, headless: bool = False, use_staging: bool = False, use_dev: bool = False,
                    bundle_name: str | None = None, verbose: int | None = None,
-                   debug: bool = False, skip_bootstrap: bool = False,
+                   debug: bool = False, skip_bootstrap: bool = False, verify: bool = False,
                    configure_logging: bool = True) -> LauncherContext:
     """The run context of the global flags, with logging set up for it (if asked)."""
     from ..context import LauncherContext
@@ -93,7 +94,7 @@ def start_launcher(*, headless: bool = False, use_staging: bool = False, use_dev
         setup_logging(level, debug)
     return LauncherContext(headless=headless, use_staging=use_staging, use_dev=use_dev,
                            bundle_name=bundle_name or None, log_level=level, debug=debug,
-                           skip_bootstrap=skip_bootstrap)
+                           skip_bootstrap=skip_bootstrap, verify=verify)
 
 
 def report_error(exc: BaseException, debug: bool) -> int:
@@ -138,6 +139,7 @@ def main(argv: list[str] | None = None) -> NoReturn:
             use_dev=bool(flags.get("--use-dev")), bundle_name=str(bundle) if bundle else None,
             verbose=parse_log_level(str(verbose) if verbose is not None else None),
             debug=debug, skip_bootstrap=bool(flags.get("--skip-bootstrap")),
+            verify=bool(flags.get("--verify")),
             # A script without bootstrap: nothing of the launcher logs, so skip importing it.
             configure_logging=not flags.get("--skip-bootstrap"))
         code = run_script(launcher, script, script_args)

@@ -89,6 +89,8 @@ def _verbose_callback(ctx: click.Context, param: click.Parameter, value: Any) ->
 @click.option("--debug", is_flag=True, envvar="AYON_DEBUG", help="Debug mode (tracebacks, logs).")
 @click.option("--skip-bootstrap", is_flag=True,
               help="No server call, no updates, no add-ons.")
+@click.option("--verify", is_flag=True,
+              help="Read every installed file against its manifest; repair what differs.")
 @click.option("--local-server", is_flag=True,
               help="Start (or reuse) the embedded demo AYON server and connect to it.")
 @click.version_option(__version__, "--version", prog_name="AYON launcher")
@@ -102,6 +104,7 @@ def cli(
     verbose: int | None,
     debug: bool,
     skip_bootstrap: bool,
+    verify: bool,
     local_server: bool,
 ) -> None:
     """AYON desktop launcher.
@@ -110,7 +113,7 @@ def cli(
     """
     launcher = start_launcher(headless=headless, use_staging=use_staging, use_dev=use_dev,
                               bundle_name=bundle_name, verbose=verbose, debug=debug,
-                              skip_bootstrap=skip_bootstrap)
+                              skip_bootstrap=skip_bootstrap, verify=verify)
     ctx.obj = launcher
     if local_server:
         _use_local_server(ctx)
