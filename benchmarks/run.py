@@ -8,7 +8,8 @@ time is the median of several runs, ours and the baseline's alternately. Not par
   server, vs ``python script.py`` (the absolute time is reported too);
 * cold sync of ~200 MB of add-ons vs ``curl`` + ``unzip`` of the same archives;
 * ``ayon extractenvironments`` for a full context vs the no-op bootstrap;
-* peak RSS of a headless run vs ``python script.py``.
+* peak RSS of a headless run vs ``python script.py``;
+* start-up check of installed items (10 add-ons, 20,000 files) vs ``os.stat`` of every file.
 """
 
 from __future__ import annotations
@@ -121,6 +122,20 @@ def rss_row(script: Path, env: dict[str, str]) -> Row:
                f"{ours / python:.2f}x")
 
 
+def verify_row(work: Path, runs: int) -> Row:
+    from verify_benchmark import measure
+
+    try:
+        timing = measure(work / "verify", runs=max(runs, 9))
+    except Exception as exc:  # noqa: BLE001 - the other rows still print
+        return _failed("start-up check of installed items", exc)
+    figure = f"start-up check, 10 add-ons, {timing.files} files"
+    return Row(figure, f"{timing.check * 1000:.1f} ms",
+               f"os.stat of every file {timing.stat_walk * 1000:.1f} ms",
+               f"{timing.check / timing.stat_walk:.2f}x (--verify {timing.full * 1000:.0f} ms)",
+               "<= 0.25x", _verdict(timing.check / timing.stat_walk <= 0.25))
+
+
 def sync_row(server: object, work: Path, size_mb: int, count: int, runs: int,
              workers: int) -> Row:
     from sync_benchmark import archive_bytes, measure_cold_sync, missing_tools, upload_bench_bundle
@@ -201,6 +216,8 @@ def main() -> int:
                 print(f"cold sync of {size_mb} MB ({sync_runs} runs) ...", file=sys.stderr)
                 rows.append(sync_row(server, work, size_mb, count, sync_runs, args.workers))
         shutil.rmtree(work / "server", ignore_errors=True)
+        print("start-up check of installed items ...", file=sys.stderr)
+        rows.append(verify_row(work, runs))
 
     header = (f"AYON launcher benchmarks: python {platform.python_version()}, "
               f"{os.cpu_count()} CPUs, {platform.system()} {platform.machine()}; medians")

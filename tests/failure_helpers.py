@@ -28,6 +28,8 @@ class FaultProxy:
     * ``"hang"``: reads the request and sends nothing until :meth:`release` (or STALL_LIMIT);
     * ``"stall"``: sends the headers and half of the body, then nothing (slow server);
     * ``"reset"``: sends the headers and half of the body, then resets the TCP connection;
+    * ``"cut"``: sends the headers (the full Content-Length) and half of the body, then closes
+      the connection cleanly (a transfer shorter than announced);
     * ``"close"``: closes the connection without any answer (server died mid-request).
     * ``"slow"``: sends the body in SLOW_STEPS small pieces, one every SLOW_PAUSE seconds
       (all at once after :meth:`release`); ``outcomes[path]`` then says "complete" or "cut"
@@ -149,14 +151,14 @@ class FaultProxy:
         if mode == "slow" and handler.command != "HEAD":
             self._trickle(handler, data)
             return
-        if mode in ("stall", "reset") and handler.command != "HEAD":
+        if mode in ("stall", "reset", "cut") and handler.command != "HEAD":
             half = data[: max(1, len(data) // 2)]
             handler.wfile.write(half)
             handler.wfile.flush()
             self.partial_bytes[handler.path] = len(half)
             if mode == "stall":
                 self._release.wait(STALL_LIMIT)
-            else:
+            elif mode == "reset":
                 # SO_LINGER with a zero timeout: close() sends a RST instead of a FIN.
                 handler.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
                                               struct.pack("ii", 1, 0))

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from .context import LauncherContext
-from .errors import ServerUnreachableError
+from .errors import DistributionError, ServerUnreachableError
 from .log import get_logger
 
 if TYPE_CHECKING:
@@ -95,7 +95,7 @@ def bootstrap(
         if studio.is_dev and not ctx.use_dev:
             ctx.use_dev = True  # a dev bundle asked for by name runs in dev mode
         installed = distribute(api, bundle, _item_progress(progress), cancel=cancel,
-                               studio=studio)
+                               studio=studio, verify=ctx.verify)
     except ServerUnreachableError as exc:
         installed = _offline_bundle(ctx, exc)
         offline = True
@@ -165,6 +165,12 @@ def _offline_bundle(ctx: LauncherContext, exc: ServerUnreachableError) -> Instal
             f"{exc}; {_never_installed(ctx)}, so the launcher cannot start offline "
             "(connect once to the server, or use --skip-bootstrap)"
         ) from None
+    damaged = state.damaged_items(installed, full=ctx.verify)
+    if damaged:
+        # Never a silent wrong environment: without the server nothing can be repaired.
+        raise DistributionError(
+            f"{exc}; bundle {installed.bundle_name} cannot start offline: "
+            f"{'; '.join(damaged)}, and it cannot be repaired without the server")
     log.warning("%s: starting OFFLINE with bundle %s installed %s", exc, installed.bundle_name,
                 installed.installed_at)
     if installed.server_url and not ctx.server_url:

@@ -49,7 +49,7 @@ class LauncherContext:
                  log_level: int = INFO, debug: bool = False, skip_bootstrap: bool = False,
                  server_url: str | None = None, token: str | None = None,
                  project_bundle_name: str | None = None, project_name: str | None = None,
-                 login_mode: bool | None = None) -> None:
+                 login_mode: bool | None = None, verify: bool = False) -> None:
         self.headless = headless
         self.use_staging = use_staging
         self.use_dev = use_dev
@@ -68,6 +68,7 @@ class LauncherContext:
         self.log_level_given = log_level != INFO  # --verbose, AYON_LOG_LEVEL, --debug
         self.debug = debug
         self.skip_bootstrap = skip_bootstrap
+        self.verify = verify  # --verify: every installed file read against its manifest
         # Filled in by connection/bootstrap.
         self.server_url = server_url
         self.token = token  # session token or API key: never in the repr (logs, tracebacks)
@@ -75,5 +76,5 @@ class LauncherContext:
 
     def __repr__(self) -> str:
         shown = ("headless", "use_staging", "use_dev", "bundle_name", "project_bundle_name",
-                 "project_name", "log_level", "debug", "skip_bootstrap", "server_url")
+                 "project_name", "log_level", "debug", "skip_bootstrap", "verify", "server_url")
         return "LauncherContext(" + ", ".join(f"{k}={getattr(self, k)!r}" for k in shown) + ")"

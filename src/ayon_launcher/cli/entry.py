@@ -37,7 +37,7 @@ COMMANDS: dict[str, str] = {
 # --project-bundle the project bundle over it, --project the project whose bundle applies.
 _BOOL_FLAGS = {"--headless": "AYON_HEADLESS_MODE", "--use-staging": "AYON_USE_STAGING",
                "--use-dev": "AYON_USE_DEV", "--debug": "AYON_DEBUG", "--skip-bootstrap": None,
-               "--skip-headers": None, "--ayon-login": None}
+               "--skip-headers": None, "--ayon-login": None, "--verify": None}
 _VALUE_FLAGS = {"--bundle": "AYON_STUDIO_BUNDLE_NAME", "--studio-bundle": "AYON_STUDIO_BUNDLE_NAME",
                 "--project-bundle": "AYON_BUNDLE_NAME", "--project": "AYON_PROJECT_NAME",
                 "--verbose": "AYON_LOG_LEVEL"}
@@ -95,7 +95,7 @@ def is_script_folder(path: str) -> bool:
 
 def start_launcher(*, headless: bool = False, use_staging: bool = False, use_dev: bool = False,
                    bundle_name: str | None = None, verbose: int | None = None,
-                   debug: bool = False, skip_bootstrap: bool = False,
+                   debug: bool = False, skip_bootstrap: bool = False, verify: bool = False,
                    configure_logging: bool = True, project_bundle_name: str | None = None,
                    project_name: str | None = None) -> LauncherContext:
     """The run context of the global flags, with logging set up for it (if asked)."""
@@ -115,7 +115,7 @@ def start_launcher(*, headless: bool = False, use_staging: bool = False, use_dev
     os.environ["AYON_IN_LOGIN_MODE"] = "1" if login_mode else "0"
     launcher = LauncherContext(headless=headless, use_staging=use_staging, use_dev=use_dev,
                                bundle_name=bundle_name or None, log_level=level, debug=debug,
-                               skip_bootstrap=skip_bootstrap,
+                               skip_bootstrap=skip_bootstrap, verify=verify,
                                project_bundle_name=project_bundle_name or None,
                                project_name=project_name or None, login_mode=login_mode)
     launcher.log_level_given = verbose is not None
@@ -192,6 +192,7 @@ def main(argv: list[str] | None = None) -> NoReturn:
             project_name=_text(flags.get("--project")),
             verbose=parse_log_level(str(verbose) if verbose is not None else None),
             debug=debug, skip_bootstrap=bool(flags.get("--skip-bootstrap")),
+            verify=bool(flags.get("--verify")),
             # A script without bootstrap: nothing of the launcher logs, so skip importing it.
             configure_logging=not flags.get("--skip-bootstrap"))
         if flags.get("--ayon-login"):

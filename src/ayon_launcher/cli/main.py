@@ -97,6 +97,8 @@ def _verbose_callback(ctx: click.Context, param: click.Parameter, value: Any) ->
 @click.option("--skip-headers", is_flag=True, hidden=True,
               help="Accepted for the official launcher's callers (no headers are printed).")
 @click.option("--ayon-login", is_flag=True, help="Show the login first (change server or user).")
+@click.option("--verify", is_flag=True,
+              help="Read every installed file against its manifest; repair what differs.")
 @click.option("--local-server", is_flag=True,
               help="Start (or reuse) the embedded demo AYON server and connect to it.")
 @click.version_option(__version__, "--version", prog_name="AYON launcher")
@@ -114,6 +116,7 @@ def cli(
     skip_bootstrap: bool,
     skip_headers: bool,
     ayon_login: bool,
+    verify: bool,
     local_server: bool,
 ) -> None:
     """AYON desktop launcher.
@@ -123,7 +126,7 @@ def cli(
     launcher = start_launcher(headless=headless, use_staging=use_staging, use_dev=use_dev,
                               bundle_name=bundle_name, verbose=verbose, debug=debug,
                               skip_bootstrap=skip_bootstrap, project_bundle_name=project_bundle,
-                              project_name=project_name)
+                              project_name=project_name, verify=verify)
     ctx.obj = launcher
     if local_server:
         _use_local_server(ctx)

@@ -11,7 +11,10 @@ import zipfile
 import zlib
 from collections.abc import Callable
 from pathlib import Path, PurePosixPath
-from typing import IO
+from typing import IO, TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import tarfile
 
 from ..errors import DistributionError
 
@@ -260,3 +263,27 @@ def _extract_tar(archive: Path, target: Path, what: str,
             done += member.size
             if progress:
                 progress(done, total)
+        _check_tar_end(tf, what)
+
+
+def _check_tar_end(tf: tarfile.TarFile, what: str) -> None:
+    """What follows the last member must be the end-of-archive zeros, read to the end of the
+    stream (which checks a gzip, bzip2 or xz trailer: CRC and length of the whole archive).
+
+    tarfile stops quietly at a damaged or cut header after the first member: without this a
+    damaged archive would install the members before it and drop the rest."""
+    stream = tf.fileobj
+    try:
+        stream.seek(tf.offset)
+        zeros = 0
+        while chunk := stream.read(CHUNK):
+            if chunk.count(0) != len(chunk):
+                raise ArchiveError(f"{what}: corrupt tar archive (damaged data after member "
+                                   f"{tf.members[-1].name!r})")
+            zeros += len(chunk)
+    except read_errors() as exc:
+        raise ArchiveError(f"{what}: corrupt tar archive ({type(exc).__name__}: {exc})") \
+            from None
+    if zeros < 512:
+        raise ArchiveError(f"{what}: truncated tar archive (no end-of-archive marker after "
+                           f"member {tf.members[-1].name!r})")

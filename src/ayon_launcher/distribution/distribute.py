@@ -180,7 +180,8 @@ _ROUNDS = 3
 def distribute(api: ayon_api.ServerAPI, bundle: Bundle, progress: ItemProgress | None = None,
                fetch_settings_fn: Callable[..., dict[str, Any]] = fetch_settings,
                cancel: threading.Event | None = None,
-               studio: Bundle | None = None) -> state.InstalledBundle:
+               studio: Bundle | None = None,
+               verify: bool = False) -> state.InstalledBundle:
     """Sync ``bundle`` into the store, record it as installed, clean up unused versions.
 
     What is missing is fetched without the store lock (one lock per item), so a launcher
@@ -188,6 +189,7 @@ def distribute(api: ayon_api.ServerAPI, bundle: Bundle, progress: ItemProgress |
     the store lock is held only to mark, check and record the bundle and clean up. When that
     lock stays taken but the bundle is complete, it starts anyway (with a warning).
     ``cancel`` stops the sync from another thread (SyncCancelled); Ctrl+C stops it too.
+    Installed items are checked (``verify``: every file read) and damaged ones installed again.
     """
     keep = state.keep_count()  # a bad AYON_LAUNCHER_KEEP_BUNDLES fails before any download
     items, dev_paths = plan_items(api, bundle)
@@ -195,7 +197,8 @@ def distribute(api: ayon_api.ServerAPI, bundle: Bundle, progress: ItemProgress |
     installed = _installed_bundle(api, bundle, items, dev_paths, fetch_settings_fn(api, bundle),
                                   studio or bundle)
     for _round in range(_ROUNDS):
-        _sync(items, settings, progress, cancel)
+        _sync(items, settings, progress, cancel, verify)
+        verify = False  # a later round only installs what went missing meanwhile
         try:
             trash = _record(installed, items, keep)
         except store.StoreLockTimeout as exc:
@@ -211,9 +214,9 @@ def distribute(api: ayon_api.ServerAPI, bundle: Bundle, progress: ItemProgress |
 
 
 def _sync(items: list[DistItem], settings: FetchSettings, progress: ItemProgress | None,
-          cancel: threading.Event | None) -> None:
+          cancel: threading.Event | None, verify: bool) -> None:
     try:
-        sync_items(items, settings, progress, cancel=cancel)
+        sync_items(items, settings, progress, cancel=cancel, verify=verify)
     except SyncFailed as exc:
         if exc.kind == "network":
             # The server stopped delivering files: like a server that cannot be reached,

@@ -95,6 +95,9 @@ class DistItem:
     size: int | None = None
     # Server route of the file for ServerSource (relative to the server URL).
     server_route: str | None = None
+    # True when ``checksum`` is not the server's but the sha256 recorded by an earlier
+    # install (the server announced none): a repair must bring back the same archive.
+    pinned: bool = False
 
     @property
     def label(self) -> str:

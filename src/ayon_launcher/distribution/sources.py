@@ -13,7 +13,7 @@ import requests
 from ..envconfig import env_int, env_number
 from ..errors import DistributionError
 from ..log import get_logger
-from .archives import CHUNK, check_checksum, new_hasher, write_error
+from .archives import CHUNK, ChecksumError, check_checksum, new_hasher, write_error
 from .models import DistItem, FilesystemSource, HttpSource, ServerSource, Source
 
 log = get_logger("distribution")
@@ -96,19 +96,59 @@ class FetchSettings:
 BytesCallback = Callable[[int, int | None], None]
 
 
+@dataclass(frozen=True)
+class Fetched:
+    """What a fetch wrote: its checksum in the item's algorithm, its sha256 and size."""
+
+    checksum: str
+    sha256: str
+    size: int
+
+
+class _Digests:
+    """The item's checksum and a sha256 (the same object when the item's is a sha256),
+    fed as the file streams, with its byte count."""
+
+    def __init__(self, algorithm: str) -> None:
+        self.main = new_hasher(algorithm)
+        self.sha256 = self.main if self.main.name == "sha256" else new_hasher("sha256")
+        self.size = 0
+
+    def update(self, chunk: bytes) -> None:
+        self.main.update(chunk)
+        if self.sha256 is not self.main:
+            self.sha256.update(chunk)
+        self.size += len(chunk)
+
+    def result(self) -> Fetched:
+        return Fetched(self.main.hexdigest(), self.sha256.hexdigest(), self.size)
+
+
 def fetch(item: DistItem, source: Source, dest: Path, settings: FetchSettings,
-          on_bytes: BytesCallback | None = None) -> str:
-    """Write the file of ``source`` to ``dest``; return its checksum, validated against ``item``.
+          on_bytes: BytesCallback | None = None) -> Fetched:
+    """Write the file of ``source`` to ``dest``; return its checksums, validated against
+    ``item`` (checksum and size, when known).
 
     Raises SourceError (after retries for network errors) when the source cannot deliver.
     """
     if isinstance(source, FilesystemSource):
-        digest = _copy_file(item, Path(source.path).expanduser(), dest, on_bytes)
+        fetched = _copy_file(item, Path(source.path).expanduser(), dest, on_bytes)
     else:
         url, headers = _http_target(item, source, settings)
-        digest = _download_with_retries(item, url, headers, dest, settings, on_bytes)
-    check_checksum(digest, item.checksum, item.label)
-    return digest
+        fetched = _download_with_retries(item, url, headers, dest, settings, on_bytes)
+    if item.pinned and item.checksum:
+        if fetched.sha256 != item.checksum.lower():
+            raise ChecksumError(
+                f"{item.label}: the archive differs from the one installed here before "
+                f"(sha256 {item.checksum[:16]}..., now {fetched.sha256[:16]}...) and the "
+                f"server announces no checksum to tell which is right; if it was replaced "
+                f"on purpose, delete {item.target} to accept it")
+    else:
+        check_checksum(fetched.checksum, item.checksum, item.label)
+    if item.size is not None and fetched.size != item.size:
+        raise ChecksumError(f"{item.label}: size mismatch (the server announced {item.size} "
+                            f"bytes, got {fetched.size})")
+    return fetched
 
 
 def describe(source: Source) -> str:
@@ -132,10 +172,11 @@ def _http_target(item: DistItem, source: Source,
     return f"{settings.server_url.rstrip('/')}/{route.lstrip('/')}", headers
 
 
-def _copy_file(item: DistItem, path: Path, dest: Path, on_bytes: BytesCallback | None) -> str:
+def _copy_file(item: DistItem, path: Path, dest: Path,
+               on_bytes: BytesCallback | None) -> Fetched:
     if not path.is_file():
         raise SourceError(f"{item.label}: file not found: {path}")
-    hasher = new_hasher(item.algorithm)
+    hasher = _Digests(item.algorithm)
     try:
         total = path.stat().st_size
         src = open(path, "rb")
@@ -155,7 +196,7 @@ def _copy_file(item: DistItem, path: Path, dest: Path, on_bytes: BytesCallback |
             done += len(chunk)
             if on_bytes:
                 on_bytes(done, total)
-    return hasher.hexdigest()
+    return hasher.result()
 
 
 def _open_dest(item: DistItem, dest: Path) -> BinaryIO:
@@ -173,7 +214,7 @@ def _write(item: DistItem, dest: Path, out: BinaryIO, chunk: bytes) -> None:
 
 
 def _download_with_retries(item: DistItem, url: str, headers: dict[str, str], dest: Path,
-                           settings: FetchSettings, on_bytes: BytesCallback | None) -> str:
+                           settings: FetchSettings, on_bytes: BytesCallback | None) -> Fetched:
     attempts = max(1, settings.retries)
     delay = settings.backoff
     for attempt in range(1, attempts + 1):
@@ -200,7 +241,7 @@ def _arriving_chunks(raw: Any) -> Iterator[bytes]:
 
 
 def _download(item: DistItem, url: str, headers: dict[str, str], dest: Path,
-              settings: FetchSettings, on_bytes: BytesCallback | None) -> str:
+              settings: FetchSettings, on_bytes: BytesCallback | None) -> Fetched:
     getter = settings.session.get if settings.session is not None else requests.get
     short = public_url(url)
     try:
@@ -220,7 +261,7 @@ def _download(item: DistItem, url: str, headers: dict[str, str], dest: Path,
         expected = response.headers.get("Content-Length")
         total = int(expected) if expected and expected.isdigit() else item.size
         # With a Content-Encoding, Content-Length is the compressed size: skip that check.
-        hasher = new_hasher(item.algorithm)
+        hasher = _Digests(item.algorithm)
         done = 0
         chunks = _arriving_chunks(response.raw)
         with _open_dest(item, dest) as out:
@@ -243,5 +284,5 @@ def _download(item: DistItem, url: str, headers: dict[str, str], dest: Path,
                 and not response.headers.get("Content-Encoding"):
             raise TransientError(f"{item.label}: truncated download of {short} "
                                  f"({done} of {expected} bytes)")
-    return hasher.hexdigest()
+    return hasher.result()
 

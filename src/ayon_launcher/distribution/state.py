@@ -110,6 +110,25 @@ def _still_complete(bundle: InstalledBundle) -> bool:
     return all(folder.is_dir() for folder in _bundle_folders(bundle))
 
 
+def damaged_items(bundle: InstalledBundle, full: bool = False) -> list[str]:
+    """'<item> is damaged (<reason>)' for each store folder of ``bundle`` whose files are not
+    those installed (``store.check_installed``; ``full``: every file read)."""
+    problems = []
+    for folder in _bundle_folders(bundle):
+        meta = store.read_metadata(folder)
+        if meta is None:
+            problems.append(f"{folder.name} is damaged (its metadata is missing)")
+            continue
+        if meta.get("kind") == "addon":
+            label = f"addon {meta.get('name')} {meta.get('version')}"
+        else:
+            label = f"dependency package {meta.get('name')}"
+        damage = store.check_installed(folder, label, meta, full)
+        if damage is not None:
+            problems.append(f"{label} is damaged ({damage})")
+    return problems
+
+
 def _of_variant(bundle: InstalledBundle, variant: str) -> bool:
     if variant == DEV_VARIANT:
         # A dev bundle's variant is its own name; never fall back to a studio bundle.

@@ -10,18 +10,22 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .. import paths
 from ..atomicfile import write_json_atomic
 from ..errors import DistributionError
 from ..locking import FileLock
 from ..log import get_logger
+from . import manifest
+from .manifest import METADATA_FILE
 from .models import DistItem
+
+if TYPE_CHECKING:
+    from .sources import Fetched
 
 log = get_logger("distribution")
 
-METADATA_FILE = ".ayon_distribution.json"
 TMP_PREFIX = ".tmp-"
 TRASH_PREFIX = ".trash-"
 LOCK_TIMEOUT_ENV = "AYON_LAUNCHER_LOCK_TIMEOUT"
@@ -70,16 +74,97 @@ def read_metadata(folder: Path) -> dict[str, Any] | None:
     return data if isinstance(data, dict) else None
 
 
-def is_installed(item: DistItem) -> bool:
-    """True when the item's folder exists and its metadata matches the server checksum."""
+def installed_metadata(item: DistItem) -> dict[str, Any] | None:
+    """The metadata of the item's folder when it holds this item (the server's checksum,
+    or without one the same name and version); None otherwise."""
     meta = read_metadata(item.target)
     if meta is None:
-        return False
+        return None
     if item.checksum:
-        return (str(meta.get("checksum", "")).lower() == item.checksum.strip().lower()
+        same = (str(meta.get("checksum", "")).lower() == item.checksum.strip().lower()
                 and meta.get("algorithm", "sha256") == item.algorithm)
+        return meta if same else None
     # No checksum announced: a complete earlier install of the same name/version is enough.
-    return meta.get("name") == item.name and meta.get("version") == item.version
+    if meta.get("name") == item.name and meta.get("version") == item.version:
+        return meta
+    return None
+
+
+def is_installed(item: DistItem) -> bool:
+    """True when the item's folder exists and its metadata matches the server checksum."""
+    return installed_metadata(item) is not None
+
+
+def recorded_sha256(meta: dict[str, Any]) -> str | None:
+    """The sha256 of the archive an install came from (older metadata: its checksum, when
+    that was a sha256)."""
+    value = meta.get("sha256")
+    if not value and meta.get("algorithm", "sha256") == "sha256":
+        value = meta.get("checksum")
+    return str(value).lower() if value else None
+
+
+def check_installed(folder: Path, label: str, meta: dict[str, Any],
+                    full: bool = False) -> str | None:
+    """Why the installed ``folder`` (with metadata ``meta``) is damaged; None when intact.
+
+    The cheap check of ``manifest.check`` (``full``: every file read). A folder sealed again
+    (its files intact) or installed by an older launcher (no manifest: recorded once from
+    the files present) gets its metadata rewritten, under the item's lock, when it is free.
+    """
+    seal = meta.get("manifest")
+    if not isinstance(seal, dict) or seal.get("format") != manifest.FORMAT:
+        return _adopt(folder, label, meta)
+    damage, fresh = manifest.check(folder, seal, full)
+    if damage is None and fresh is not None:
+        _rewrite_metadata(folder, meta, {**meta, "manifest": {**seal, "dirs": fresh}})
+    return damage
+
+
+def _adopt(folder: Path, label: str, meta: dict[str, Any]) -> str | None:
+    """An install of an older launcher: record its manifest from the files there (an empty
+    folder is damaged)."""
+    try:
+        present = [name for name in os.listdir(folder) if not manifest.is_own(name)]
+    except FileNotFoundError:
+        return "its folder is missing"
+    except OSError as exc:
+        return f"its folder cannot be read ({exc.strerror})"
+    if not present:
+        return "its folder was emptied"
+
+    def build() -> dict[str, Any]:
+        files, seal = manifest.record(folder)
+        manifest.write_files(folder, files)
+        return {**meta, "manifest": seal}
+
+    if _rewrite_metadata(folder, meta, build):
+        log.info("%s: recorded a file manifest of this install made by an older launcher",
+                 label)
+    return None
+
+
+def _rewrite_metadata(folder: Path, meta: dict[str, Any],
+                      new: dict[str, Any] | Callable[[], dict[str, Any]]) -> bool:
+    """Replace the metadata of ``folder`` by ``new`` (or what it returns), if the item's
+    lock is free and the metadata still is ``meta``: never over a new install. False when
+    not done (a read-only store checks the same again at the next start)."""
+    lock = FileLock(lock_file(LOCKS_DIR, folder))
+    try:
+        if not lock.try_acquire():
+            return False
+    except OSError:
+        return False
+    try:
+        if read_metadata(folder) != meta:
+            return False
+        write_json_atomic(folder / METADATA_FILE, new() if callable(new) else new)
+        return True
+    except OSError as exc:
+        log.debug("cannot update the metadata of %s: %s", folder, exc)
+        return False
+    finally:
+        lock.release()
 
 
 def new_temp_dir(item: DistItem) -> Path:
@@ -95,25 +180,32 @@ def new_temp_dir(item: DistItem) -> Path:
     return path
 
 
-def install(item: DistItem, extracted: Path, source: str, checksum: str) -> Path | None:
+def install(item: DistItem, extracted: Path, source: str, fetched: Fetched,
+            seal: dict[str, Any]) -> Path | None:
     """Move a fully extracted folder into place with its metadata; the last step is a rename.
 
-    Call with the store lock held. Returns the invalid earlier copy moved aside, if any: the
-    caller deletes it (``purge``) once the lock is released.
+    ``fetched`` tells what was downloaded (checksums, size), ``seal`` is the folder's
+    manifest seal (``manifest.record``, its file list already written). Call with the store
+    lock held. Returns the invalid earlier copy moved aside, if any: the caller deletes it
+    (``purge``) once the lock is released.
     """
     meta = {
         "kind": item.kind,
         "name": item.name,
         "version": item.version,
         "source": source,
-        "checksum": checksum,
+        "checksum": fetched.checksum,
         "algorithm": item.algorithm,
+        # Computed here whatever the server announced: repairs are checked against it.
+        "sha256": fetched.sha256,
+        "size": fetched.size,
+        "manifest": seal,
         "installed_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
     }
     write_json_atomic(extracted / METADATA_FILE, meta)
     target = item.target
     if target.exists():
-        # An invalid earlier copy (checksum changed on the server): move it aside first.
+        # An invalid earlier copy (checksum changed on the server, damaged): aside first.
         trash = move_to_trash(target)
         os.rename(extracted, target)
         return trash

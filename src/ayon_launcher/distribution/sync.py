@@ -11,7 +11,7 @@ from pathlib import Path
 
 from ..errors import DistributionError
 from ..log import get_logger
-from . import state, store
+from . import manifest, state, store
 from .archives import LocalWriteError, safe_extract, write_error
 from .extractor import extract_in_process, process_min_size, worth_a_process
 from .models import DistItem
@@ -94,8 +94,13 @@ _STOP_GRACE = 1.0
 
 def sync_items(items: list[DistItem], settings: FetchSettings,
                progress: ItemProgress | None = None,
-               cancel: threading.Event | None = None) -> SyncReport:
-    """Install every item not already present and valid; raise naming each item that failed.
+               cancel: threading.Event | None = None, verify: bool = False) -> SyncReport:
+    """Install every item not already present and intact; raise naming each item that failed.
+
+    Installed items get the cheap check of their files (``store.check_installed``; every
+    file read with ``verify``): a damaged one is said in one line and installed again, from
+    an archive that must match the sha256 recorded at its install when the server announces
+    no checksum.
 
     Items that succeed stay installed even when others fail (they are complete and valid).
     No store-wide lock while downloading: each missing item is fetched under its own lock
@@ -126,12 +131,23 @@ def sync_items(items: list[DistItem], settings: FetchSettings,
     # Leftovers of interrupted runs are removed later, under the store lock (distribute).
     store.ensure_usable(*sorted({item.target.parent for item in items}))
     todo = []
+    damaged: dict[str, dict] = {}  # label -> metadata of the damaged install
     for item in items:
-        if store.is_installed(item):
-            report.skipped.append(item)
-            emit(item.label, 1, 1, "skipped")
-        else:
-            todo.append(item)
+        meta = store.installed_metadata(item)
+        if meta is not None:
+            damage = store.check_installed(item.target, item.label, meta, verify)
+            if damage is None:
+                report.skipped.append(item)
+                emit(item.label, 1, 1, "skipped")
+                continue
+            log.warning("%s is damaged (%s): installing it again", item.label, damage)
+            damaged[item.label] = meta
+            _pin(item, meta)
+        todo.append(item)
+    if verify:
+        checked = len(items) - len(todo) + len(damaged)
+        log.info("verified every file of %d installed item(s): %d damaged", checked,
+                 len(damaged))
     if not todo:
         return report
 
@@ -139,7 +155,7 @@ def sync_items(items: list[DistItem], settings: FetchSettings,
     min_size = process_min_size(len(todo))
 
     def work(item: DistItem) -> bool:
-        return _sync_one(item, settings, worker_emit, check, min_size)
+        return _sync_one(item, settings, worker_emit, check, min_size, damaged.get(item.label))
 
     outcomes = _run_parallel(work, todo, _workers(len(todo)), cancel)
     if cancel.is_set():
@@ -212,12 +228,22 @@ def _run_parallel(work: Callable[[DistItem], bool], todo: list[DistItem], count:
     return outcomes
 
 
+def _pin(item: DistItem, meta: dict) -> None:
+    """Without a server checksum, a repair must bring back the archive installed before."""
+    recorded = store.recorded_sha256(meta)
+    if not item.checksum and recorded:
+        item.checksum, item.algorithm, item.pinned = recorded, "sha256", True
+
+
 def _sync_one(item: DistItem, settings: FetchSettings,
               emit: Callable[[str, int, int | None, str], None], check: Callable[[], None],
-              min_size: float | None) -> bool:
-    """Install ``item`` under its lock; False when another launcher installed it meanwhile."""
+              min_size: float | None, damaged: dict | None) -> bool:
+    """Install ``item`` under its lock (``damaged``: the metadata of the damaged copy it
+    replaces); False when another launcher installed it meanwhile."""
     with store.item_lock(item, check=check):
-        if store.is_installed(item):
+        meta = store.installed_metadata(item)
+        if meta is not None and meta != damaged \
+                and store.check_installed(item.target, item.label, meta) is None:
             emit(item.label, 1, 1, "skipped")
             return False
         _install_one(item, settings, emit, check, min_size)
@@ -265,12 +291,13 @@ def _install_one(item: DistItem, settings: FetchSettings,
                 raise write_error(item.label, content, exc) from None
             try:
                 emit(item.label, 0, item.size, "downloading")
-                digest = fetch(
+                fetched = fetch(
                     item, source, archive, settings,
                     on_bytes=lambda done, total: emit(item.label, done, total, "downloading"),
                 )
                 emit(item.label, 0, None, "extracting")
                 _extract(item, archive, content, min_size, emit)
+                seal = _record_manifest(item, archive, content)
             except LocalWriteError:
                 raise  # the disk, not the source: another source would fail the same way
             except DistributionError as exc:
@@ -283,7 +310,7 @@ def _install_one(item: DistItem, settings: FetchSettings,
             # the same lock) sees the new folder marked in use, before it is recorded.
             with store.store_lock(check=check):
                 try:
-                    trash = store.install(item, content, describe(source), digest)
+                    trash = store.install(item, content, describe(source), fetched, seal)
                 except OSError as exc:
                     raise write_error(item.label, item.target, exc) from None
                 state.hold_folders([item.target])
@@ -296,6 +323,16 @@ def _install_one(item: DistItem, settings: FetchSettings,
                          _combined_kind(kinds))
     finally:
         shutil.rmtree(work, ignore_errors=True)
+
+
+def _record_manifest(item: DistItem, archive: Path, content: Path) -> dict:
+    """Write the manifest of the extracted ``content``; its seal for the metadata."""
+    try:
+        files, seal = manifest.record(content, manifest.archive_crcs(archive))
+        manifest.write_files(content, files)
+    except OSError as exc:
+        raise write_error(item.label, content, exc) from None
+    return seal
 
 
 def _reason(exc: Exception, item: DistItem) -> str:
