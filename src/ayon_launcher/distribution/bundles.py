@@ -22,12 +22,18 @@ def choose_bundle(
 ) -> Bundle:
     """Pick the bundle from a ``GET /api/bundles`` payload; raise naming the existing bundles."""
     bundles = [Bundle.from_dict(b) for b in payload.get("bundles") or [] if b.get("name")]
+    # Archived bundles (listed by the server with ?archived=1) are never chosen, under any
+    # name or flag, nor offered as alternatives.
     active = [b for b in bundles if not b.raw.get("isArchived")]
-    by_name = {b.name: b for b in bundles}
+    by_name = {b.name: b for b in active}
     names = ", ".join(sorted(b.name for b in active)) or "none"
 
     if bundle_name:
         found = by_name.get(bundle_name)
+        if found is None and any(b.name == bundle_name for b in bundles):
+            raise BundleNotFoundError(
+                f"bundle {bundle_name!r} is archived on the server (bundles: {names})"
+            )
         if found is None:
             raise BundleNotFoundError(
                 f"bundle {bundle_name!r} does not exist on the server (bundles: {names})"
