@@ -56,7 +56,7 @@ def launcher_process(home: Path, server_url: str, api_key: str = FUZZ_KEY) -> It
         AYON_SERVER_URL=server_url, AYON_API_KEY=api_key, AYON_HEADLESS_MODE="1",
         AYON_LAUNCHER_LOCAL_DIR=str(home / "local"),
         AYON_LAUNCHER_CONFIG_DIR=str(home / "config"),
-        AYON_LAUNCHER_TIMEOUT="2", AYON_SERVER_TIMEOUT="2", AYON_SERVER_RETRIES="1",
+        AYON_SERVER_TIMEOUT="2", AYON_SERVER_RETRIES="1",
         PYTHON_KEYRING_BACKEND="keyring.backends.fail.Keyring",
     )
     work = home / "cwd"

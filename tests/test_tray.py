@@ -13,7 +13,6 @@ import socket
 import stat
 import sys
 import threading
-import time
 
 import pytest
 
@@ -407,10 +406,8 @@ def test_exit_during_the_sync_cancels_it(qapp, launcher_dirs):
     tray, _ = make_tray(LauncherContext(), prepare=syncing)
     tray.start()
     assert started.wait(10)
-    clock = time.monotonic()
     tray.quit()
-    assert seen == [True]
-    assert time.monotonic() - clock < 30
+    assert seen == [True]  # the cancel reached the sync before quit stopped waiting for it
     assert tray.error_box is None  # quitting: the cancelled start-up is no error to show
 
 
