@@ -9,7 +9,6 @@ import gc
 import json
 import logging
 import os
-import socket
 import stat
 import sys
 import threading
@@ -29,7 +28,7 @@ from ayon_launcher.errors import DistributionError  # noqa: E402
 from ayon_launcher.gui.login_dialog import LoginDialog  # noqa: E402
 from ayon_launcher.gui.tray import TrayApp  # noqa: E402
 from ayon_launcher.gui.worker import wait_for  # noqa: E402
-from conftest import isolated_env, run_ayon  # noqa: E402
+from conftest import dead_url, isolated_env, run_ayon  # noqa: E402
 
 ADDON_MODULES = ("ayon_demo_tools", "ayon_applications_demo")
 
@@ -130,12 +129,6 @@ def login_with(tray: TrayApp, username: str, password: str, seen: list) -> None:
     tray.asker.dialog_opened.connect(fill)
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def save_grab(widget: QtWidgets.QWidget, path) -> None:
     pixmap = widget.grab()
     assert not pixmap.isNull() and pixmap.width() > 50 and pixmap.height() > 50
@@ -172,7 +165,7 @@ def test_login_dialog_validates_url_and_shows_errors_inline(qapp, local_server, 
     assert dialog.password_edit.text() == "" and dialog.isVisible()
     save_grab(dialog, artifacts_dir / "login_dialog_error.png")
 
-    dialog.url_edit.setText(f"http://127.0.0.1:{free_port()}")
+    dialog.url_edit.setText(dead_url())
     dialog.password_edit.setText("admin")
     dialog.login_button.click()
     assert wait_for(lambda: len(results) == 3)
@@ -361,7 +354,7 @@ def test_startup_error_dialog_offers_start_offline(qapp, local_server, launcher_
 
 def test_error_dialog_without_installed_bundle_has_no_offline_choice(qapp, launcher_dirs,
                                                                      monkeypatch):
-    monkeypatch.setenv("AYON_SERVER_URL", f"http://127.0.0.1:{free_port()}")
+    monkeypatch.setenv("AYON_SERVER_URL", dead_url())
     tray, _ = make_tray(LauncherContext())
     tray.start()
     assert wait_for(lambda: tray.error_box is not None, 60000)
