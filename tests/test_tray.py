@@ -538,3 +538,24 @@ def test_ayon_without_command_starts_the_tray(tmp_path, local_server):
     assert data["state"] == "connected" and data["user"] == "admin"
     assert data["bundle"] == "demo_production"
     assert "Say hello" in data["menu"] and "Exit" in data["menu"]
+
+
+def test_retry_in_the_error_dialog_starts_once_the_fault_is_cleared(qapp, fresh_server,
+                                                                    launcher_dirs,
+                                                                    monkeypatch):
+    monkeypatch.setenv("AYON_SERVER_URL", fresh_server.url)
+    monkeypatch.setenv("AYON_API_KEY", fresh_server.service_api_key)
+    fresh_server.stop()  # the fault: the server is down, and nothing is installed yet
+    tray, _ = make_tray(LauncherContext())
+    tray.start()
+    assert wait_for(lambda: tray.error_box is not None, 60000)
+    assert tray.state == "error" and "Start offline" not in [
+        b.text() for b in tray.error_box.buttons()]
+
+    fresh_server.start()  # the fault is cleared
+    next(b for b in tray.error_box.buttons() if b.text() == "Retry").click()
+    wait_ready(tray)
+    assert tray.error_box is None
+    assert tray.state == "connected" and not tray.result.offline
+    assert tray.result.bundle_name == "demo_production"
+    assert "Say hello" in tray.menu_texts()
