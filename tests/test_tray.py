@@ -559,3 +559,47 @@ def test_retry_in_the_error_dialog_starts_once_the_fault_is_cleared(qapp, fresh_
     assert tray.state == "connected" and not tray.result.offline
     assert tray.result.bundle_name == "demo_production"
     assert "Say hello" in tray.menu_texts()
+
+
+def test_a_real_restart_starts_the_same_command_for_the_new_bundle(tmp_path, fresh_server):
+    """The tray restarts itself as a new process: same arguments, the environment it was
+    started with (not what the bootstrap added), and the bundle change it restarted for."""
+    import subprocess
+
+    production = next(b for b in fresh_server.bundles() if b["name"] == "demo_production")
+    addons, packages = production["addons"], production.get("dependencyPackages") or {}
+    fresh_server.create_bundle("tests_staging_1", addons, packages, is_staging=True)
+    record = tmp_path / "runs.jsonl"
+    env = isolated_env(tmp_path, fresh_server.url)
+    env.update(AYON_API_KEY=fresh_server.service_api_key, AYON_TRAY_BUNDLE_CHECK_SECONDS="0.3")
+    env[TRAY_TEST_HOOK_ENV] = f"restart:{record}"
+    args = ["--use-staging", "--verbose", "info", "tray"]
+    first = subprocess.Popen([sys.executable, "-m", "ayon_launcher", *args], env=env,
+                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+
+    def runs() -> list[dict]:
+        return [json.loads(line) for line in record.read_text().splitlines()
+                ] if record.exists() else []
+
+    try:
+        assert wait_for(lambda: len(runs()) == 1 or first.poll() is not None, 120000)
+        assert runs(), first.stderr.read() if first.poll() is not None else "no record"
+        assert runs()[0]["bundle"] == "tests_staging_1"
+        fresh_server.create_bundle("tests_staging_2", addons, packages, is_staging=True)
+        assert first.wait(timeout=120) == 0  # it restarted for the new bundle, then quit
+        assert wait_for(lambda: len(runs()) == 2, 120000), "the new process did not start"
+    finally:
+        if first.poll() is None:
+            first.kill()
+        first.communicate()
+        for run in runs()[1:]:
+            try:
+                os.kill(run["pid"], 9)
+            except ProcessLookupError:
+                pass
+    old, new = runs()
+    assert new["pid"] != old["pid"]
+    assert old["argv"] == new["argv"] == args
+    assert new["env"] == old["env"]  # digests: the same variables with the same values
+    assert "AYON_BUNDLE_NAME" not in new["env"]
+    assert new["bundle"] == "tests_staging_2"
