@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -107,6 +108,22 @@ def run_ayon(args: list[str], env: dict[str, str], input: str | None = None,
         [sys.executable, "-m", "ayon_launcher", *args],
         env=env, input=input, capture_output=True, text=True, timeout=timeout, cwd=cwd,
     )
+
+
+_REFUSING: socket.socket | None = None
+
+
+def dead_url() -> str:
+    """A loopback URL that refuses connections for the whole session (a server that is down).
+
+    The kernel picks the port (bind to port 0) and this process keeps the socket bound but
+    never listening: nothing else can take the port, so no test races for it.
+    """
+    global _REFUSING
+    if _REFUSING is None:
+        _REFUSING = socket.socket()
+        _REFUSING.bind(("127.0.0.1", 0))
+    return f"http://127.0.0.1:{_REFUSING.getsockname()[1]}"
 
 
 @pytest.fixture

@@ -5,7 +5,6 @@ from __future__ import annotations
 import socket
 import struct
 import threading
-import time
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -184,13 +183,3 @@ class FaultProxy:
         else:
             self.outcomes[handler.path] = "complete"
         handler.close_connection = True
-
-
-def closed_port_url() -> str:
-    """The URL of a loopback port nobody listens on (connection refused: server down)."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    # Give the kernel a moment: the port stays free since nothing listens on it.
-    time.sleep(0.01)
-    return f"http://127.0.0.1:{port}"

@@ -67,6 +67,35 @@ def assert_no_crash(text: str) -> None:
     assert "unexpected error" not in text and "Traceback" not in text, text
 
 
+# ------------------------------------------------------------ a login that succeeds
+def test_ayon_login_on_a_terminal_is_remembered_and_used(env, server, tmp_path, script):
+    import requests
+
+    before = token_count(server)
+    done = run_ayon_pty(["login"], env, answers())
+    assert done.returncode == 0, done.output
+    assert done.unanswered == []
+    assert_no_crash(done.output)
+    assert error_lines(done.output) == []
+    assert "Logged in" in done.output and USER in done.output
+    assert PASSWORD not in done.output
+    assert token_count(server) == before + 1
+    stored = credentials_file(tmp_path)
+    assert stat.S_IMODE(stored.stat().st_mode) == 0o600
+    token = next(entry["token"] for entry in json.loads(stored.read_text()).values()
+                 if isinstance(entry, dict) and entry.get("token"))
+    assert token not in done.output
+    me = requests.get(f"{server.url}/api/users/me", timeout=5,
+                      headers={"Authorization": f"Bearer {token}"})
+    assert me.status_code == 200 and me.json()["name"] == USER
+
+    # The next run needs no terminal: it uses the remembered login.
+    seen = tmp_path / "seen.json"
+    again = run_ayon(["--headless", str(script), str(seen)], env)
+    assert again.returncode == 0, again.stderr
+    assert json.loads(seen.read_text()) == {"AYON_SERVER_URL": server.url, "AYON_API_KEY": token}
+
+
 # ------------------------------------------------------------ a login that cannot be saved
 @pytest.mark.parametrize("config", ["under_a_file", "is_a_file"])
 def test_unsaveable_login_is_used_for_this_run_with_a_warning(env, server, tmp_path, script,

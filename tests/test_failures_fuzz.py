@@ -14,7 +14,6 @@ import io
 import json
 import logging
 import os
-import socket
 import string
 import sys
 from collections.abc import Iterator
@@ -29,18 +28,13 @@ from hypothesis import strategies as st
 from ayon_launcher.cli import entry
 from ayon_launcher.environment.definitions import compute_environment
 from ayon_launcher.errors import LauncherError
+from conftest import dead_url
 
 FUZZ_KEY = "fuzz-api-key-5e3c1d9a7b"  # distinctive: it must never appear in any output
 # Derandomized and without an example database: the same examples on every run and machine.
 SETTINGS = settings(deadline=None, suppress_health_check=list(HealthCheck), derandomize=True,
                     database=None)
 ERROR_PREFIXES = ("ayon: error: ", "Error: ")
-
-
-def _dead_url() -> str:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return f"http://127.0.0.1:{sock.getsockname()[1]}"
 
 
 @contextmanager
@@ -56,7 +50,7 @@ def launcher_process(home: Path, server_url: str, api_key: str = FUZZ_KEY) -> It
         AYON_SERVER_URL=server_url, AYON_API_KEY=api_key, AYON_HEADLESS_MODE="1",
         AYON_LAUNCHER_LOCAL_DIR=str(home / "local"),
         AYON_LAUNCHER_CONFIG_DIR=str(home / "config"),
-        AYON_LAUNCHER_TIMEOUT="2", AYON_SERVER_TIMEOUT="2", AYON_SERVER_RETRIES="1",
+        AYON_SERVER_TIMEOUT="2", AYON_SERVER_RETRIES="1",
         PYTHON_KEYRING_BACKEND="keyring.backends.fail.Keyring",
     )
     work = home / "cwd"
@@ -181,7 +175,7 @@ def cli_arguments(draw: st.DrawFn) -> list[str]:
 @given(args=cli_arguments())
 def test_cli_arguments_fuzz(tmp_path_factory, args):
     home = tmp_path_factory.mktemp("fuzz-cli")
-    with launcher_process(home, _dead_url()):
+    with launcher_process(home, dead_url()):
         code, out, err = run_cli(args)
     check_outcome(args, code, out, err)
 
@@ -199,7 +193,7 @@ def test_cli_arguments_fuzz(tmp_path_factory, args):
     (["nonexistent_script.py"], "script not found"),
 ])
 def test_cli_known_bad_inputs_are_one_line(tmp_path, args, expected):
-    with launcher_process(tmp_path, _dead_url()):
+    with launcher_process(tmp_path, dead_url()):
         code, out, err = run_cli(args)
     line = check_outcome(args, code, out, err)
     if expected is None:
@@ -211,7 +205,7 @@ def test_cli_known_bad_inputs_are_one_line(tmp_path, args, expected):
 def test_argument_with_a_line_break_gives_one_line(tmp_path):
     """A bad argument is echoed in the error: its line breaks must not split the line."""
     args = ["logout", "first line\nsecond line"]
-    with launcher_process(tmp_path, _dead_url()):
+    with launcher_process(tmp_path, dead_url()):
         code, out, err = run_cli(args)
     assert code == 2
     check_outcome(args, code, out, err)
@@ -223,7 +217,7 @@ def test_output_path_problems_are_one_line(tmp_path):
     (tmp_path / "cwd" / "a_dir").mkdir()
     cases = ["a_file/env.json", "a_dir", "", "a_dir/"]
     for target in cases:
-        with launcher_process(tmp_path, _dead_url()):
+        with launcher_process(tmp_path, dead_url()):
             args = ["--skip-bootstrap", "extractenvironments", target]
             code, out, err = run_cli(args)
         assert code != 0, (target, err)
@@ -280,7 +274,7 @@ def metadata_text(draw: st.DrawFn) -> bytes:
 @given(content=metadata_text(), targets=st.lists(_safe_text(0, 6), max_size=2))
 def test_publish_metadata_fuzz(tmp_path_factory, content, targets):
     home = tmp_path_factory.mktemp("fuzz-publish")
-    with launcher_process(home, _dead_url()):
+    with launcher_process(home, dead_url()):
         (home / "cwd" / "job.json").write_bytes(content)
         args = ["publish", "job.json", *[a for t in targets for a in ("--targets", t)]]
         code, out, err = run_cli(args)

@@ -226,7 +226,7 @@ def test_bad_archive_is_not_mistaken_for_an_outage(local, fresh_server):
 def cli_env(tmp_path, url: str, key: str) -> dict[str, str]:
     environment = isolated_env(tmp_path, url)
     environment.update(AYON_API_KEY=key, AYON_LAUNCHER_DOWNLOAD_RETRIES="2",
-                       AYON_LAUNCHER_DOWNLOAD_TIMEOUT="1", AYON_LAUNCHER_TIMEOUT="2",
+                       AYON_LAUNCHER_DOWNLOAD_TIMEOUT="1",
                        AYON_SERVER_TIMEOUT="2", AYON_SERVER_RETRIES="1")
     return environment
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import re
-import socket
 import subprocess
 import sys
 import time
@@ -12,18 +11,11 @@ import time
 import requests
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def test_server_command_demo(tmp_path):
     env = {k: v for k, v in os.environ.items() if not k.startswith("AYON_")}
     env["PYTHONUNBUFFERED"] = "1"
-    port = _free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "ayon_launcher", "server", "--demo", "--port", str(port),
+    proc = subprocess.Popen(  # port 0: the server binds a port the kernel picks, and says it
+        [sys.executable, "-m", "ayon_launcher", "server", "--demo", "--port", "0",
          "--data-dir", str(tmp_path / "data")],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
     )
@@ -39,7 +31,7 @@ def test_server_command_demo(tmp_path):
             match = re.search(r"(http://127\.0\.0\.1:\d+)", line)
             if match:
                 url = match.group(1)
-        assert url == f"http://127.0.0.1:{port}", lines
+        assert url is not None and not url.endswith(":0"), lines
         info = requests.get(f"{url}/api/info", timeout=5).json()
         assert info["version"]
         for _ in range(3):

@@ -23,13 +23,20 @@ def choose_bundle(
 ) -> Bundle:
     """Pick the bundle from a ``GET /api/bundles`` payload; raise naming the existing bundles."""
     bundles = [Bundle.from_dict(b) for b in payload.get("bundles") or [] if b.get("name")]
-    # Project bundles are never a studio's production, staging or dev bundle.
-    active = [b for b in bundles if not b.raw.get("isArchived") and not b.is_project]
-    by_name = {b.name: b for b in bundles}
+    # Archived bundles (listed by the server with ?archived=1) are never chosen, under any
+    # name or flag, nor offered as alternatives; project bundles are never a studio's
+    # production, staging or dev bundle (but can be named).
+    unarchived = [b for b in bundles if not b.raw.get("isArchived")]
+    active = [b for b in unarchived if not b.is_project]
+    by_name = {b.name: b for b in unarchived}
     names = ", ".join(sorted(b.name for b in active)) or "none"
 
     if bundle_name:
         found = by_name.get(bundle_name)
+        if found is None and any(b.name == bundle_name for b in bundles):
+            raise BundleNotFoundError(
+                f"bundle {bundle_name!r} is archived on the server (bundles: {names})"
+            )
         if found is None:
             raise BundleNotFoundError(
                 f"bundle {bundle_name!r} does not exist on the server (bundles: {names})"

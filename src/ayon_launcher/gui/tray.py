@@ -38,7 +38,9 @@ log = get_logger("tray")
 BUNDLE_CHECK_ENV = "AYON_TRAY_BUNDLE_CHECK_SECONDS"
 DEFAULT_BUNDLE_CHECK_SECONDS = 300.0
 # TRAY_TEST_HOOK_ENV (test-only, for subprocess tests): "snapshot:PATH" writes the menu as
-# JSON once the tray is ready, then quits.
+# JSON once the tray is ready, then quits. "restart:PATH" appends a JSON line once ready (pid,
+# arguments, digests of the environment the tray started with, bundle); the first process of
+# PATH then accepts the first restart offered, the next one quits.
 
 # (ctx, progress callback, offline, cancel) -> bootstrap result with the add-ons loaded;
 # ``cancel`` is set when the tray quits: a sync still running stops.
@@ -93,6 +95,7 @@ class TrayApp(QtCore.QObject):
         self.ctx = ctx
         self._prepare = prepare
         self._restart = restart or spawn_restart
+        self._start_env = dict(os.environ)  # before the bootstrap adds to it (test hook)
         # Set by quit: the bootstrap running in the pool stops its sync instead of finishing.
         self._cancel = threading.Event()
         self.log_buffer = LogBuffer().install()
@@ -522,6 +525,9 @@ class TrayApp(QtCore.QObject):
     # ----------------------------------------------------------------- test hook
     def _run_test_hook(self) -> None:
         hook = os.environ.get(TRAY_TEST_HOOK_ENV, "")
+        if hook.startswith("restart:"):
+            self._record_for_restart_test(hook.partition(":")[2])
+            return
         if not hook.startswith("snapshot:"):
             return
         path = hook.partition(":")[2]
@@ -531,6 +537,28 @@ class TrayApp(QtCore.QObject):
         with open(path, "w", encoding="utf-8") as handle:
             json.dump(snapshot, handle)
         QtCore.QTimer.singleShot(0, self.quit)
+
+    def _record_for_restart_test(self, path: str) -> None:
+        import hashlib
+
+        first = not os.path.exists(path)
+        record = {"pid": os.getpid(), "argv": sys.argv[1:],
+                  "bundle": self.result.bundle_name if self.result else None,
+                  "env": {key: hashlib.sha256(value.encode()).hexdigest()
+                          for key, value in self._start_env.items()}}
+        with open(path, "a", encoding="utf-8") as handle:
+            handle.write(json.dumps(record) + "\n")
+        if not first:
+            QtCore.QTimer.singleShot(0, self.quit)
+            return
+
+        def accept(_bundle: str) -> None:
+            box = self.restart_box
+            if box is not None:
+                button = next(b for b in box.buttons() if b.text() == "Restart now")
+                QtCore.QTimer.singleShot(0, button.click)
+
+        self.restart_offered.connect(accept)
 
 
 def run_tray(ctx: LauncherContext, prepare: Prepare, restart: Restart | None = None) -> int:
