@@ -134,12 +134,20 @@ def activate(ctx: LauncherContext, session: Session) -> None:
     ctx.extra["is_service"] = session.is_service
     os.environ[SERVER_URL_ENV] = session.server_url
     os.environ[API_KEY_ENV] = session.token
+    from .tls import export_ca_bundle
+
+    export_ca_bundle()
 
 
 def open_api(session: Session) -> ayon_api.ServerAPI:
+    """An ayon_api connection with the session's token and the TLS settings of tls.py."""
     import ayon_api
 
-    return ayon_api.ServerAPI(session.server_url, token=session.token)
+    from .tls import request_settings
+
+    tls = request_settings()
+    return ayon_api.ServerAPI(session.server_url, token=session.token,
+                              ssl_verify=tls["verify"], cert=tls["cert"])
 
 
 def connect(ctx: LauncherContext, ask: LoginAsker | None = None, *,
