@@ -209,6 +209,36 @@ def default_asker(ctx: LauncherContext) -> LoginAsker | None:
     return None
 
 
+def browser_login(prompt: LoginPrompt) -> Session | None:
+    """Log in through the web browser (SSO) from a terminal: the URL is asked if unknown."""
+    import click
+
+    from .browser_login import BrowserLogin
+    from .login import check_server
+    from .urls import url_problem
+
+    url = prompt.server_url
+    while not url:
+        if sys.stdin is None or not sys.stdin.isatty():
+            raise AuthenticationRequired("no AYON server URL is known for the browser login: "
+                                         "set AYON_SERVER_URL")
+        answer = click.prompt("AYON server URL", err=True).strip()
+        problem = url_problem(answer)
+        if problem:
+            click.echo(f"Invalid AYON server URL: {problem}", err=True)
+            continue
+        url = normalize_server_url(answer)
+    check_server(url)
+    login = BrowserLogin(url)
+    if login.open_browser():
+        click.echo(f"Log in to {url} in the browser that opened; waiting for it "
+                   "(Ctrl+C cancels).", err=True)
+    else:
+        click.echo(f"No web browser could be opened: open this address in one on this "
+                   f"computer to log in:\n  {login.login_url}", err=True)
+    return login.wait()
+
+
 def terminal_login(prompt: LoginPrompt, attempts: int = 3) -> Session | None:
     """Ask on the terminal (password not echoed); a wrong password may be retried."""
     import click

@@ -122,7 +122,7 @@ def public_user(user: dict[str, Any]) -> dict[str, Any]:
 
 def create_app(store: Store) -> FastAPI:
     """Build the FastAPI application serving ``store``."""
-    from . import routes_addons, routes_projects, routes_system
+    from . import login_page, routes_addons, routes_projects, routes_system
 
     app = FastAPI(title="AYON local server", version=SERVER_VERSION, docs_url=None,
                   redoc_url=None, openapi_url=None)
@@ -158,6 +158,7 @@ def create_app(store: Store) -> FastAPI:
             parts.append(f"{where}: {err.get('msg')}")
         return error_response(422, "; ".join(parts) or "Invalid request")
 
+    app.include_router(login_page.router)  # before "/" of routes_system: it wraps it
     app.include_router(routes_system.router)
     app.include_router(routes_addons.router)
     app.include_router(routes_projects.router)
