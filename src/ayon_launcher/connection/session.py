@@ -85,6 +85,8 @@ def resolve_session(ctx: LauncherContext, ask: LoginAsker | None = None, *,
             session = session_of(url, stored.token)
             if session is not None:
                 log.debug("reusing the stored login of %s on %s", session.username, url)
+                if stored.from_official:
+                    remember(session)  # this launcher's own from now on
                 return session
             # Kept until a new login replaces it: the URL and user name stay the defaults.
             message = f"Your login to {url} has expired: please log in again."
@@ -172,6 +174,8 @@ def forget_login(ctx: LauncherContext, *, forget_server: bool = False) -> str | 
         return None
     store = credential_store()
     stored = store.load(url)
+    if stored.from_official:  # the official launcher's login is its own to end
+        stored = StoredLogin(url)
     if stored.token:
         logout(Session(url, stored.token, stored.username, False))
     if forget_server:
