@@ -264,7 +264,7 @@ def test_sections_that_are_not_objects_are_ignored(env, server, tmp_path, script
                          {**env, "AYON_SERVER_URL": server.url}, answers())
     assert login.returncode == 0, login.output
     data = json.loads(stored.read_text())
-    assert data["AYON launcher"] == {"server_url": server.url}
+    assert data["AYON launcher"] == {"server_url": server.url, "has_own_login": "1"}
     assert set(data[f"AYON launcher {server.url}"]) == {"token", "username"}
     out = run_ayon(["logout"], env)
     assert out.returncode == 0 and out.stdout.strip() == f"Logged out of {server.url}."

@@ -8,13 +8,21 @@ from ..context import LauncherContext
 
 
 @click.command()
+@click.option("--browser", is_flag=True,
+              help="Log in through the web browser (single sign-on, or any login the AYON "
+                   "web page offers).")
 @click.pass_obj
-def login(launcher: LauncherContext | None) -> None:
+def login(launcher: LauncherContext | None, browser: bool) -> None:
     """Log in to the AYON server (again, or as another user) and remember the login."""
     from ..connection import activate, resolve_session
 
     launcher = launcher or LauncherContext()
-    session = resolve_session(launcher, force_login=True)
+    ask = None
+    if browser:
+        from ..connection.session import browser_login
+
+        ask = browser_login
+    session = resolve_session(launcher, ask, force_login=True)
     activate(launcher, session)
     click.echo(f"Logged in to {session.server_url} as {session.username}.")
 

@@ -6,6 +6,12 @@ box, a farm node), or where the keyring reads but refuses to save (a locked keyc
 same values go to ``credentials.json`` in the user's config folder, readable only by the user
 (mode 0600). A value in that file wins over the keyring's: it is only there because the
 keyring refused it, and a later keyring save removes it from the file.
+
+Until this launcher has saved a login of its own, it also reads what ynput's official
+launcher keeps, so that a studio swapping launchers does not make every artist log in again:
+its token in the keyring (service ``AYON/{url}``, key ``username``: the key name is fixed,
+the value is the token) and its last server and user names in ``used_servers.json`` of the
+local folder (``last_server``, ``urls[url].username``).
 """
 
 from __future__ import annotations
@@ -27,6 +33,12 @@ log = get_logger("connection")
 SERVICE = "AYON launcher"
 FALLBACK_FILE = "credentials.json"
 BACKUP_SUFFIX = ".bad"
+# Set once this launcher saved a login: from then on the official launcher's entries are
+# not read any more (a logout here must not bring its token back).
+OWN_LOGIN_MARKER = "has_own_login"
+OFFICIAL_SERVICE = "AYON/{url}"
+OFFICIAL_TOKEN_KEY = "username"
+OFFICIAL_SERVERS_FILE = "used_servers.json"
 
 
 class CredentialsNotSaved(LauncherError):
@@ -40,6 +52,7 @@ class StoredLogin:
     server_url: str
     token: str | None = None
     username: str | None = None
+    from_official: bool = False  # read from the official launcher's entries
 
 
 def _server_service(url: str) -> str:
@@ -215,13 +228,44 @@ class CredentialStore:
         return self._backends()[1].path
 
     def server_url(self) -> str | None:
-        return self._get(SERVICE, "server_url")
+        url = self._get(SERVICE, "server_url")
+        if url is None and self._may_read_official():
+            url = _official_servers().get("last_server") or None
+            if url:
+                log.debug("using the official AYON launcher's last server %s", url)
+        return url if isinstance(url, str) else None
 
     def load(self, server_url: str) -> StoredLogin:
         service = _server_service(server_url)
         token = self._get(service, "token")
+        username = self._get(service, "username")
+        if token is None and username is None and self._may_read_official():
+            official = self._official_login(server_url)
+            if official.token or official.username:
+                return official
         register_secret(token)
-        return StoredLogin(server_url, token, self._get(service, "username"))
+        return StoredLogin(server_url, token, username)
+
+    def _may_read_official(self) -> bool:
+        return self._get(SERVICE, OWN_LOGIN_MARKER) is None
+
+    def _official_login(self, server_url: str) -> StoredLogin:
+        """What the official launcher keeps for ``server_url`` (read only, never changed)."""
+        keyring, _file = self._backends()
+        token = None
+        if keyring is not None:
+            try:
+                token = keyring.get(OFFICIAL_SERVICE.format(url=server_url), OFFICIAL_TOKEN_KEY)
+            except Exception as exc:  # noqa: BLE001 - an unreadable entry: just not used
+                log.debug("cannot read the official launcher's login (%s)", type(exc).__name__)
+        register_secret(token)
+        urls = _official_servers().get("urls")
+        entry = urls.get(server_url) if isinstance(urls, dict) else None
+        username = entry.get("username") if isinstance(entry, dict) else None
+        if token:
+            log.debug("found the official AYON launcher's login for %s", server_url)
+        return StoredLogin(server_url, token or None,
+                           username if isinstance(username, str) else None, True)
 
     def save(self, login: StoredLogin) -> None:
         """Remember the URL (as the last one used), the token and the user name.
@@ -234,6 +278,7 @@ class CredentialStore:
         self._set(service, "token", login.token)
         if login.username:
             self._set(service, "username", login.username)
+        self._set(SERVICE, OWN_LOGIN_MARKER, "1")
 
     def forget_server(self, server_url: str) -> None:
         """Drop everything kept for ``server_url``, and the last-URL entry when it is this one."""
@@ -246,6 +291,16 @@ class CredentialStore:
     def forget_token(self, server_url: str) -> None:
         """Drop the token of ``server_url``; the URL and user name stay for the next login."""
         self._set(_server_service(server_url), "token", None)
+
+
+def _official_servers() -> dict[str, Any]:
+    """The official launcher's ``used_servers.json`` ({} when absent or unreadable)."""
+    path = paths.local_dir() / OFFICIAL_SERVERS_FILE
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
 
 
 _STORE: CredentialStore | None = None

@@ -6,7 +6,6 @@ the CLI can tell "server down" (exit 3) from "wrong password" (exit 4).
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from typing import Any
 
@@ -40,13 +39,18 @@ def timeout() -> float:
 
 
 def _request(method: str, url: str, **kwargs: Any) -> requests.Response:
-    kwargs.setdefault("timeout", timeout())
-    kwargs.setdefault("verify", os.environ.get("AYON_CA_FILE") or True)
+    """One request with the time-out and the TLS settings (tls.py); a network failure is a
+    ServerUnreachableError that says why in words."""
+    from .tls import network_reason, request_settings
+
+    waited = kwargs.setdefault("timeout", timeout())
+    for key, value in request_settings().items():
+        kwargs.setdefault(key, value)
     try:
         return requests.request(method, url, **kwargs)
     except requests.RequestException as exc:
         base = url.split("/api/", 1)[0]
-        reason = type(exc).__name__
+        reason = network_reason(exc, waited, url)
         raise ServerUnreachableError(f"AYON server {base} cannot be reached ({reason})") from None
 
 

@@ -85,6 +85,8 @@ def resolve_session(ctx: LauncherContext, ask: LoginAsker | None = None, *,
             session = session_of(url, stored.token)
             if session is not None:
                 log.debug("reusing the stored login of %s on %s", session.username, url)
+                if stored.from_official:
+                    remember(session)  # this launcher's own from now on
                 return session
             # Kept until a new login replaces it: the URL and user name stay the defaults.
             message = f"Your login to {url} has expired: please log in again."
@@ -134,12 +136,20 @@ def activate(ctx: LauncherContext, session: Session) -> None:
     ctx.extra["is_service"] = session.is_service
     os.environ[SERVER_URL_ENV] = session.server_url
     os.environ[API_KEY_ENV] = session.token
+    from .tls import export_ca_bundle
+
+    export_ca_bundle()
 
 
 def open_api(session: Session) -> ayon_api.ServerAPI:
+    """An ayon_api connection with the session's token and the TLS settings of tls.py."""
     import ayon_api
 
-    return ayon_api.ServerAPI(session.server_url, token=session.token)
+    from .tls import request_settings
+
+    tls = request_settings()
+    return ayon_api.ServerAPI(session.server_url, token=session.token,
+                              ssl_verify=tls["verify"], cert=tls["cert"])
 
 
 def connect(ctx: LauncherContext, ask: LoginAsker | None = None, *,
@@ -164,6 +174,8 @@ def forget_login(ctx: LauncherContext, *, forget_server: bool = False) -> str | 
         return None
     store = credential_store()
     stored = store.load(url)
+    if stored.from_official:  # the official launcher's login is its own to end
+        stored = StoredLogin(url)
     if stored.token:
         logout(Session(url, stored.token, stored.username, False))
     if forget_server:
@@ -199,6 +211,36 @@ def default_asker(ctx: LauncherContext) -> LoginAsker | None:
     if sys.stdin is not None and sys.stdin.isatty():
         return terminal_login
     return None
+
+
+def browser_login(prompt: LoginPrompt) -> Session | None:
+    """Log in through the web browser (SSO) from a terminal: the URL is asked if unknown."""
+    import click
+
+    from .browser_login import BrowserLogin
+    from .login import check_server
+    from .urls import url_problem
+
+    url = prompt.server_url
+    while not url:
+        if sys.stdin is None or not sys.stdin.isatty():
+            raise AuthenticationRequired("no AYON server URL is known for the browser login: "
+                                         "set AYON_SERVER_URL")
+        answer = click.prompt("AYON server URL", err=True).strip()
+        problem = url_problem(answer)
+        if problem:
+            click.echo(f"Invalid AYON server URL: {problem}", err=True)
+            continue
+        url = normalize_server_url(answer)
+    check_server(url)
+    login = BrowserLogin(url)
+    if login.open_browser():
+        click.echo(f"Log in to {url} in the browser that opened; waiting for it "
+                   "(Ctrl+C cancels).", err=True)
+    else:
+        click.echo(f"No web browser could be opened: open this address in one on this "
+                   f"computer to log in:\n  {login.login_url}", err=True)
+    return login.wait()
 
 
 def terminal_login(prompt: LoginPrompt, attempts: int = 3) -> Session | None:

@@ -21,6 +21,18 @@ def _masked(text: str) -> str:
     return f"{found.group(1) or ''}***@{text[found.end():]}"
 
 
+def _value_problem(library_text: str) -> str:
+    """urllib's complaint about a malformed URL, in the user's words (never its own text)."""
+    lower = library_text.lower()
+    if "port could not be cast" in lower:
+        return "the port must be a number"
+    if "port out of range" in lower:
+        return "the port must be between 1 and 65535"
+    if "ipv6" in lower:
+        return "the IPv6 address in [brackets] is not complete or not valid"
+    return "it is not a valid web address"
+
+
 def _problem(text: str) -> str | None:
     """Why ``text`` (stripped) is not a server base address, as the words that follow
     "invalid URL:" (the URL itself never in them); None when it is one."""
@@ -28,7 +40,7 @@ def _problem(text: str) -> str | None:
         parts = urlsplit(text)
         host, port = parts.hostname, parts.port  # both raise ValueError when malformed
     except ValueError as exc:
-        return _masked(str(exc))
+        return _value_problem(str(exc))
     if parts.scheme.lower() not in ("http", "https") or not host:
         return "it must start with http:// or https:// and name a host"
     if "@" in parts.netloc:
@@ -38,7 +50,7 @@ def _problem(text: str) -> str | None:
         return ("it must not have a query (?...) or a fragment (#...); give the server's base "
                 "address, like https://ayon.example.com")
     if port == 0:
-        return "port 0"
+        return "the port must be between 1 and 65535"
     if any(ch.isspace() for ch in text):
         return "it contains white space"
     return None

@@ -26,7 +26,8 @@ class SourceError(DistributionError):
     """This source could not deliver a valid file (the next source may).
 
     ``kind`` tells the caller what went wrong: "network" (no answer, reset, timeout, 5xx,
-    after retries), "auth" (HTTP 401/403) or "file" (missing, bad checksum, bad archive).
+    after retries), "auth" (HTTP 401/403), "tls" (certificate) or "file" (missing, bad
+    checksum, bad archive).
     """
 
     kind = "file"
@@ -37,6 +38,13 @@ class TransientError(SourceError):
     the number of attempts, once the retries are spent."""
 
     kind = "network"
+
+
+class SourceTLSError(SourceError):
+    """The TLS connection could not be set up (untrusted certificate, client certificate
+    missing or refused): a setting to fix, not an outage, so it is not retried."""
+
+    kind = "tls"
 
 
 class SourceAuthError(SourceError):
@@ -62,21 +70,30 @@ def public_url(url: str) -> str:
     return urlunsplit((parts.scheme, host, parts.path, "", ""))
 
 
-def _network_reason(exc: BaseException, settings: FetchSettings) -> str:
+def _network_reason(exc: BaseException, settings: FetchSettings, url: str | None = None) -> str:
     """Plain words for a requests/urllib3 failure (their own texts repeat the whole URL)."""
     import urllib3.exceptions
+
+    from ..connection.tls import network_reason
 
     if isinstance(exc, requests.ConnectTimeout | urllib3.exceptions.ConnectTimeoutError):
         return f"connection timed out after {settings.connect_timeout:g}s"
     if isinstance(exc, requests.Timeout | urllib3.exceptions.ReadTimeoutError
                   | TimeoutError):
         return f"timed out: no data for {settings.read_timeout:g}s"
-    text = str(exc)
-    if "Connection refused" in text:
-        return "connection refused"
-    if "reset" in text.lower():
-        return "connection reset"
-    return f"connection failed ({type(exc).__name__})"
+    return network_reason(exc, url=url)
+
+
+def _tls_verify() -> str | bool:
+    from ..connection.tls import ca_bundle
+
+    return ca_bundle()
+
+
+def _tls_cert() -> str | None:
+    from ..connection.tls import client_cert
+
+    return client_cert()
 
 
 @dataclass
@@ -91,6 +108,10 @@ class FetchSettings:
     read_timeout: float = field(
         default_factory=lambda: env_number(TIMEOUT_ENV, 60.0, minimum=0.1))
     session: requests.Session | None = None
+    # TLS (connection/tls.py): CA bundle (or True: the default one) and client certificate,
+    # for the server and for http sources alike.
+    verify: str | bool = field(default_factory=_tls_verify)
+    cert: str | None = field(default_factory=_tls_cert)
 
 
 BytesCallback = Callable[[int, int | None], None]
@@ -246,10 +267,14 @@ def _download(item: DistItem, url: str, headers: dict[str, str], dest: Path,
     short = public_url(url)
     try:
         response = getter(url, headers=headers, stream=True,
-                          timeout=(settings.connect_timeout, settings.read_timeout))
+                          timeout=(settings.connect_timeout, settings.read_timeout),
+                          verify=settings.verify, cert=settings.cert)
+    except requests.exceptions.SSLError as exc:
+        raise SourceTLSError(f"{item.label}: cannot download {short}: "
+                             f"{_network_reason(exc, settings, url)}") from None
     except (requests.ConnectionError, requests.Timeout) as exc:
         raise TransientError(f"{item.label}: cannot download {short}: "
-                             f"{_network_reason(exc, settings)}") from None
+                             f"{_network_reason(exc, settings, url)}") from None
     with response:
         if response.status_code >= 500 or response.status_code == 429:
             raise TransientError(f"{item.label}: {short} answered HTTP {response.status_code}")

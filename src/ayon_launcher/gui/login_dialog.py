@@ -1,19 +1,22 @@
-"""Login dialog: server URL (http/https), user name, password; errors shown inline.
+"""Login dialog: server URL (http/https), user name, password, or the browser; errors inline.
 
-The login request runs in a worker thread, so the dialog never freezes. ``ask_login`` is the
-``LoginAsker`` that ``connection`` uses when a screen is available.
+The login request (or the wait for the browser) runs in a worker thread, so the dialog never
+freezes. The URL is checked when the field loses the focus and on submit, never while the
+user types, so nothing moves under the cursor. ``ask_login`` is the ``LoginAsker`` that
+``connection`` uses when a screen is available.
 """
 
 from __future__ import annotations
 
 import os
+import threading
 
 from qtpy import QtCore, QtGui, QtWidgets
 
 from ..connection.login import Session
 from ..connection.session import LoginPrompt
 from ..display import LOGIN_DIALOG_TEST_HOOK_ENV
-from ..errors import error_line
+from ..errors import LauncherError, error_line
 from .icons import logo_pixmap
 from .worker import application, destroy_now, run_in_background
 
@@ -35,7 +38,8 @@ class LoginDialog(QtWidgets.QDialog):
         prompt = prompt or LoginPrompt()
         self.session: Session | None = None
         self._busy = False
-        self._url_problem = ""  # of the URL field as it is now (see _validate_url)
+        self._browser_cancel: threading.Event | None = None
+        self._url_problem = ""  # of the URL field as it is now (see check_url)
         self.setWindowTitle("AYON - Log in")
         self.setWindowIcon(QtGui.QIcon(logo_pixmap("starting")))
         self.setMinimumWidth(420)
@@ -80,6 +84,11 @@ class LoginDialog(QtWidgets.QDialog):
             | QtWidgets.QDialogButtonBox.StandardButton.Cancel)
         self.login_button = self.buttons.button(QtWidgets.QDialogButtonBox.StandardButton.Ok)
         self.login_button.setText("Log in")
+        self.browser_button = self.buttons.addButton(
+            "Log in with browser", QtWidgets.QDialogButtonBox.ButtonRole.ActionRole)
+        self.browser_button.setObjectName("browser_login")
+        self.browser_button.setToolTip("Log in on the AYON web page (single sign-on)")
+        self.browser_button.clicked.connect(self.try_browser_login)
         self.buttons.accepted.connect(self.try_login)
         self.buttons.rejected.connect(self.reject)
 
@@ -89,10 +98,12 @@ class LoginDialog(QtWidgets.QDialog):
         layout.addWidget(self.error_label)
         layout.addWidget(self.buttons)
 
-        self.url_edit.textChanged.connect(self._validate_url)
-        for edit in (self.user_edit, self.password_edit):
+        self.url_edit.editingFinished.connect(self.check_url)
+        for edit in (self.url_edit, self.user_edit, self.password_edit):
             edit.textChanged.connect(self._update_button)
-        self._validate_url()
+        if self.url_edit.text().strip():
+            self.check_url()
+        self._update_button()
         focus = self.url_edit if not self.url_edit.text() else (
             self.user_edit if not self.user_edit.text() else self.password_edit)
         focus.setFocus()
@@ -106,10 +117,14 @@ class LoginDialog(QtWidgets.QDialog):
         label.setVisible(False)
         return label
 
-    @staticmethod
-    def _show(label: QtWidgets.QLabel, text: str) -> None:
+    def _show(self, label: QtWidgets.QLabel, text: str) -> None:
+        if label.text() == text and label.isVisible() == bool(text):
+            return
         label.setText(text)
         label.setVisible(bool(text))
+        # Grow to show a wrapped message whole; shrink back once it is gone.
+        self.layout().activate()
+        self.adjustSize()
 
     def url_problem(self) -> str:
         """Why the URL field cannot be used ("" when it can)."""
@@ -121,16 +136,20 @@ class LoginDialog(QtWidgets.QDialog):
         reason = url_problem(text)
         return f"The URL is not valid: {reason}." if reason else ""
 
-    def _validate_url(self) -> None:
-        """Check the URL once per change; an empty field shows no error (yet)."""
+    def check_url(self) -> str:
+        """Check the URL (focus left the field, or a submit); show why it cannot be used.
+        An empty field shows no error until a submit. Returns the problem ("" when none)."""
         self._url_problem = self.url_problem()
         self._show(self.url_error, self._url_problem if self.url_edit.text().strip() else "")
         self._update_button()
+        return self._url_problem
 
     def _update_button(self) -> None:
-        ready = (not self._url_problem and bool(self.user_edit.text().strip())
+        has_url = bool(self.url_edit.text().strip())
+        ready = (has_url and bool(self.user_edit.text().strip())
                  and bool(self.password_edit.text()) and not self._busy)
         self.login_button.setEnabled(ready)
+        self.browser_button.setEnabled(has_url and not self._busy)
 
     def error_text(self) -> str:
         """The inline errors currently shown (URL and login), for tests and screenshots."""
@@ -139,7 +158,7 @@ class LoginDialog(QtWidgets.QDialog):
 
     def try_login(self) -> None:
         """Validate the fields, then log in off the UI thread."""
-        problem = self._url_problem
+        problem = self.check_url()
         if problem:
             self._show(self.url_error, problem)
             self.attempt_finished.emit(problem)
@@ -160,11 +179,46 @@ class LoginDialog(QtWidgets.QDialog):
         run_in_background(lambda _report: login(url, username, password),
                           self._on_logged_in, self._on_failed)
 
-    def _set_busy(self, busy: bool) -> None:
+    def try_browser_login(self) -> None:
+        """Open the AYON web page in the browser and wait (off the UI thread) for the login
+        it hands back; Cancel stops waiting."""
+        problem = self.check_url()
+        if problem:
+            self._show(self.url_error, problem)
+            self.attempt_finished.emit(problem)
+            return
+        from ..connection.browser_login import BrowserLogin
+        from ..connection.login import check_server
+        from ..connection.urls import normalize_server_url
+
+        url = normalize_server_url(self.url_edit.text())
+        cancel = self._browser_cancel = threading.Event()
+        self._set_busy(True, "Waiting for the browser...")
+        self._show(self.error_label, "")
+
+        def run(_report) -> Session | None:
+            check_server(url)
+            login = BrowserLogin(url)
+            if not login.open_browser():
+                login.close()
+                raise LauncherError("no web browser could be opened on this computer")
+            return login.wait(cancel=cancel)
+
+        run_in_background(run, self._on_browser_done, self._on_failed)
+
+    def _on_browser_done(self, session: Session | None) -> None:
+        self._browser_cancel = None
+        if session is None:  # cancelled
+            self._set_busy(False)
+            self.attempt_finished.emit("cancelled")
+            return
+        self._on_logged_in(session)
+
+    def _set_busy(self, busy: bool, text: str = "Logging in...") -> None:
         self._busy = busy
         for widget in (self.url_edit, self.user_edit, self.password_edit):
             widget.setEnabled(not busy)
-        self.login_button.setText("Logging in..." if busy else "Log in")
+        self.login_button.setText(text if busy else "Log in")
         self._update_button()
 
     def _on_logged_in(self, session: Session) -> None:
@@ -175,10 +229,14 @@ class LoginDialog(QtWidgets.QDialog):
 
     def _on_failed(self, exc: BaseException, details: str) -> None:
         self._set_busy(False)
+        self._browser_cancel = None
+        from ..connection.browser_login import BrowserLoginTimeout
         from ..connection.login import LoginFailed
-        from ..errors import LauncherError, ServerUnreachableError
+        from ..errors import ServerUnreachableError
 
-        if isinstance(exc, LoginFailed):
+        if isinstance(exc, BrowserLoginTimeout):
+            text = "The browser did not come back with a login in time. Try again."
+        elif isinstance(exc, LoginFailed):
             text = "Wrong user name or password."
             self.password_edit.clear()
             self.password_edit.setFocus()
@@ -192,6 +250,9 @@ class LoginDialog(QtWidgets.QDialog):
         self.attempt_finished.emit(text)
 
     def reject(self) -> None:
+        if self._browser_cancel is not None:
+            self._browser_cancel.set()  # stop waiting for the browser; the dialog stays
+            return
         if not self._busy:
             super().reject()
 

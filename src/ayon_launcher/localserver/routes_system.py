@@ -24,9 +24,14 @@ router = APIRouter()
 
 
 @router.get("/")
-async def front_page() -> HTMLResponse:
+async def front_page(request: Request) -> HTMLResponse:
     # The real server's web front-end is mounted at "/" (ayon_api wants it to answer 200); there
-    # is no JSON health route at /api.
+    # is no JSON health route at /api. With ?auth_redirect= it is the browser login page.
+    from .login_page import login_page
+
+    page = login_page(request)
+    if page is not None:
+        return page
     return HTMLResponse("<html><body>AYON local server</body></html>",
                         headers={"Cache-Control": "no-cache"})
 

@@ -1,0 +1,119 @@
+"""Connection failures are said in words, never as a library's class name or text.
+
+Real sockets on loopback: a port nobody listens on (refused), a listener that accepts and
+never answers (time-out), a listener that hangs up at once (closed), and a host name that
+cannot be resolved (the .invalid top-level domain never resolves).
+"""
+
+from __future__ import annotations
+
+import re
+import socket
+import threading
+
+import pytest
+
+from conftest import isolated_env, run_ayon
+
+CLASS_NAMES = re.compile(r"\b\w*(Error|Exception|Timeout)\b|\(\w+Error\)|\.py\b|/tmp/")
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture
+def silent_server():
+    """Accepts connections and never answers."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(8)
+    held: list[socket.socket] = []
+    stop = threading.Event()
+
+    def accept() -> None:
+        listener.settimeout(0.2)
+        while not stop.is_set():
+            try:
+                held.append(listener.accept()[0])
+            except OSError:
+                continue
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{listener.getsockname()[1]}"
+    stop.set()
+    thread.join(5)
+    for conn in held:
+        conn.close()
+    listener.close()
+
+
+@pytest.fixture
+def hanging_up_server():
+    """Accepts connections and closes them at once."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(8)
+    stop = threading.Event()
+
+    def accept() -> None:
+        listener.settimeout(0.2)
+        while not stop.is_set():
+            try:
+                conn = listener.accept()[0]
+                conn.recv(1024)
+                conn.close()
+            except OSError:
+                continue
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{listener.getsockname()[1]}"
+    stop.set()
+    thread.join(5)
+    listener.close()
+
+
+def error_line_of(tmp_path, url: str, **extra: str) -> str:
+    env = {**isolated_env(tmp_path, url), "AYON_API_KEY": "some-key", **extra}
+    result = run_ayon(["--headless", "extractenvironments", str(tmp_path / "env.json")], env)
+    assert result.returncode == 3, result.stderr
+    lines = [line for line in result.stderr.splitlines() if line.startswith("ayon: ")]
+    assert len(lines) == 1, result.stderr
+    assert "Traceback" not in result.stderr
+    assert not CLASS_NAMES.search(lines[0]), lines[0]
+    return lines[0]
+
+
+def test_connection_refused(tmp_path):
+    url = f"http://127.0.0.1:{free_port()}"
+    assert f"AYON server {url} cannot be reached (connection refused)" in \
+        error_line_of(tmp_path, url)
+
+
+def test_no_answer_says_how_long_it_waited(tmp_path, silent_server):
+    line = error_line_of(tmp_path, silent_server, AYON_SERVER_TIMEOUT="1")
+    assert f"AYON server {silent_server} cannot be reached (no answer after 1 s)" in line
+
+
+def test_server_that_hangs_up(tmp_path, hanging_up_server):
+    assert "(the server closed the connection)" in error_line_of(tmp_path, hanging_up_server)
+
+
+def test_unknown_host_name(tmp_path):
+    assert "(host name not found)" in error_line_of(tmp_path, "http://ayon.invalid")
+
+
+def test_reasons_of_library_errors():
+    """The wording of each kind of failure, from the exceptions requests really raises."""
+    import requests
+
+    from ayon_launcher.connection.tls import network_reason
+
+    with pytest.raises(requests.RequestException) as refused:
+        requests.get(f"http://127.0.0.1:{free_port()}/", timeout=5)
+    assert network_reason(refused.value) == "connection refused"
+    assert network_reason(requests.ReadTimeout("read timed out"), 10) == "no answer after 10 s"
