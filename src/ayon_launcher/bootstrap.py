@@ -80,12 +80,24 @@ def bootstrap(
         api = api or connect(ctx)
         bundle = fetch_bundle(api, bundle_name=ctx.bundle_name, use_staging=ctx.use_staging,
                               use_dev=ctx.use_dev)
+        _follow_launcher_version(api, bundle)
         installed = distribute(api, bundle, _item_progress(progress), cancel=cancel)
     except ServerUnreachableError as exc:
         installed = _offline_bundle(ctx, exc)
         offline = True
         api = None
     return _load(ctx, installed, api, offline)
+
+
+def _follow_launcher_version(api: ayon_api.ServerAPI, bundle: Any) -> None:
+    """Self-update hook: another launcher version named by the bundle is switched to (the
+    command line re-runs with it) or checked; nothing to import when it is the running one."""
+    from .selfupdate import wants_other_launcher
+
+    if wants_other_launcher(bundle.raw.get("installerVersion")):
+        from .selfupdate.switch import follow_bundle
+
+        follow_bundle(api, bundle)
 
 
 def _item_progress(progress: ProgressCallback | None) -> ItemProgress | None:

@@ -30,6 +30,9 @@ COMMANDS: dict[str, str] = {
     "login": "ayon_launcher.cli.login:login",
     "logout": "ayon_launcher.cli.login:logout",
     "server": "ayon_launcher.cli.server:server",
+    "installer": "ayon_launcher.cli.installer:installer",
+    "init": "ayon_launcher.cli.init:init",
+    "init-ayon-launcher": "ayon_launcher.cli.init:init",
 }
 
 # Global flags the fast path understands, with the variables click reads for them too.
@@ -117,9 +120,27 @@ def is_debug(args: list[str]) -> bool:
     return "--debug" in args or os.environ.get("AYON_DEBUG", "").lower() in _TRUE
 
 
+def _web_action(args: list[str]) -> NoReturn:
+    """``ayon [FLAGS] ayon-launcher://action?...``: what a web action button starts."""
+    debug = is_debug(args)
+    try:
+        start_launcher(debug=debug)
+        from ..webaction import run_action
+
+        code = run_action(args[-1])
+    except KeyboardInterrupt:
+        print("ayon: interrupted", file=sys.stderr)
+        code = 130
+    except Exception as exc:  # noqa: BLE001 - last line of defence: never a bare traceback
+        code = report_error(exc, debug)
+    sys.exit(code)
+
+
 def main(argv: list[str] | None = None) -> NoReturn:
     """``ayon``: a script call runs straight away; anything else goes to the click app."""
     args = list(sys.argv[1:] if argv is None else argv)
+    if args and args[-1][:14].lower() == "ayon-launcher:":
+        _web_action(args)
     call = _fast_script_call(args)
     if call is None:
         from .main import main as click_main
