@@ -23,6 +23,52 @@ def local_server(tmp_path_factory):
         yield server
 
 
+def pytest_report_header(config) -> str:
+    """Say up front whether the real AYON server part of the suite runs, and why not."""
+    from harness.real_server import backend_source, services_missing
+
+    source, reason = backend_source()
+    if source is None:
+        return f"real AYON server: SKIPPED ({reason})"
+    missing = services_missing()
+    if missing:
+        return f"real AYON server: SKIPPED ({missing})"
+    return f"real AYON server: ayon-backend from {source}"
+
+
+@pytest.fixture(scope="session")
+def real_server(tmp_path_factory):
+    """ynput's real AYON server (ayon-backend), demo-seeded over REST, once per session.
+
+    Shared by the session like ``local_server``: tests make their own bundles/users and put
+    back what they change.
+    """
+    from harness.real_server import backend_source, services_missing, start_real_server
+
+    source, reason = backend_source()
+    reason = reason or services_missing()
+    if source is None or reason:
+        print(f"\nreal AYON server skipped: {reason}", file=sys.stderr)
+        pytest.skip(reason)
+    with start_real_server(tmp_path_factory.mktemp("real-server")) as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def embedded_server(tmp_path_factory):
+    """The embedded server behind the real harness's interface, once per session."""
+    from harness.embedded import start_embedded_server
+
+    with start_embedded_server(tmp_path_factory.mktemp("embedded-server")) as server:
+        yield server
+
+
+@pytest.fixture(params=["embedded", "real"])
+def any_server(request):
+    """Each scenario runs against the embedded server and against ynput's real one."""
+    return request.getfixturevalue(f"{request.param}_server")
+
+
 @pytest.fixture
 def fresh_server(tmp_path_factory):
     """A demo-seeded local server of one test's own, free to be changed."""
