@@ -107,14 +107,15 @@ def _login(server_url: str, token: str, username: str | None) -> Any:
     return session
 
 
-def run_action(uri: str) -> int:
-    """Run the action of ``uri``; the exit code of its command."""
+def run_action(uri: str, flags: list[str] | None = None) -> int:
+    """Run the action of ``uri`` (``flags``: global flags given before it, passed on); the
+    exit code of its command."""
     server_url, token = parse_uri(uri)
     data = take(server_url, token)
     event_id = data.get("eventId")
     session = _login(server_url, token, data.get("userName"))
     args = [str(a) for a in data.get("args") or []]
-    command = [sys.executable, "-m", "ayon_launcher",
+    command = [sys.executable, "-m", "ayon_launcher", *(flags or []),
                *variant_flags(str(data.get("variant") or "")), *args]
     env = {k: v for k, v in os.environ.items()
            if k not in ("AYON_USE_STAGING", "AYON_BUNDLE_NAME", "AYON_API_KEY")}

@@ -127,7 +127,7 @@ def _web_action(args: list[str]) -> NoReturn:
         start_launcher(debug=debug)
         from ..webaction import run_action
 
-        code = run_action(args[-1])
+        code = run_action(args[-1], args[:-1])
     except KeyboardInterrupt:
         print("ayon: interrupted", file=sys.stderr)
         code = 130
