@@ -1,5 +1,6 @@
-"""Self-update against the embedded server: real installers built from this checkout, uploaded
-with ``ayon installer upload``, installed side by side by real pip into real venvs."""
+"""Self-update against the embedded and the real server: real installers built from this
+checkout, uploaded with ``ayon installer upload``, installed side by side by real pip into real
+venvs; and ``ayon-launcher://`` web actions against the real server."""
 
 from __future__ import annotations
 
@@ -212,9 +213,10 @@ def test_official_launcher_version_is_never_installed(fresh_server, built, tmp_p
     assert not (Path(env["AYON_LAUNCHER_LOCAL_DIR"]) / "launcher" / "installers").exists()
 
 
-def test_unchanged_version_costs_nothing(fresh_server, built, tmp_path):
+def test_unchanged_version_costs_nothing(fresh_server, tmp_path):
     """The bundle names the running launcher: no switch module imported, no request."""
-    env = _env(tmp_path, fresh_server, built)
+    env = isolated_env(tmp_path, fresh_server.url)
+    env["AYON_API_KEY"] = fresh_server.service_api_key
     script = tmp_path / "mods.py"
     script.write_text("import sys\nprint('SWITCH' if 'ayon_launcher.selfupdate.switch' in "
                       "sys.modules else 'NONE')\n", encoding="utf-8")
@@ -248,3 +250,180 @@ def test_identity_and_ranges():
     assert identity.is_own_installer(record)
     assert not identity.is_own_installer({**record, "filename": "AYON-1.6.4-linux.sh"})
     assert not identity.is_own_installer({**record, "pythonModules": {}})
+
+
+# -- ynput's real server (tests/harness) --------------------------------------------------
+
+def _real_env(tmp_path: Path, server, token: str) -> dict[str, str]:
+    env = isolated_env(tmp_path, server.url)
+    env["AYON_API_KEY"] = token
+    return env
+
+
+def _demo(server) -> dict:
+    return server.bundle("demo_production")
+
+
+def test_real_server_switch_and_back(real_server, built, tmp_path):
+    admin = real_server.login_token()
+    upload = run_ayon(["installer", "upload", str(built["installer"]), "--force"],
+                      _real_env(tmp_path / "up", real_server, admin))
+    assert upload.returncode == 0, upload.stderr
+    listed = real_server.request("GET", "/api/desktop/installers").json()["installers"]
+    record = next(r for r in listed if r["filename"] == built["installer"].name)
+    assert identity.is_own_installer(record), record  # the identity survives the real server
+
+    demo = _demo(real_server)
+    new_bundle, back_bundle = "selfupdate_new", "selfupdate_back"
+    for name, version in ((new_bundle, identity.installer_version(NEW)),
+                          (back_bundle, identity.installer_version(__version__))):
+        real_server.delete_bundle(name)
+        real_server.create_bundle(name, demo["addons"], demo.get("dependencyPackages"),
+                                  installer_version=version)
+    env = _real_env(tmp_path, real_server, real_server.service_api_key)
+    env.update(PIP_NO_INDEX="1", PIP_FIND_LINKS=str(built["wheelhouse"]))
+    try:
+        result = _run_script(env, tmp_path, extra=("--bundle", new_bundle))
+        assert result.returncode == 0, result.stderr
+        version, python = _running(result)
+        assert version == NEW and "restarting with it" in result.stderr
+        back = _run_script(env, tmp_path, python=python, extra=("--bundle", back_bundle))
+        assert back.returncode == 0, back.stderr
+        assert _running(back) == (__version__, sys.executable)
+    finally:
+        real_server.delete_bundle(new_bundle)
+        real_server.delete_bundle(back_bundle)
+
+
+def test_real_server_official_version_refused_when_addons_need_more(real_server, tmp_path):
+    """An add-on declares ``ayon_launcher_version = ">=1.7.0"``; a bundle with it names the
+    official launcher 1.7.0 (the real server accepts it): this launcher, implementing the
+    1.6.0 contract, refuses in one line (exit 5); AYON_AUTO_UPDATE=skip runs anyway."""
+    import shutil
+
+    from ayon_launcher.localserver.seed import demo_addon_folders
+    from harness.real_server import real_addon_package
+
+    source = next(f for f in demo_addon_folders() if f.name == "demo_tools")
+    folder = tmp_path / "selftest_range"
+    shutil.copytree(source, folder)
+    (folder / "package.py").write_text(
+        'name = "selftest_range"\ntitle = "Self-update range test"\nversion = "1.0.0"\n'
+        'client_dir = "ayon_demo_tools"\nayon_launcher_version = ">=1.7.0"\n')
+    package = tmp_path / "selftest_range-1.0.0.zip"
+    package.write_bytes(real_addon_package(folder))
+    real_server.install_addon_zip(package)
+    name = "selfupdate_needs_1_7"
+    real_server.delete_bundle(name)
+    real_server.create_bundle(name, {"selftest_range": "1.0.0"}, installer_version="1.7.0")
+    env = _real_env(tmp_path, real_server, real_server.service_api_key)
+    try:
+        refused = _run_script(env, tmp_path, extra=("--bundle", name))
+        assert refused.returncode == 5, refused.stderr
+        last = refused.stderr.strip().splitlines()[-1]
+        assert last.startswith("ayon: error: ") and "selftest_range requires >=1.7.0" in last
+        assert identity.CONTRACT_VERSION in last and "RUNNING" not in refused.stdout
+        skipped = _run_script({**env, "AYON_AUTO_UPDATE": "skip"}, tmp_path,
+                              extra=("--bundle", name))
+        assert skipped.returncode == 0, skipped.stderr
+        assert _running(skipped)[0] == __version__
+    finally:
+        real_server.delete_bundle(name)
+
+
+def test_real_server_official_version_accepted_with_one_warning(real_server, tmp_path):
+    """A bundle naming an official launcher whose add-ons accept this one's contract."""
+    demo = _demo(real_server)
+    name = "selfupdate_official"
+    real_server.delete_bundle(name)
+    real_server.create_bundle(name, demo["addons"], demo.get("dependencyPackages"),
+                              installer_version="1.6.4")
+    env = _real_env(tmp_path, real_server, real_server.service_api_key)
+    try:
+        ok = _run_script(env, tmp_path, extra=("--bundle", name))
+        # The demo add-ons declare no launcher range: one warning, and it runs.
+        assert ok.returncode == 0, ok.stderr
+        assert _running(ok)[0] == __version__
+        assert sum("official AYON launcher 1.6.4" in line
+                   for line in ok.stderr.splitlines()) == 1, ok.stderr
+    finally:
+        real_server.delete_bundle(name)
+
+
+def _dispatch_action(server, token: str, *, args: list[str], variant: str,
+                     user_token: str | None = None) -> str:
+    """The launcher action event, as the server's /api/actions/execute makes it."""
+    body = {"topic": "action.launcher", "hash": token, "finished": False,
+            "summary": {"addon_name": "selftest", "addon_version": "1.0.0",
+                        "variant": variant, "action_identifier": "selftest-run"},
+            "payload": {"args": args, "context": {}}}
+    response = server.request("POST", "/api/events", json=body, token=user_token)
+    return response.json()["id"]
+
+
+def _event(server, event_id: str) -> dict:
+    return server.request("GET", f"/api/events/{event_id}").json()
+
+
+def test_real_server_web_action_runs_in_its_variant_and_finishes(real_server, tmp_path):
+    out = tmp_path / "action.json"
+    script = tmp_path / "action.py"
+    script.write_text(
+        "import json, os, sys\n"
+        f"json.dump({{k: os.environ.get(k) for k in ('AYON_BUNDLE_NAME', 'AYON_USE_STAGING', "
+        f"'AYON_WEBACTION_EVENT_ID')}} | {{'args': sys.argv[1:]}}, open({str(out)!r}, 'w'))\n")
+    admin = real_server.login_token()
+    token = os.urandom(32).hex()
+    event_id = _dispatch_action(real_server, token, args=[str(script), "one", "two"],
+                                variant="staging", user_token=admin)
+    uri = f"ayon-launcher://action?server_url={real_server.url}&token={token}"
+    result = run_ayon(["--headless", uri], _real_env(tmp_path, real_server, admin))
+    assert result.returncode == 0, result.stderr
+    seen = json.loads(out.read_text())
+    assert seen["args"] == ["one", "two"]
+    assert seen["AYON_WEBACTION_EVENT_ID"] == event_id
+    assert seen["AYON_BUNDLE_NAME"] == "demo_staging"  # the staging variant's bundle
+    assert _event(real_server, event_id)["status"] == "finished"
+
+    # The token is used: a second click of the same link is refused in one line.
+    again = run_ayon([uri], _real_env(tmp_path, real_server, admin))
+    assert again.returncode == 2 and again.stderr.startswith("ayon: error: ")
+
+
+def test_real_server_web_action_of_a_failing_command_fails(real_server, tmp_path):
+    script = tmp_path / "fail.py"
+    script.write_text("raise SystemExit(3)\n")
+    admin = real_server.login_token()
+    token = os.urandom(32).hex()
+    event_id = _dispatch_action(real_server, token, args=[str(script)], variant="production",
+                                user_token=admin)
+    uri = f"ayon-launcher://action?server_url={real_server.url}&token={token}"
+    result = run_ayon(["--headless", uri], _real_env(tmp_path, real_server, admin))
+    assert result.returncode == 3
+    assert _event(real_server, event_id)["status"] == "failed"
+
+
+def test_real_server_web_action_declined_login_aborts(real_server, tmp_path):
+    """The action belongs to the admin; this machine is logged in as the service user and
+    nobody can log in (no terminal, no display): the action is aborted with the reason."""
+    admin = real_server.login_token()
+    token = os.urandom(32).hex()
+    event_id = _dispatch_action(real_server, token, args=["--version"], variant="production",
+                                user_token=admin)
+    uri = f"ayon-launcher://action?server_url={real_server.url}&token={token}"
+    env = _real_env(tmp_path, real_server, real_server.service_api_key)
+    result = subprocess.run([sys.executable, "-m", "ayon_launcher", "--headless", uri], env=env,
+                            capture_output=True, text=True, stdin=subprocess.DEVNULL,
+                            timeout=120)
+    assert result.returncode == 4, result.stderr
+    event = _event(real_server, event_id)
+    assert event["status"] == "aborted"
+    assert "did not log in" in (event.get("description") or "")
+    assert admin not in result.stderr + result.stdout
+
+
+def test_action_link_bad_input():
+    env = isolated_env(Path("/nonexistent"))
+    for uri in ("ayon-launcher://action?token=abc", "ayon-launcher://other?server_url=http://x"):
+        result = run_ayon([uri], env)
+        assert result.returncode == 2 and result.stderr.startswith("ayon: error: ")
