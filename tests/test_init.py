@@ -65,6 +65,7 @@ def test_init_registers_scheme_and_remove_undoes_it(xdg_env, tmp_path):
     assert removed.returncode == 0, removed.stderr
     assert not desktop.exists() and not shim.exists() and not Path(icon).exists()
     assert _query(xdg_env) == ""
+    assert "ayon-launcher" not in (config / "mimeapps.list").read_text()
     twice = run_ayon(["init", "--remove"], xdg_env)
     assert twice.returncode == 0 and "nothing to remove" in twice.stdout
 
