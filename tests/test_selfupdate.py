@@ -427,3 +427,76 @@ def test_action_link_bad_input():
     for uri in ("ayon-launcher://action?token=abc", "ayon-launcher://other?server_url=http://x"):
         result = run_ayon([uri], env)
         assert result.returncode == 2 and result.stderr.startswith("ayon: error: ")
+
+
+_ACTION_ADDON = '''"""Server part of a test add-on with one launcher action."""
+
+from ayon_server.actions import ActionExecutor, ExecuteResponseModel, SimpleActionManifest
+from ayon_server.addons import BaseServerAddon
+
+ARGS = {args!r}
+
+
+class SelftestActionsAddon(BaseServerAddon):
+    async def get_simple_actions(self, project_name=None, variant="production"):
+        return [SimpleActionManifest(identifier="selftest.run", label="Self-test run",
+                                     entity_type="project", category="Test")]
+
+    async def execute_action(self, executor: ActionExecutor) -> ExecuteResponseModel:
+        return await executor.get_launcher_response(args=ARGS)
+'''
+
+
+def test_real_server_web_action_of_a_server_addon_end_to_end(real_server, tmp_path):
+    """An add-on's server part defines a launcher action; the action is triggered through
+    /api/actions/execute as the web UI does; the link it answers runs and finishes the event."""
+    from harness.real_server import real_addon_package
+
+    out = tmp_path / "ran.txt"
+    script = tmp_path / "action.py"
+    script.write_text(f"import os, sys\nopen({str(out)!r}, 'w').write("
+                      "os.environ['AYON_WEBACTION_EVENT_ID'] + ' ' + ' '.join(sys.argv[1:]))\n")
+    folder = tmp_path / "selftest_actions"
+    (folder / "server").mkdir(parents=True)
+    (folder / "package.py").write_text('name = "selftest_actions"\ntitle = "Self-test actions"\n'
+                                       'version = "1.0.0"\nclient_dir = "ayon_selftest_actions"\n')
+    client = folder / "client" / "ayon_selftest_actions"
+    client.mkdir(parents=True)
+    (client / "__init__.py").write_text(
+        '"""Client part of the self-test actions add-on."""\n'
+        "from ayon_launcher.addons import AYONAddon\n\n\n"
+        "class SelftestActionsAddon(AYONAddon):\n    name = 'selftest_actions'\n")
+    (folder / "server" / "__init__.py").write_text(
+        _ACTION_ADDON.format(args=[str(script), "from-the-web"]))
+    package = tmp_path / "selftest_actions-1.0.0.zip"
+    package.write_bytes(real_addon_package(folder))
+    real_server.install_addon_zip(package)
+    demo = _demo(real_server)
+    name = "selfupdate_actions"
+    real_server.delete_bundle(name)
+    real_server.create_bundle(name, {**demo["addons"], "selftest_actions": "1.0.0"},
+                              demo.get("dependencyPackages"))
+    real_server.update_bundle(name, isProduction=True)
+    admin = real_server.login_token()
+    try:
+        listed = real_server.request("POST", "/api/actions/list?mode=simple", token=admin,
+                                     json={"projectName": "demo_Commercial",
+                                           "entityType": "project", "entityIds": []}).json()
+        assert any(a["identifier"] == "selftest.run" for a in listed["actions"]), listed
+        answer = real_server.request(
+            "POST", "/api/actions/execute?addonName=selftest_actions&addonVersion=1.0.0"
+            "&identifier=selftest.run&variant=production", token=admin,
+            headers={"Referer": real_server.url + "/projects", "Authorization":
+                     f"Bearer {admin}"},
+            json={"projectName": "demo_Commercial", "entityType": "project",
+                  "entityIds": []}).json()
+        assert answer["type"] == "launcher", answer
+        uri = answer["payload"]["uri"]
+        result = run_ayon(["--headless", uri], _real_env(tmp_path, real_server, admin))
+        assert result.returncode == 0, result.stderr
+        event_id, args = out.read_text().split(" ", 1)
+        assert args == "from-the-web"
+        assert _event(real_server, event_id)["status"] == "finished"
+    finally:
+        real_server.update_bundle("demo_production", isProduction=True)
+        real_server.delete_bundle(name)
