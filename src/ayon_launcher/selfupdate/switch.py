@@ -98,7 +98,12 @@ def rerun(python: str, own: str, bundle_name: str) -> None:
     sys.stdout.flush()
     if os.name != "nt":
         os.execve(python, command, env)
-    sys.exit(subprocess.call(command, env=env))
+    code = subprocess.call(command, env=env)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    # os._exit: the bootstrap may run in a worker thread (the tray), where sys.exit would end
+    # only that thread.
+    os._exit(code)
 
 
 def check_contract(api: ayon_api.ServerAPI, bundle: Bundle, wanted: str, mode: str) -> None:
