@@ -60,7 +60,7 @@ def dependency_pins(dist: str = DIST_NAME) -> dict[str, str]:
         if name != _canonical(dist):
             pins[found.metadata["Name"]] = found.version
         for requirement in found.requires or []:
-            if "extra ==" in requirement.replace(" ", " "):
+            if "extra ==" in requirement:
                 continue
             match = _NAME_RE.match(requirement)
             if match:
