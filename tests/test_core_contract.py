@@ -85,16 +85,6 @@ def test_global_flags_read_as_the_official_launcher_reads_them(monkeypatch):
         global_flags(["version", "--project-bundle"])
 
 
-def test_init_ayon_launcher_answers_and_changes_nothing(tmp_path):
-    env = isolated_env(tmp_path)
-    done = run_ayon(["init-ayon-launcher"], env, timeout=60)
-    assert done.returncode == 0
-    assert done.stderr.strip().splitlines() == [
-        "ayon: init-ayon-launcher is not supported yet: this launcher installs no shim and "
-        "no ayon-launcher:// URL handler (nothing was changed)"]
-    assert not (tmp_path / "local").exists()
-
-
 def test_ayon_login_with_headless_is_one_line_exit_2(tmp_path):
     env = isolated_env(tmp_path, "http://127.0.0.1:9")
     for args in (["--headless", "--ayon-login", "version"],

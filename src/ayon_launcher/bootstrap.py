@@ -94,6 +94,7 @@ def bootstrap(
             project_name=ctx.project_name, use_staging=ctx.use_staging, use_dev=ctx.use_dev)
         if studio.is_dev and not ctx.use_dev:
             ctx.use_dev = True  # a dev bundle asked for by name runs in dev mode
+        _follow_launcher_version(api, studio)
         installed = distribute(api, bundle, _item_progress(progress), cancel=cancel,
                                studio=studio, verify=ctx.verify)
     except ServerUnreachableError as exc:
@@ -118,6 +119,17 @@ def _reused_connection(ctx: LauncherContext) -> ayon_api.ServerAPI | None:
 
     activate(ctx, session)
     return open_api(session)
+
+
+def _follow_launcher_version(api: ayon_api.ServerAPI, bundle: Any) -> None:
+    """Self-update hook: another launcher version named by the bundle is switched to (the
+    command line re-runs with it) or checked; nothing to import when it is the running one."""
+    from .selfupdate import wants_other_launcher
+
+    if wants_other_launcher(bundle.raw.get("installerVersion")):
+        from .selfupdate.switch import follow_bundle
+
+        follow_bundle(api, bundle)
 
 
 def _item_progress(progress: ProgressCallback | None) -> ItemProgress | None:

@@ -35,7 +35,8 @@ OFFICIAL_VALUE_FLAGS = frozenset({"--verbose", "--bundle", "--studio-bundle", "-
 # This launcher's own global flags: taken out only before the command.
 OWN_BOOL_FLAGS = frozenset({"--local-server", "--verify"})
 # Commands of this launcher itself, whatever the bundle: they need no bundle.
-LAUNCHER_COMMANDS = frozenset({"server", "login", "logout"})
+LAUNCHER_COMMANDS = frozenset({"server", "login", "logout", "init", "init-ayon-launcher",
+                               "installer"})
 # Asked before any command: this launcher answers (no bootstrap).
 LAUNCHER_ANSWERS = frozenset({"--help", "-h", "--version", "--local-server"})
 

@@ -116,11 +116,12 @@ class RestAdmin:
                       is_dev: bool = False, active_user: str | None = None,
                       installer_version: str | None = None,
                       addon_development: dict[str, Any] | None = None) -> dict[str, Any]:
-        from ayon_launcher.version import __version__
+        from ayon_launcher.selfupdate.identity import installer_version as running
 
         body: dict[str, Any] = {
             "name": name, "addons": addons, "dependencyPackages": dependency_packages or {},
-            "installerVersion": installer_version or __version__,
+            # The running launcher's own installer version: no switch, no contract check.
+            "installerVersion": installer_version or running(),
             "isProduction": is_production, "isStaging": is_staging, "isDev": is_dev,
         }
         if active_user is not None:

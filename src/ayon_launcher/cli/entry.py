@@ -30,6 +30,9 @@ COMMANDS: dict[str, str] = {
     "login": "ayon_launcher.cli.login:login",
     "logout": "ayon_launcher.cli.login:logout",
     "server": "ayon_launcher.cli.server:server",
+    "installer": "ayon_launcher.cli.installer:installer",
+    "init": "ayon_launcher.cli.init:init",
+    "init-ayon-launcher": "ayon_launcher.cli.init:init",
 }
 
 # Global flags the fast path understands, with the variables click reads for them too. The
@@ -41,8 +44,6 @@ _BOOL_FLAGS = {"--headless": "AYON_HEADLESS_MODE", "--use-staging": "AYON_USE_ST
 _VALUE_FLAGS = {"--bundle": "AYON_STUDIO_BUNDLE_NAME", "--studio-bundle": "AYON_STUDIO_BUNDLE_NAME",
                 "--project-bundle": "AYON_BUNDLE_NAME", "--project": "AYON_PROJECT_NAME",
                 "--verbose": "AYON_LOG_LEVEL"}
-# The official launcher's command to register itself (shims, URL handler).
-INIT_COMMAND = "init-ayon-launcher"
 # As click's boolean parameter type reads them.
 _TRUE = {"1", "true", "t", "yes", "y", "on"}
 _FALSE = {"0", "false", "f", "no", "n", "off", ""}
@@ -161,15 +162,28 @@ def _text(value: object) -> str | None:
     return str(value) if value else None
 
 
+def _web_action(args: list[str]) -> NoReturn:
+    """``ayon [FLAGS] ayon-launcher://action?...``: what a web action button starts."""
+    debug = is_debug(args)
+    try:
+        start_launcher(debug=debug)
+        from ..webaction import run_action
+
+        code = run_action(args[-1], args[:-1])
+    except KeyboardInterrupt:
+        print("ayon: interrupted", file=sys.stderr)
+        code = 130
+    except Exception as exc:  # noqa: BLE001 - last line of defence: never a bare traceback
+        code = report_error(exc, debug)
+    sys.exit(code)
+
+
 def main(argv: list[str] | None = None) -> NoReturn:
     """``ayon``: a script call runs straight away; a bundle with the core add-on runs the
     command through ayon-core (see ``handoff``); anything else goes to the click app."""
     args = list(sys.argv[1:] if argv is None else argv)
-    if INIT_COMMAND in args:
-        # Installers of the official launcher run it; nothing here needs registering yet.
-        print(f"ayon: {INIT_COMMAND} is not supported yet: this launcher installs no shim "
-              "and no ayon-launcher:// URL handler (nothing was changed)", file=sys.stderr)
-        sys.exit(0)
+    if args and args[-1][:14].lower() == "ayon-launcher:":
+        _web_action(args)
     call = _fast_script_call(args)
     if call is None:
         code = _through_core(args)

@@ -62,6 +62,9 @@ _HELP = {
     "login": "Log in to the AYON server (or as another user).",
     "logout": "Forget the stored token of the AYON server.",
     "server": "Run the embedded local AYON-compatible server.",
+    "installer": "Build an installer of this launcher, or upload one to the server.",
+    "init": "Register the ayon-launcher:// scheme and a desktop entry (--remove undoes it).",
+    "init-ayon-launcher": "Same as `init` (the official launcher's name).",
 }
 
 

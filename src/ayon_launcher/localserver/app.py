@@ -145,7 +145,7 @@ def public_user(user: dict[str, Any]) -> dict[str, Any]:
 
 def create_app(store: Store) -> FastAPI:
     """Build the FastAPI application serving ``store``."""
-    from . import login_page, routes_addons, routes_projects, routes_system
+    from . import routes_addons, routes_projects, routes_system
 
     app = FastAPI(title="AYON local server", version=SERVER_VERSION, docs_url=None,
                   redoc_url=None, openapi_url=None)

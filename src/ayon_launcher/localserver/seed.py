@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from ..log import register_secret
+from ..selfupdate.identity import installer_version
 from ..version import __version__
 from .addon_packages import PackageError, build_addon_package, install_addon_package
 from .bundles import create_bundle
@@ -256,9 +257,9 @@ def seed_demo(store: Store) -> dict[str, Any]:
     packages = {platform_name(): filename}
     create_bundle(store, {"name": PRODUCTION_BUNDLE, "addons": production,
                           "dependencyPackages": packages, "isProduction": True,
-                          "installerVersion": __version__})
+                          "installerVersion": installer_version()})
     create_bundle(store, {"name": STAGING_BUNDLE, "addons": staging,
                           "dependencyPackages": packages, "isStaging": True,
-                          "installerVersion": __version__})
+                          "installerVersion": installer_version()})
     store.put("meta", "demo_seeded", {"at": now_iso()})
     return credentials
