@@ -183,9 +183,27 @@ def test_cold_then_warm_sync(any_server, key_env, tmp_path):
 
 
 # --------------------------------------------------------------------------- damaged install
-# "Damaged install repaired" (an emptied add-on folder re-installed on the next start) is
-# written by the verify/repair work (branch wt/repair): test_damaged_install_is_repaired
-# belongs here, parametrised over any_server like the others.
+
+
+def test_emptied_addon_folder_is_repaired_on_the_next_start(any_server, key_env, tmp_path):
+    """The real server announces no checksum for add-on archives: the repair must bring back
+    the archive recorded at install, and say so in one line."""
+    import shutil
+
+    first = hello(key_env)
+    assert first.returncode == 0, first.stderr
+    demo_dir = tmp_path / "local" / "addons" / "demo_tools_1.0.0"
+    package = demo_dir / "ayon_demo_tools"
+    shutil.rmtree(package)  # the folder stays, its code is gone
+    again = hello(key_env)
+    assert again.returncode == 0, again.stderr
+    assert "(demo_tools 1.0.0)" in again.stdout
+    damaged = [line for line in again.stderr.splitlines() if "is damaged" in line]
+    assert len(damaged) == 1 and "demo_tools 1.0.0" in damaged[0], again.stderr
+    assert (package / "addon.py").is_file()
+    quiet = hello(key_env)
+    assert quiet.returncode == 0, quiet.stderr
+    assert "damaged" not in quiet.stderr
 
 
 # --------------------------------------------------------------------------- commands
