@@ -27,8 +27,10 @@ def built(tmp_path_factory) -> dict[str, Path]:
     """An installer of version NEW built from this checkout, and a wheelhouse of its lock, so
     that installs in the tests need no package index (pip's --no-index --find-links)."""
     out = tmp_path_factory.mktemp("installers")
-    result = run_ayon(["installer", "build", "--version", NEW, "--out", str(out)],
-                      isolated_env(out), timeout=300)
+    # --source: CI installs the launcher as a plain (non-editable) package.
+    checkout = Path(__file__).resolve().parent.parent
+    result = run_ayon(["installer", "build", "--version", NEW, "--out", str(out),
+                       "--source", str(checkout)], isolated_env(out), timeout=300)
     assert result.returncode == 0, result.stderr
     installer = out / identity.installer_filename(NEW, _platform(), _python())
     assert installer.is_file(), result.stdout

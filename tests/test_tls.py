@@ -47,7 +47,7 @@ def script(tmp_path):
     """A script that records the add-on folders it can import from, and the CA it was given."""
     path = tmp_path / "seen.py"
     path.write_text("import json, os, sys\n"
-                    "json.dump({'ca': os.environ.get('AYON_CA_FILE'),"
+                    "json.dump({'ca': os.environ.get('REQUESTS_CA_BUNDLE'),"
                     " 'path': [p for p in sys.path if 'addons' in p]}, open(sys.argv[1], 'w'))\n")
     return path
 
@@ -78,7 +78,8 @@ def test_with_the_studio_ca_the_api_and_downloads_work(tmp_path, tls_server, pki
     result = run_ayon(["--headless", str(script), str(seen)], env)
     assert result.returncode == 0, result.stderr
     data = json.loads(seen.read_text())
-    # The add-ons came down over TLS and are importable; children get the CA for ayon_api.
+    # The add-ons came down over TLS and are importable; children (requests, so ayon_api's
+    # sessions too) get the CA.
     assert data["path"] and all(str(tmp_path / "local") in p for p in data["path"])
     assert data["ca"] == str(pki.ca)
 
@@ -134,7 +135,7 @@ def test_http_source_downloads_use_the_tls_settings(tmp_path, tls_server, pki, m
     from ayon_launcher.distribution.models import DistItem, HttpSource
     from ayon_launcher.distribution.sources import FetchSettings, SourceError, fetch
 
-    url = f"{tls_server.url}/api"
+    url = f"{tls_server.url}/"  # the front page: the same bytes on every request
     body = requests.get(url, verify=str(pki.ca), timeout=10).content
     item = DistItem("addon", "tls_demo", "1.0.0", hashlib.sha256(body).hexdigest(), "sha256",
                     [HttpSource(url)], tmp_path / "target")
@@ -146,5 +147,5 @@ def test_http_source_downloads_use_the_tls_settings(tmp_path, tls_server, pki, m
     assert failed.value.kind == "tls" and UNTRUSTED in str(failed.value)
 
     monkeypatch.setenv("AYON_CA_FILE", str(pki.ca))
-    digest = fetch(item, item.sources[0], tmp_path / "with.zip", FetchSettings(retries=1))
-    assert digest == item.checksum and (tmp_path / "with.zip").read_bytes() == body
+    fetched = fetch(item, item.sources[0], tmp_path / "with.zip", FetchSettings(retries=1))
+    assert fetched.checksum == item.checksum and (tmp_path / "with.zip").read_bytes() == body

@@ -62,13 +62,13 @@ def request_settings() -> dict[str, Any]:
 def export_ca_bundle() -> None:
     """Make the chosen CA bundle the one of every request in this process and its children.
 
-    ayon_api reads only AYON_CA_FILE, and requests lets REQUESTS_CA_BUNDLE (often set
-    system-wide to the public bundle) override the bundle a session was given: both are set
-    to the bundle chosen here, so that add-ons, ayon_api's sessions and children agree.
+    requests lets REQUESTS_CA_BUNDLE (often set system-wide to the public bundle) override the
+    bundle a session was given (ayon_api's AYON_CA_FILE among them): it is set to the bundle
+    chosen here, so that add-ons, ayon_api's sessions and children agree. AYON_CA_FILE is left
+    as the user set it (children see the same variables as under the official launcher).
     """
     bundle = ca_bundle()
     if isinstance(bundle, str):
-        os.environ[CA_FILE_ENV] = bundle
         os.environ["REQUESTS_CA_BUNDLE"] = bundle
 
 
