@@ -297,17 +297,10 @@ def run_core(launcher: LauncherContext, result: BootstrapResult, args: list[str]
     try:
         cli.main()
     except SystemExit as exc:
-        return _exit_code(exc.code)
+        from .cli.script_runner import exit_code_of
+
+        return exit_code_of(exc.code)
     return 0
-
-
-def _exit_code(code: object) -> int:
-    if code is None:
-        return 0
-    if isinstance(code, int):
-        return code
-    print(code, file=sys.stderr)
-    return 1
 
 
 def hand_off(args: list[str], launcher: LauncherContext | None = None) -> int | None:

@@ -12,6 +12,7 @@ import sys
 # Not `from typing import ...`: importing typing alone is a visible share of a script's start.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from typing import NoReturn
 
     from ..context import LauncherContext
@@ -144,18 +145,26 @@ def is_debug(args: list[str]) -> bool:
     return "--debug" in args or os.environ.get("AYON_DEBUG", "").lower() in _TRUE
 
 
-def _through_core(args: list[str]) -> int | None:
-    """The exit code of ``ayon ARGS`` run by ayon-core; None when the bundle has no core
-    add-on (or the command is this launcher's own)."""
+def _guarded(debug: bool, run: Callable[[], int | None]) -> int | None:
+    """``run()``, with Ctrl-C and any failure turned into one line and an exit code."""
     try:
-        from ..handoff import hand_off
-
-        return hand_off(args)
+        return run()
     except KeyboardInterrupt:
         print("ayon: interrupted", file=sys.stderr)
         return 130
     except Exception as exc:  # noqa: BLE001 - last line of defence: never a bare traceback
-        return report_error(exc, is_debug(args))
+        return report_error(exc, debug)
+
+
+def _through_core(args: list[str]) -> int | None:
+    """The exit code of ``ayon ARGS`` run by ayon-core; None when the bundle has no core
+    add-on (or the command is this launcher's own)."""
+    def run() -> int | None:
+        from ..handoff import hand_off
+
+        return hand_off(args)
+
+    return _guarded(is_debug(args), run)
 
 
 def _text(value: object) -> str | None:
@@ -165,17 +174,14 @@ def _text(value: object) -> str | None:
 def _web_action(args: list[str]) -> NoReturn:
     """``ayon [FLAGS] ayon-launcher://action?...``: what a web action button starts."""
     debug = is_debug(args)
-    try:
+
+    def run() -> int:
         start_launcher(debug=debug)
         from ..webaction import run_action
 
-        code = run_action(args[-1], args[:-1])
-    except KeyboardInterrupt:
-        print("ayon: interrupted", file=sys.stderr)
-        code = 130
-    except Exception as exc:  # noqa: BLE001 - last line of defence: never a bare traceback
-        code = report_error(exc, debug)
-    sys.exit(code)
+        return run_action(args[-1], args[:-1])
+
+    sys.exit(_guarded(debug, run))
 
 
 def main(argv: list[str] | None = None) -> NoReturn:
@@ -194,7 +200,8 @@ def main(argv: list[str] | None = None) -> NoReturn:
         sys.exit(code)
     flags, script, script_args = call
     debug = bool(flags.get("--debug"))
-    try:
+
+    def run() -> int:
         from ..context import parse_log_level
         from .script_runner import run_script
 
@@ -213,10 +220,6 @@ def main(argv: list[str] | None = None) -> NoReturn:
             from ..handoff import force_login
 
             force_login(launcher)
-        code = run_script(launcher, script, script_args)
-    except KeyboardInterrupt:
-        print("ayon: interrupted", file=sys.stderr)
-        code = 130
-    except Exception as exc:  # noqa: BLE001 - last line of defence: never a bare traceback
-        code = report_error(exc, debug)
-    sys.exit(code)
+        return run_script(launcher, script, script_args)
+
+    sys.exit(_guarded(debug, run))

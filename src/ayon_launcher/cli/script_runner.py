@@ -63,7 +63,7 @@ def _execute(code: object, path: str, args: list[str], argv0: str | None = None)
     try:
         exec(code, module.__dict__)  # noqa: S102 - running the user's script is the command
     except SystemExit as exc:
-        return _exit_code(exc.code)
+        return exit_code_of(exc.code)
     except KeyboardInterrupt:
         return 130
     except BaseException as exc:  # noqa: BLE001 - the script's own error: show it as Python would
@@ -79,7 +79,8 @@ def _execute(code: object, path: str, args: list[str], argv0: str | None = None)
     return 0
 
 
-def _exit_code(code: object) -> int:
+def exit_code_of(code: object) -> int:
+    """The exit code of ``SystemExit(code)``, as python gives it (a message: printed, 1)."""
     if code is None:
         return 0
     if isinstance(code, int):
