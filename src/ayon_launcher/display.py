@@ -34,6 +34,66 @@ def seen_by_a_person() -> bool:
     return _qt_platform() not in ("offscreen", "minimal")
 
 
+# The system libraries Qt 6.5+'s X11 (xcb) platform plugin loads (``ldd`` of PySide6's
+# ``platforms/libqxcb.so``) that a stock desktop may lack, each with its Debian/Ubuntu package.
+# Without one, Qt aborts the whole process (exit 134, a core dump) when it creates the
+# application: checked before, so the user reads a one-line fix instead.
+XCB_LIBRARIES = {
+    "libxcb-cursor.so.0": "libxcb-cursor0",
+    "libxcb-icccm.so.4": "libxcb-icccm4",
+    "libxcb-keysyms.so.1": "libxcb-keysyms1",
+    "libxcb-image.so.0": "libxcb-image0",
+    "libxcb-render-util.so.0": "libxcb-render-util0",
+    "libxcb-util.so.1": "libxcb-util1",
+    "libxcb-randr.so.0": "libxcb-randr0",
+    "libxcb-shape.so.0": "libxcb-shape0",
+    "libxcb-xkb.so.1": "libxcb-xkb1",
+    "libxcb-sync.so.1": "libxcb-sync1",
+    "libxcb-xfixes.so.0": "libxcb-xfixes0",
+    "libxkbcommon-x11.so.0": "libxkbcommon-x11-0",
+    "libxkbcommon.so.0": "libxkbcommon0",
+    "libX11-xcb.so.1": "libx11-xcb1",
+    "libGL.so.1": "libgl1",
+    "libEGL.so.1": "libegl1",
+    "libfontconfig.so.1": "libfontconfig1",
+    "libdbus-1.so.3": "libdbus-1-3",
+}
+
+
+def will_use_xcb() -> bool:
+    """True when Qt will pick its X11 platform: Linux with DISPLAY set and QT_QPA_PLATFORM
+    unset or ``xcb`` (Wayland sessions choose xcb too unless QT_QPA_PLATFORM says wayland)."""
+    if not sys.platform.startswith("linux") or not os.environ.get("DISPLAY"):
+        return False
+    return _qt_platform() in ("", "xcb")
+
+
+def missing_libraries(sonames: dict[str, str] | None = None) -> list[str]:
+    """The sonames of ``sonames`` (default: :data:`XCB_LIBRARIES`) that cannot be loaded."""
+    import ctypes
+
+    missing = []
+    for soname in (XCB_LIBRARIES if sonames is None else sonames):
+        try:
+            ctypes.CDLL(soname)
+        except OSError:
+            missing.append(soname)
+    return missing
+
+
+def xcb_problem() -> str | None:
+    """Why Qt's X11 platform would abort here (missing system libraries, with the packages to
+    install); None when it will not be used or has what it needs."""
+    if not will_use_xcb():
+        return None
+    missing = missing_libraries()
+    if not missing:
+        return None
+    packages = " ".join(dict.fromkeys(XCB_LIBRARIES[name] for name in missing))
+    return (f"Qt cannot open windows on X11: missing system libraries {', '.join(missing)} "
+            f"(install them: sudo apt install {packages})")
+
+
 def display_problem(headless: bool, what: str, alternative: str = "",
                     test_hook_env: str | None = None) -> str | None:
     """Why ``what`` (a command showing windows) cannot run here; None when it can.
@@ -48,4 +108,7 @@ def display_problem(headless: bool, what: str, alternative: str = "",
         return f"{what} needs a display (DISPLAY/WAYLAND_DISPLAY is not set){tail}"
     if not seen_by_a_person() and not (test_hook_env and os.environ.get(test_hook_env)):
         return f"{what} would not be visible (QT_QPA_PLATFORM={_qt_platform()}){tail}"
+    xcb = xcb_problem()
+    if xcb:
+        return f"{what} cannot start: {xcb}{tail}"
     return None

@@ -40,7 +40,8 @@ DEFAULT_BUNDLE_CHECK_SECONDS = 300.0
 # TRAY_TEST_HOOK_ENV (test-only, for subprocess tests): "snapshot:PATH" writes the menu as
 # JSON once the tray is ready, then quits. "restart:PATH" appends a JSON line once ready (pid,
 # arguments, digests of the environment the tray started with, bundle); the first process of
-# PATH then accepts the first restart offered, the next one quits.
+# PATH then accepts the first restart offered, the next one quits. "second:PATH" appends a
+# JSON line once ready and another when a second tray asks it to come forward, then quits.
 
 # (ctx, progress callback, offline, cancel) -> bootstrap result with the add-ons loaded;
 # ``cancel`` is set when the tray quits: a sync still running stops.
@@ -328,6 +329,22 @@ class TrayApp(QtCore.QObject):
         window.activateWindow()
         return window
 
+    def bring_forward(self) -> None:
+        """Another ``ayon`` tray was started: show this one's windows instead."""
+        log.info("a second AYON tray was started: showing this one")
+        shown = [w for w in (self.fallback_window, self.progress_window,
+                             *self._windows.values()) if w is not None and w.isVisible()]
+        for window in shown:
+            window.raise_()
+            window.activateWindow()
+        if not shown:
+            self._notify("AYON is already running", f"AYON - {self._bundle_text()}")
+        if os.environ.get(TRAY_TEST_HOOK_ENV, "").startswith("second:"):
+            path = os.environ[TRAY_TEST_HOOK_ENV].partition(":")[2]
+            with open(path, "a", encoding="utf-8") as handle:
+                handle.write(json.dumps({"pid": os.getpid(), "brought_forward": True}) + "\n")
+            QtCore.QTimer.singleShot(0, self.quit)
+
     def _show_fallback_window(self) -> None:
         window = QtWidgets.QWidget(None, QtCore.Qt.WindowType.Window)
         window.setWindowTitle("AYON")
@@ -525,6 +542,11 @@ class TrayApp(QtCore.QObject):
     # ----------------------------------------------------------------- test hook
     def _run_test_hook(self) -> None:
         hook = os.environ.get(TRAY_TEST_HOOK_ENV, "")
+        if hook.startswith("second:"):
+            # Stays running until a second tray knocks (bring_forward records it and quits).
+            with open(hook.partition(":")[2], "a", encoding="utf-8") as handle:
+                handle.write(json.dumps({"pid": os.getpid(), "ready": True}) + "\n")
+            return
         if hook.startswith("restart:"):
             self._record_for_restart_test(hook.partition(":")[2])
             return
@@ -563,12 +585,30 @@ class TrayApp(QtCore.QObject):
 
 def run_tray(ctx: LauncherContext, prepare: Prepare, restart: Restart | None = None) -> int:
     """Create the QApplication, start the tray and run the event loop; the exit code."""
+    from .single_instance import TrayServer, ask_running_tray
+
     app = application()
+    if ask_running_tray():
+        # One tray per user: the running one brings its window forward.
+        print("AYON is already running: its window was brought forward.", flush=True)
+        return 0
     app.setQuitOnLastWindowClosed(False)
     app.setApplicationName("AYON")
     app.setWindowIcon(logo_icon("connected"))
-    tray = TrayApp(ctx, prepare, restart=restart)
+    trays: list[TrayApp] = []
+    server = TrayServer(lambda: trays[0].bring_forward() if trays else None)
+    if not server.listen():
+        log.warning("cannot listen for a second AYON tray: %s", server.server.errorString())
+
+    def restart_alone() -> None:
+        # The new tray must not find this one still listening (it would defer to it).
+        server.close()
+        (restart or spawn_restart)()
+
+    tray = TrayApp(ctx, prepare, restart=restart_alone)
+    trays.append(tray)
     QtCore.QTimer.singleShot(0, tray.start)
     code = app.exec()
+    server.close()
     tray.quit()
     return int(code)
