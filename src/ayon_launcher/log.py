@@ -126,7 +126,8 @@ def _open_log_file() -> logging.Handler | None:
         handler = _QuietRotatingHandler(folder / LOG_FILE_NAME, maxBytes=LOG_FILE_MAX_BYTES,
                                         backupCount=LOG_FILE_BACKUPS, encoding="utf-8")
     except OSError as exc:
-        get_logger("log").warning("no log file (%s): %s", exc.strerror or exc,
+        # Quiet (seen with --debug): an unusable local folder has its own error, if it matters.
+        get_logger("log").debug("no log file (%s): %s", exc.strerror or exc,
                                   getattr(exc, "filename", "") or "")
         return None
     handler.setFormatter(_RedactingFormatter(
