@@ -62,6 +62,9 @@ def test_partial_context_gives_global_environment_with_warning(tmp_path, env):
 
 
 @pytest.mark.parametrize("args, expected", [
+    (["--project", "nope"], "'nope'"),  # an incomplete context is checked too
+    (["--project", PROJECT, "--asset", "robott"], "robot"),
+    (["--project", PROJECT, "--asset", "robot", "--task", "animation"], "modeling"),
     (["--project", "demo_Comercial", "--asset", "robot", "--task", "modeling",
       "--app", "maya/2024"], "demo_Commercial"),
     (["--project", PROJECT, "--asset", "robott", "--task", "modeling",
@@ -89,6 +92,17 @@ def test_skip_bootstrap_writes_global_environment(tmp_path):
     data = json.loads(out.read_text())
     assert data["SOME_STUDIO_VAR"] == "kept"
     assert "AYON_PROJECT_NAME" not in data
+
+
+def test_skip_bootstrap_with_full_context_is_a_usage_error(tmp_path):
+    out = tmp_path / "env.json"
+    result = run_ayon(["--skip-bootstrap", "extractenvironments", str(out), "--project", "p",
+                       "--asset", "a", "--task", "t", "--app", "maya/2024"],
+                      isolated_env(tmp_path))
+    assert result.returncode == 2
+    assert _one_line(result.stderr) == (
+        "ayon: error: the context needs the AYON server, but --skip-bootstrap was given")
+    assert not out.exists()
 
 
 def test_unwritable_output_is_one_line_error(tmp_path):

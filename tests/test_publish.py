@@ -326,7 +326,7 @@ def test_gui_in_headless_mode_and_no_server(env, tmp_path):
         assert error_lines(done) == [
             "ayon: error: --gui cannot be used in headless mode"]
     done = run_ayon(["--skip-bootstrap", "publish", str(job)], env)
-    assert done.returncode == 1
+    assert done.returncode == 2  # --skip-bootstrap with a command that needs the server: usage
     assert error_lines(done) == [
         "ayon: error: publish needs the AYON server, but --skip-bootstrap was given"]
 

@@ -65,9 +65,10 @@ def require_api(launcher: LauncherContext, result: BootstrapResult,
                 what: str) -> ayon_api.ServerAPI:
     """The server connection ``what`` (a command) needs; a one-line error when there is none."""
     if result.api is None:
-        from ..errors import LauncherError
+        from ..errors import ServerUnreachableError, UsageError
 
-        why = ("--skip-bootstrap was given" if launcher.skip_bootstrap
-               else "the server cannot be reached (started offline)")
-        raise LauncherError(f"{what} needs the AYON server, but {why}")
+        if launcher.skip_bootstrap:  # the user's own flag: a usage error (exit 2)
+            raise UsageError(f"{what} needs the AYON server, but --skip-bootstrap was given")
+        raise ServerUnreachableError(
+            f"{what} needs the AYON server, but it cannot be reached (started offline)")
     return result.api

@@ -126,19 +126,27 @@ def start_launcher(*, headless: bool = False, use_staging: bool = False, use_dev
 
 def report_error(exc: BaseException, debug: bool) -> int:
     """Print ``exc`` as one line on stderr (traceback first with ``--debug``); the exit code."""
+    import traceback
+
     from ..errors import LauncherError, error_line
-    from ..log import redact
+    from ..log import log_file, log_to_file, redact
 
+    details = redact("".join(traceback.format_exception(exc)))
     if debug:
-        import traceback
-
-        print(redact("".join(traceback.format_exception(exc))), end="", file=sys.stderr)
+        print(details, end="", file=sys.stderr)
     if isinstance(exc, LauncherError):
-        print(f"ayon: error: {error_line(exc)}", file=sys.stderr)
-        return exc.exit_code
-    hint = "" if debug else " (run with --debug for details)"
-    print(f"ayon: unexpected error: {error_line(exc)}{hint}", file=sys.stderr)
-    return 1
+        line, where = f"ayon: error: {error_line(exc)}", ""
+        code = exc.exit_code
+    else:
+        # The unexpected ones are for support: the line says where the log (and traceback) is.
+        path = log_file()
+        hint = "" if debug else " (run with --debug for details)"
+        line = f"ayon: unexpected error: {error_line(exc)}{hint}"
+        where = f" (log: {path})" if path else ""
+        code = 1
+    log_to_file(40, f"{line} [exit {code}]\n{details.rstrip()}")  # ERROR, traceback kept
+    print(line + where, file=sys.stderr)
+    return code
 
 
 def is_debug(args: list[str]) -> bool:

@@ -45,6 +45,8 @@ def extractenvironments(launcher: LauncherContext | None, output_json_path: str,
     result = prepare(launcher)
     environment = dict(os.environ)  # prepare() made it what every child gets
     if given and missing:
+        if result.api is not None:  # without a server (--skip-bootstrap) nothing to check
+            _check_partial_context(result.api, project, asset, task)
         log.warning("context is incomplete (missing %s): extracting only the global "
                     "environment", ", ".join(f"--{name}" for name in missing))
     if not missing:
@@ -52,6 +54,21 @@ def extractenvironments(launcher: LauncherContext | None, output_json_path: str,
         environment = _context_environment(api, result, environment, project, asset, task, app)
     target = write_json_atomic(output_json_path, {str(k): str(v) for k, v in environment.items()})
     log.info("environment written to %s", target)
+
+
+def _check_partial_context(api: ayon_api.ServerAPI, project: str | None, asset: str | None,
+                           task: str | None) -> None:
+    """Names given without the rest of the context must still exist (else exit 2)."""
+    from ..environment.entities import ServerContextSource, find_folder, find_project, find_task
+
+    if not project:
+        return
+    source = ServerContextSource(api)
+    project = find_project(source, project)
+    if asset:
+        folder = find_folder(source, project, asset)
+        if task:
+            find_task(source, project, folder, task)
 
 
 def _context_environment(api: ayon_api.ServerAPI, result: BootstrapResult,

@@ -136,7 +136,9 @@ def _quiet_pyblish() -> None:
     logger = logging.getLogger("pyblish.plugin")
     if not any(isinstance(h, logging.NullHandler) for h in logger.handlers):
         logger.addHandler(logging.NullHandler())
-    logger.propagate = log.isEnabledFor(logging.DEBUG)
+    from ..log import screen_level
+
+    logger.propagate = screen_level() <= logging.DEBUG
 
 
 def _load_plugin_file(path: Path) -> list[type]:

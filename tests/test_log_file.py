@@ -1,0 +1,142 @@
+"""The support log file: every launcher run appends to ``{local}/logs/ayon.log``."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from conftest import isolated_env, run_ayon
+
+PROJECT = "demo_Commercial"
+MB = 1024 * 1024
+
+
+@pytest.fixture
+def env(tmp_path, local_server):
+    environment = isolated_env(tmp_path, local_server.url)
+    environment["AYON_API_KEY"] = local_server.service_api_key
+    return environment
+
+
+def _log(tmp_path):
+    return tmp_path / "local" / "logs" / "ayon.log"
+
+
+def _lines(stderr: str) -> list[str]:
+    return [line for line in stderr.splitlines() if line.strip()]
+
+
+def test_a_real_run_is_logged_in_detail_without_secrets(tmp_path, env, local_server):
+    out = tmp_path / "env.json"
+    done = run_ayon(["extractenvironments", str(out), "--project", PROJECT,
+                     "--app", "maya/2024"], env)
+    assert done.returncode == 0, done.stderr
+    text = _log(tmp_path).read_text()
+    assert "INFO ayon_launcher.cli: installed " in text  # the add-on installs of this start
+    assert "WARNING ayon_launcher.extractenvironments: context is incomplete" in text
+    assert " DEBUG " in text and "DEBUG" not in done.stderr  # more detail than the screen
+    assert local_server.service_api_key not in text
+    # A second run appends to the same file.
+    failed = run_ayon(["extractenvironments", str(out), "--project", "nope"], env)
+    assert failed.returncode == 2
+    line, = _lines(failed.stderr)[-1:]
+    assert line.startswith("ayon: error: unknown project 'nope'")
+    text = _log(tmp_path).read_text()
+    assert text.count(" start: ") == 2
+    assert "ERROR ayon_launcher: ayon: error: unknown project 'nope'" in text
+    assert "Traceback" in text and "Traceback" not in failed.stderr
+    assert local_server.service_api_key not in text
+
+
+def test_a_secret_in_an_error_never_reaches_the_log(tmp_path):
+    environment = isolated_env(tmp_path, "http://127.0.0.1:1")
+    key = "k3y-that-must-stay-hidden-42"
+    environment["AYON_API_KEY"] = key
+    done = run_ayon(["--headless", "extractenvironments", str(tmp_path / "e.json")],
+                    environment)
+    assert done.returncode == 3
+    assert _lines(done.stderr)[-1].startswith("ayon: error: ")
+    text = _log(tmp_path).read_text()
+    assert "cannot be reached" in text
+    assert key not in text and key not in done.stderr
+
+
+def test_a_logged_api_key_is_redacted_in_the_file_as_on_screen(tmp_path, env, local_server):
+    key = local_server.service_api_key
+    script = tmp_path / "leaky.py"
+    script.write_text(
+        "import logging, os\n"
+        "log = logging.getLogger('ayon_launcher.studio')\n"
+        "log.warning('key is %s', os.environ['AYON_API_KEY'])\n"
+        "log.debug('debug key ' + os.environ['AYON_API_KEY'])\n"
+        "raise SystemExit(0)\n")
+    done = run_ayon([str(script)], env)
+    assert done.returncode == 0, done.stderr
+    assert "WARNING: key is ***" in done.stderr and key not in done.stderr
+    text = _log(tmp_path).read_text()
+    assert "key is ***" in text and "debug key ***" in text
+    assert key not in text
+
+
+def test_an_unexpected_error_says_where_the_log_is(tmp_path):
+    # The launcher's own last line of defence, in a real process with its logging set up.
+    code = ("import sys\n"
+            "from ayon_launcher.cli.entry import report_error, start_launcher\n"
+            "start_launcher()\n"
+            "sys.exit(report_error(ZeroDivisionError('boom'), False))\n")
+    done = subprocess.run([sys.executable, "-c", code], env=isolated_env(tmp_path),
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 1
+    assert _lines(done.stderr) == [
+        "ayon: unexpected error: ZeroDivisionError: boom (run with --debug for details) "
+        f"(log: {_log(tmp_path)})"]
+    assert "ayon: unexpected error: ZeroDivisionError: boom" in _log(tmp_path).read_text()
+
+
+def test_rotation_caps_the_size(tmp_path):
+    folder = _log(tmp_path).parent
+    folder.mkdir(parents=True)
+    _log(tmp_path).write_bytes(b"old line\n" * (5 * MB // 9))
+    for index in (1, 2, 3):
+        (folder / f"ayon.log.{index}").write_bytes(b"x" * 100)
+    done = run_ayon(["--skip-bootstrap", "extractenvironments", str(tmp_path / "e.json")],
+                    isolated_env(tmp_path))
+    assert done.returncode == 0, done.stderr
+    names = sorted(path.name for path in folder.iterdir())
+    assert names == ["ayon.log", "ayon.log.1", "ayon.log.2", "ayon.log.3"]
+    assert (folder / "ayon.log.1").stat().st_size > 4 * MB  # the full file moved aside
+    assert (folder / "ayon.log.3").stat().st_size == 100
+    assert _log(tmp_path).stat().st_size < MB
+    assert "environment written" in _log(tmp_path).read_text()
+
+
+def test_an_unwritable_log_folder_never_stops_the_launcher(tmp_path):
+    (tmp_path / "local").mkdir()
+    (tmp_path / "local" / "logs").write_text("a file where the folder should be")
+    out = tmp_path / "e.json"
+    done = run_ayon(["--skip-bootstrap", "extractenvironments", str(out)],
+                    isolated_env(tmp_path))
+    assert done.returncode == 0, done.stderr
+    assert out.exists()
+    assert "Traceback" not in done.stderr
+    assert not [line for line in _lines(done.stderr) if "log" in line.lower()
+                and "environment written" not in line]
+    debug = run_ayon(["--skip-bootstrap", "--debug", "extractenvironments", str(out)],
+                     isolated_env(tmp_path))
+    assert debug.returncode == 0, debug.stderr
+    assert "no log file" in debug.stderr and "Traceback" not in debug.stderr
+    bad = run_ayon(["--skip-bootstrap", "extractenvironments", str(out), "--project", "p",
+                    "--asset", "a", "--task", "t", "--app", "maya/2024"], isolated_env(tmp_path))
+    assert bad.returncode == 2
+    assert "(log:" not in bad.stderr and "Traceback" not in bad.stderr
+
+
+def test_a_script_without_bootstrap_keeps_no_log(tmp_path):
+    script = tmp_path / "hello.py"
+    script.write_text("import sys\nprint('logging.handlers' in sys.modules)\n")
+    done = run_ayon(["--skip-bootstrap", str(script)], isolated_env(tmp_path))
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "False"
+    assert not (tmp_path / "local" / "logs").exists()
