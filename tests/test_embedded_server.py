@@ -47,6 +47,26 @@ def test_local_server_flag_bootstraps_against_the_embedded_server(tmp_path):
     assert (tmp_path / "local" / "addons" / "demo_tools_1.0.0").is_dir()
 
 
+def test_the_hint_after_local_server_without_a_display_works_as_printed(tmp_path):
+    import re
+    import shlex
+
+    env = _env(tmp_path, 0)
+    env.pop("DISPLAY", None)
+    env.pop("WAYLAND_DISPLAY", None)
+    env["QT_QPA_PLATFORM"] = ""  # a plain Linux box without a screen, not Qt's offscreen
+    done = run_ayon(["--local-server"], env)
+    assert done.returncode == 0, done.stderr
+    hint = next(line for line in done.stdout.splitlines() if line.startswith("No tray:"))
+    suggested = re.findall(r"`(ayon [^`]*)`", hint)
+    runnable = [cmd for cmd in suggested if "demo_tools" in cmd]  # a concrete command
+    assert runnable, hint
+    for command in runnable:
+        again = run_ayon(shlex.split(command)[1:], env)
+        assert again.returncode == 0, (command, again.stderr)
+        assert "Hello from demo_tools!" in again.stdout
+
+
 def test_a_running_server_of_the_same_data_is_reused(tmp_path):
     from ayon_launcher.localserver.embedded import start_embedded
 

@@ -149,6 +149,8 @@ def _use_local_server(ctx: click.Context) -> None:
     ctx.call_on_close(embedded.close)
     os.environ["AYON_SERVER_URL"] = embedded.url
     os.environ["AYON_API_KEY"] = embedded.api_key
+    # Hints printed later must name the flag: without it the next command has no server.
+    ctx.obj.extra["local_server"] = True
 
 
 # click >= 8.2 raises this when a group is called without its command.

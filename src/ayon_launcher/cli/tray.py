@@ -61,5 +61,11 @@ def _without_tray(launcher: LauncherContext, problem: str) -> None:
         addons = ", ".join(f"{a.name} {a.version}" for a in result.addons) or "no add-ons"
         where = " (OFFLINE: last installed)" if result.offline else ""
         state = f"AYON is up to date: bundle {result.bundle_name}{where} with {addons}."
-    click.echo(f"{state}\nNo tray: {problem}. Run a command instead, e.g. "
-               "`ayon --headless SCRIPT.py` or `ayon addon NAME COMMAND` (see `ayon --help`).")
+    if launcher.extra.get("local_server"):
+        # Commands as printed must work: they need the flag too, and the demo has this one.
+        examples = ("`ayon --local-server --headless addon demo_tools hello` or "
+                    "`ayon --local-server --headless SCRIPT.py`")
+    else:
+        examples = "`ayon --headless SCRIPT.py` or `ayon addon NAME COMMAND`"
+    click.echo(f"{state}\nNo tray: {problem}. Run a command instead, e.g. {examples} "
+               "(see `ayon --help`).")
