@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from conftest import isolated_env
+from xvfb_helpers import xvfb_display
 
 TESTS_DIR = Path(__file__).parent
 EXPECTED = {"starting": "amber", "connected": "green", "offline": "grey", "update": "blue"}
@@ -30,19 +31,8 @@ pytestmark = pytest.mark.skipif(
 @pytest.fixture
 def display() -> Iterator[str]:
     """A fresh Xvfb display; it picks a free display number itself (-displayfd)."""
-    read, write = os.pipe()
-    xvfb = subprocess.Popen(["Xvfb", "-displayfd", str(write), "-screen", "0", "640x480x24",
-                             "-nolisten", "tcp"], pass_fds=(write,),
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    os.close(write)
-    with os.fdopen(read) as pipe:
-        number = pipe.readline().strip()
-    try:
-        assert number, "Xvfb did not start"
-        yield f":{number}"
-    finally:
-        xvfb.terminate()
-        xvfb.wait(30)
+    with xvfb_display() as number:
+        yield number
 
 
 def run_driver(tmp_path: Path, display: str) -> dict:

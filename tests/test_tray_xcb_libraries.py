@@ -16,6 +16,7 @@ import pytest
 
 from ayon_launcher.display import missing_libraries
 from conftest import isolated_env, run_ayon
+from xvfb_helpers import xvfb_display
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="X11 is Linux")
 
@@ -33,19 +34,8 @@ def display() -> Iterator[str]:
     """A fresh Xvfb display (it picks a free display number itself)."""
     if shutil.which("Xvfb") is None:
         pytest.skip("needs Xvfb (apt: xvfb)")
-    read, write = os.pipe()
-    xvfb = subprocess.Popen(["Xvfb", "-displayfd", str(write), "-screen", "0", "640x480x24",
-                             "-nolisten", "tcp"], pass_fds=(write,),
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    os.close(write)
-    with os.fdopen(read) as pipe:
-        number = pipe.readline().strip()
-    try:
-        assert number, "Xvfb did not start"
-        yield f":{number}"
-    finally:
-        xvfb.terminate()
-        xvfb.wait(30)
+    with xvfb_display() as number:
+        yield number
 
 
 def test_the_check_lists_a_library_that_does_not_load():
