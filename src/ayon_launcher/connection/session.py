@@ -219,19 +219,13 @@ def browser_login(prompt: LoginPrompt) -> Session | None:
 
     from .browser_login import BrowserLogin
     from .login import check_server
-    from .urls import url_problem
 
     url = prompt.server_url
-    while not url:
+    if not url:
         if sys.stdin is None or not sys.stdin.isatty():
             raise AuthenticationRequired("no AYON server URL is known for the browser login: "
                                          "set AYON_SERVER_URL")
-        answer = click.prompt("AYON server URL", err=True).strip()
-        problem = url_problem(answer)
-        if problem:
-            click.echo(f"Invalid AYON server URL: {problem}", err=True)
-            continue
-        url = normalize_server_url(answer)
+        url = _ask_server_url()
     check_server(url)
     login = BrowserLogin(url)
     if login.open_browser():
@@ -243,23 +237,29 @@ def browser_login(prompt: LoginPrompt) -> Session | None:
     return login.wait()
 
 
+def _ask_server_url() -> str:
+    """Ask the terminal for the server URL until it is a valid one (normalised)."""
+    import click
+
+    from .urls import url_problem
+
+    while True:
+        answer = click.prompt("AYON server URL", err=True).strip()
+        problem = url_problem(answer)
+        if not problem:
+            return normalize_server_url(answer)
+        click.echo(f"Invalid AYON server URL: {problem}", err=True)
+
+
 def terminal_login(prompt: LoginPrompt, attempts: int = 3) -> Session | None:
     """Ask on the terminal (password not echoed); a wrong password may be retried."""
     import click
 
     from .login import login
-    from .urls import url_problem
 
     if prompt.message:
         click.echo(prompt.message, err=True)
-    url = prompt.server_url
-    while not url:
-        answer = click.prompt("AYON server URL", err=True).strip()
-        problem = url_problem(answer)
-        if problem:
-            click.echo(f"Invalid AYON server URL: {problem}", err=True)
-            continue
-        url = normalize_server_url(answer)
+    url = prompt.server_url or _ask_server_url()
     for attempt in range(attempts):
         username = click.prompt("User name", default=prompt.username or None, err=True)
         password = click.prompt("Password", hide_input=True, err=True)
