@@ -44,7 +44,7 @@ def client_zip(package: str, addon_name: str, size: int, seed: int) -> bytes:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as zf:
         zf.writestr(f"{package}/__init__.py", (
-            "from ayon_launcher.addons import AYONAddon\n"
+            "from ayon_launcher.pipeline.addons import AYONAddon\n"
             f"class BenchAddon(AYONAddon):\n    name = {addon_name!r}\n"
             f"    version = {VERSION!r}\n"
         ))

@@ -47,7 +47,7 @@ def _client_zip(index: int, files: int) -> bytes:
 
 
 def _items(work: Path, addons: int, files: int) -> list:
-    from ayon_launcher.distribution.models import DistItem, FilesystemSource, addon_dir
+    from ayon_launcher.bootstrapper.distribution.models import DistItem, FilesystemSource, addon_dir
 
     items = []
     for index in range(addons):
@@ -84,9 +84,9 @@ def measure(work: Path, runs: int = 15, addons: int = 10, files: int = 2000) -> 
 
 def _measure(work: Path, runs: int, addons: int, files: int) -> VerifyTiming:
     work.mkdir(parents=True, exist_ok=True)
-    from ayon_launcher.distribution import store
-    from ayon_launcher.distribution.sources import FetchSettings
-    from ayon_launcher.distribution.sync import sync_items
+    from ayon_launcher.bootstrapper.distribution import store
+    from ayon_launcher.bootstrapper.distribution.sources import FetchSettings
+    from ayon_launcher.bootstrapper.distribution.sync import sync_items
 
     items = _items(work, addons, files)
     sync_items(items, FetchSettings())

@@ -76,7 +76,7 @@ def test_two_launchers_at_once_share_one_store(env, tmp_path):
     import subprocess
     import sys
 
-    from ayon_launcher.distribution import store
+    from ayon_launcher.bootstrapper.distribution import store
 
     cmd = [sys.executable, "-m", "ayon_launcher", "addon", "demo_tools", "hello"]
     procs = [subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,

@@ -22,7 +22,7 @@ BROKEN = {
         argparse.ArgumentParser().parse_args(["--studio-flag"])
     """,
     "raise_cli": """
-        from ayon_launcher.addons import AYONAddon, TrayAction
+        from ayon_launcher.pipeline.addons import AYONAddon, TrayAction
 
         class Addon(AYONAddon):
             name = "raise_cli"

@@ -12,12 +12,12 @@ from pathlib import Path
 import ayon_api
 import pytest
 
-from ayon_launcher.bootstrap import _load, offline_bundle
-from ayon_launcher.context import LauncherContext
-from ayon_launcher.distribution import state, store
-from ayon_launcher.distribution.bundles import BundleNotFoundError
-from ayon_launcher.distribution.distribute import distribute, fetch_bundle
-from ayon_launcher.errors import DistributionError
+from ayon_launcher.bootstrapper.bootstrap import _load, offline_bundle
+from ayon_launcher.bootstrapper.context import LauncherContext
+from ayon_launcher.bootstrapper.distribution import state, store
+from ayon_launcher.bootstrapper.distribution.bundles import BundleNotFoundError
+from ayon_launcher.bootstrapper.distribution.distribute import distribute, fetch_bundle
+from ayon_launcher.support.errors import DistributionError
 from conftest import isolated_env, run_ayon
 
 PLATFORM = platform.system().lower()
@@ -39,7 +39,7 @@ def package_zip(tmp_path: Path, name: str, version: str, payload: bytes = b"") -
     client = io.BytesIO()
     with zipfile.ZipFile(client, "w") as zf:
         zf.writestr(f"{name}_client/__init__.py", (
-            "from ayon_launcher.addons import AYONAddon\n"
+            "from ayon_launcher.pipeline.addons import AYONAddon\n"
             f"class Addon(AYONAddon):\n    name = {name!r}\n    version = {version!r}\n"
         ))
         zf.writestr(f"{name}_client/payload.bin", payload or version.encode())
@@ -300,8 +300,8 @@ def test_cleanup_keeps_versions_of_recent_bundles_only(fresh_server, local, monk
 def test_offline_choice_by_variant_and_private_history(fresh_server, local):
     import stat
 
-    from ayon_launcher.bootstrap import offline_bundle
-    from ayon_launcher.context import LauncherContext
+    from ayon_launcher.bootstrapper.bootstrap import offline_bundle
+    from ayon_launcher.bootstrapper.context import LauncherContext
 
     api = connect(fresh_server)
     sync(api)  # production

@@ -143,8 +143,8 @@ def test_listener_refuses_a_forged_token_and_other_paths(server):
     """Another page (or program) cannot hand the launcher a made-up login."""
     import threading
 
-    from ayon_launcher.connection.browser_login import BrowserLogin
-    from ayon_launcher.errors import AuthenticationRequired
+    from ayon_launcher.bootstrapper.connection.browser_login import BrowserLogin
+    from ayon_launcher.support.errors import AuthenticationRequired
 
     login = BrowserLogin(server.url)
     outcome: list = []

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from ayon_launcher.distribution.bundles import BundleNotFoundError, choose_bundle
+from ayon_launcher.bootstrapper.distribution.bundles import BundleNotFoundError, choose_bundle
 from conftest import isolated_env, run_ayon
 
 

@@ -14,10 +14,10 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 from qtpy import QtWidgets  # noqa: E402
 
-from ayon_launcher.cli.contextselection import select_and_write  # noqa: E402
-from ayon_launcher.environment.entities import ServerContextSource  # noqa: E402
-from ayon_launcher.errors import LauncherError, UsageError  # noqa: E402
 from ayon_launcher.gui.context_dialog import ContextDialog  # noqa: E402
+from ayon_launcher.pipeline.commands.contextselection import select_and_write  # noqa: E402
+from ayon_launcher.pipeline.environment.entities import ServerContextSource  # noqa: E402
+from ayon_launcher.support.errors import LauncherError, UsageError  # noqa: E402
 
 PROJECT = "demo_Commercial"
 

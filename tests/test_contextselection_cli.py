@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from ayon_launcher.display import CONTEXT_DIALOG_TEST_HOOK_ENV as TEST_HOOK_ENV
+from ayon_launcher.gui.display import CONTEXT_DIALOG_TEST_HOOK_ENV as TEST_HOOK_ENV
 from conftest import isolated_env, run_ayon
 
 PROJECT = "demo_Commercial"

@@ -244,7 +244,7 @@ def test_every_runtime_variable_reaches_a_child(env, server, tmp_path, dump):
     assert again.returncode == 0 and "0." in again.stdout, again.stderr
     version_file = {}
     exec((Path(child["AYON_ROOT"]) / "version.py").read_text(), version_file)
-    from ayon_launcher.version import __version__
+    from ayon_launcher import __version__
 
     assert child["AYON_VERSION"] == __version__ == version_file["__version__"]
     assert __version__ in again.stdout
@@ -342,7 +342,7 @@ def test_no_secret_in_any_output_at_debug(env, server, tmp_path, dump):
 
 
 def test_version_and_help():
-    from ayon_launcher.version import __version__
+    from ayon_launcher import __version__
 
     env = isolated_env(Path("/nonexistent"))
     version = run_ayon(["--version"], env)
@@ -412,7 +412,7 @@ def test_debug_logs_of_libraries_hide_query_strings(local_server, tmp_path):
     # A signed download URL carries its secret in the query: urllib3 logs the request line.
     code = textwrap.dedent(f"""
         import requests
-        from ayon_launcher.log import setup_logging
+        from ayon_launcher.support.log import setup_logging
         setup_logging(10, True)
         requests.get("{local_server.url}/api/info?token=SIGNED-SECRET-123", timeout=10)
     """)
@@ -451,7 +451,8 @@ def test_headless_commands_never_import_qt(env, server, tmp_path, dump, args):
                           timeout=120)
     imported = {line.rsplit("|", 1)[-1].strip() for line in done.stderr.splitlines()
                 if line.startswith("import time:")}
-    assert "ayon_launcher.cli.main" in imported or "ayon_launcher.cli.script_runner" in imported
+    assert ("ayon_launcher.bootstrapper.cli.main" in imported
+            or "ayon_launcher.bootstrapper.cli.script_runner" in imported)
     assert not {"PySide6", "qtpy", "shiboken6"} & imported, args
 
 

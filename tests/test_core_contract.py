@@ -23,7 +23,7 @@ CORE_CLIENT = PEERS / "ayon-core" / "client" / "ayon_core"
 # --- flags and the arguments ayon-core gets -------------------------------------------------
 
 def test_core_args_drop_the_official_flags_wherever_they_are_and_keep_project():
-    from ayon_launcher.handoff import core_args
+    from ayon_launcher.pipeline.handoff import core_args
 
     args = ["--headless", "--verbose", "debug", "--bundle=studio", "--local-server", "addon",
             "applications", "extractenvironments", "out.json", "--project", "P",
@@ -37,8 +37,8 @@ def test_core_args_drop_the_official_flags_wherever_they_are_and_keep_project():
 
 
 def test_which_command_lines_may_go_to_ayon_core():
-    from ayon_launcher.context import LauncherContext
-    from ayon_launcher.handoff import command_of, may_go_to_core
+    from ayon_launcher.bootstrapper.context import LauncherContext
+    from ayon_launcher.pipeline.handoff import command_of, may_go_to_core
 
     ctx = LauncherContext()
     assert command_of(["--bundle", "b", "--project", "P", "publish", "x"]) == "publish"
@@ -53,7 +53,7 @@ def test_which_command_lines_may_go_to_ayon_core():
 
 
 def test_global_flags_read_as_the_official_launcher_reads_them(monkeypatch):
-    from ayon_launcher.handoff import global_flags, launcher_for
+    from ayon_launcher.pipeline.handoff import global_flags, launcher_for
 
     for name in ("AYON_STUDIO_BUNDLE_NAME", "AYON_BUNDLE_NAME", "AYON_PROJECT_NAME",
                  "AYON_HEADLESS_MODE", "AYON_USE_DEV", "AYON_LOG_LEVEL", "AYON_API_KEY",
@@ -79,7 +79,7 @@ def test_global_flags_read_as_the_official_launcher_reads_them(monkeypatch):
     monkeypatch.delenv("AYON_IN_LOGIN_MODE")
     assert launcher_for([]).login_mode is False
     assert os.environ["AYON_IN_LOGIN_MODE"] == "0"
-    from ayon_launcher.errors import UsageError
+    from ayon_launcher.support.errors import UsageError
 
     with pytest.raises(UsageError, match="--project-bundle needs a value"):
         global_flags(["version", "--project-bundle"])
@@ -142,7 +142,7 @@ PAYLOAD = {
 
 
 def test_project_bundle_choice_follows_the_official_launcher():
-    from ayon_launcher.distribution.bundles import (
+    from ayon_launcher.bootstrapper.distribution.bundles import (
         BundleNotFoundError,
         choose_bundle,
         choose_project_bundle,
@@ -180,8 +180,8 @@ def test_project_bundle_choice_follows_the_official_launcher():
 
 
 def test_project_bundle_gets_the_resolved_addon_versions():
-    from ayon_launcher.distribution.bundles import choose_bundle, with_addon_versions
-    from ayon_launcher.distribution.models import Bundle
+    from ayon_launcher.bootstrapper.distribution.bundles import choose_bundle, with_addon_versions
+    from ayon_launcher.bootstrapper.distribution.models import Bundle
 
     studio = Bundle.from_dict({"name": "prod", "isProduction": True, "addons": {"core": "1"},
                                "dependencyPackages": {"linux": "deps.zip"}})
@@ -205,9 +205,9 @@ def _clean_env(monkeypatch, tmp_path):
 
 
 def test_runtime_variables_have_the_official_meaning(monkeypatch, tmp_path):
-    from ayon_launcher.bootstrap import BootstrapResult
-    from ayon_launcher.context import LauncherContext
-    from ayon_launcher.environment.runtime import child_environment
+    from ayon_launcher.bootstrapper.bootstrap import BootstrapResult
+    from ayon_launcher.bootstrapper.context import LauncherContext
+    from ayon_launcher.bootstrapper.runtime import child_environment
 
     _clean_env(monkeypatch, tmp_path)
     monkeypatch.setenv("AYON_USE_STAGING", "1")  # inherited, but this run is not staging
@@ -248,10 +248,10 @@ def test_runtime_variables_have_the_official_meaning(monkeypatch, tmp_path):
 
 
 def test_site_id_is_made_once_and_shared(monkeypatch, tmp_path):
-    from ayon_launcher.environment.site import local_site_id
+    from ayon_launcher.bootstrapper.site_id import local_site_id
 
     _clean_env(monkeypatch, tmp_path)
-    code = ("from ayon_launcher.environment.site import local_site_id; "
+    code = ("from ayon_launcher.bootstrapper.site_id import local_site_id; "
             "print(local_site_id())")
     # Several processes at once agree on one id.
     procs = [subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
@@ -270,10 +270,10 @@ def test_site_id_is_made_once_and_shared(monkeypatch, tmp_path):
 # --- paths of a core bundle -----------------------------------------------------------------
 
 def test_core_bundle_paths_are_in_the_official_order(tmp_path):
-    from ayon_launcher.bootstrap import BootstrapResult
-    from ayon_launcher.distribution.state import InstalledAddon, InstalledBundle
-    from ayon_launcher.environment.runtime import python_path
-    from ayon_launcher.handoff import core_paths, core_sys_path, launcher_python_paths
+    from ayon_launcher.bootstrapper.bootstrap import BootstrapResult
+    from ayon_launcher.bootstrapper.distribution.state import InstalledAddon, InstalledBundle
+    from ayon_launcher.bootstrapper.runtime import python_path
+    from ayon_launcher.pipeline.handoff import core_paths, core_sys_path, launcher_python_paths
 
     package = tmp_path / "deps_pkg"
     (package / "dependencies").mkdir(parents=True)
@@ -368,7 +368,7 @@ CHANGE_USER = (
 def test_change_user_ui_shows_this_launchers_login(tmp_path, local_server):
     """ayon-core's tray calls change_user_ui(); the login dialog (offscreen, answered by the
     test hook) logs in for real against the local server and stores the new login."""
-    from ayon_launcher.display import LOGIN_DIALOG_TEST_HOOK_ENV
+    from ayon_launcher.gui.display import LOGIN_DIALOG_TEST_HOOK_ENV
 
     env = isolated_env(tmp_path, local_server.url)
     env.update({"AYON_API_KEY": local_server.service_api_key, "AYON_IN_LOGIN_MODE": "1",
@@ -394,8 +394,8 @@ def test_change_user_ui_shows_this_launchers_login(tmp_path, local_server):
 # --- AYON_ROOT, AYON_EXECUTABLE, app_launcher ----------------------------------------------
 
 def test_ayon_root_and_executable_reenter_this_launcher(monkeypatch):
-    from ayon_launcher.environment.runtime import executable, launcher_root
-    from ayon_launcher.version import __version__
+    from ayon_launcher import __version__
+    from ayon_launcher.bootstrapper.runtime import executable, launcher_root
 
     root = Path(launcher_root())
     namespace: dict = {}
@@ -418,7 +418,7 @@ def test_ayon_root_and_executable_reenter_this_launcher(monkeypatch):
 
 
 def test_app_launcher_starts_the_app_detached(tmp_path):
-    from ayon_launcher.environment.runtime import executable
+    from ayon_launcher.bootstrapper.runtime import executable
 
     app_launcher = Path(executable()).parent / "app_launcher"
     if sys.platform == "win32" or not app_launcher.is_file():

@@ -180,7 +180,7 @@ def test_core_bundle_starts_offline(tmp_path, tmp_path_factory):
 def test_ayon_login_shows_the_login_first(env, core_server, tmp_path):
     """--ayon-login: this launcher's login dialog (offscreen, answered by the test hook) comes
     first; the new login is the one children get, as the user's own (AYON_IN_LOGIN_MODE=1)."""
-    from ayon_launcher.display import LOGIN_DIALOG_TEST_HOOK_ENV
+    from ayon_launcher.gui.display import LOGIN_DIALOG_TEST_HOOK_ENV
 
     script = tmp_path / "who.py"
     script.write_text("import json, os\nimport ayon_api\n"

@@ -348,7 +348,7 @@ def test_url_with_user_info_is_refused_without_showing_the_password(tmp_path, sc
 
 
 def test_url_rules_for_forms():
-    from ayon_launcher.connection.urls import normalize_server_url, url_problem
+    from ayon_launcher.bootstrapper.connection.urls import normalize_server_url, url_problem
 
     assert normalize_server_url(" https://ayon.example.com:5000/ ") \
         == "https://ayon.example.com:5000"

@@ -17,18 +17,18 @@ from pathlib import Path
 
 import pytest
 
-from ayon_launcher.distribution import store
-from ayon_launcher.distribution.archives import ArchiveError, safe_extract
-from ayon_launcher.distribution.models import (
+from ayon_launcher.bootstrapper.distribution import store
+from ayon_launcher.bootstrapper.distribution.archives import ArchiveError, safe_extract
+from ayon_launcher.bootstrapper.distribution.models import (
     DistItem,
     FilesystemSource,
     HttpSource,
     ServerSource,
     parse_source,
 )
-from ayon_launcher.distribution.sources import FetchSettings
-from ayon_launcher.distribution.sync import SyncCancelled, sync_items
-from ayon_launcher.errors import DistributionError
+from ayon_launcher.bootstrapper.distribution.sources import FetchSettings
+from ayon_launcher.bootstrapper.distribution.sync import SyncCancelled, sync_items
+from ayon_launcher.support.errors import DistributionError
 
 
 class FileServer:
@@ -106,7 +106,7 @@ def addon_zip(package: str, addon_name: str, version: str, extra: dict[str, byte
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as zf:
         zf.writestr(f"{package}/__init__.py", (
-            "from ayon_launcher.addons import AYONAddon\n"
+            "from ayon_launcher.pipeline.addons import AYONAddon\n"
             f"class Addon(AYONAddon):\n    name = {addon_name!r}\n    version = {version!r}\n"
         ))
         for name, data in (extra or {}).items():
@@ -120,7 +120,7 @@ def sha256(data: bytes) -> str:
 
 def item_for(name: str, version: str, data: bytes, sources, checksum: str | None = None,
              algorithm: str = "sha256") -> DistItem:
-    from ayon_launcher.distribution.models import addon_dir
+    from ayon_launcher.bootstrapper.distribution.models import addon_dir
 
     return DistItem(kind="addon", name=name, version=version,
                     checksum=checksum if checksum is not None else sha256(data),
@@ -357,16 +357,21 @@ def test_leftover_sweep_spares_the_work_folder_of_a_live_launcher(local):
 SYNC_SCRIPT = """
 import sys
 from pathlib import Path
-from ayon_launcher.distribution.models import DistItem, HttpSource, FilesystemSource, addon_dir
-from ayon_launcher.distribution.sources import FetchSettings
-from ayon_launcher.distribution.sync import sync_items
+from ayon_launcher.bootstrapper.distribution.models import (  # noqa: E402
+    DistItem,
+    FilesystemSource,
+    HttpSource,
+    addon_dir,
+)
+from ayon_launcher.bootstrapper.distribution.sources import FetchSettings
+from ayon_launcher.bootstrapper.distribution.sync import sync_items
 kind, src, checksum = sys.argv[1:4]
 source = HttpSource(src) if kind == "http" else FilesystemSource(src)
 item = DistItem(kind="addon", name="big", version="1.0.0", checksum=checksum,
                 algorithm="sha256", sources=[source], target=addon_dir("big", "1.0.0"))
 report = sync_items([item], FetchSettings())
 # As distribute does after a sync: the leftovers of interrupted runs go, under the store lock.
-from ayon_launcher.distribution import store
+from ayon_launcher.bootstrapper.distribution import store
 with store.store_lock():
     store.remove_leftovers(item.target.parent)
 print("installed" if report.installed else "skipped")
@@ -441,8 +446,8 @@ def test_two_processes_sync_the_same_bundle(local, files, tmp_path):
 
 
 def test_rich_progress_callback_accepts_reports_from_threads(local, files):
-    from ayon_launcher.bootstrap import _item_progress
-    from ayon_launcher.distribution.progress import rich_progress
+    from ayon_launcher.bootstrapper.bootstrap import _item_progress
+    from ayon_launcher.bootstrapper.distribution.progress import rich_progress
 
     data = addon_zip("eta_pkg", "eta", "1.0.0", {"eta_pkg/blob.bin": os.urandom(300_000)})
     items = [item_for("eta", "1.0.0", data, [HttpSource(files.add("/eta.zip", data))])]
@@ -462,7 +467,7 @@ def test_rich_progress_callback_accepts_reports_from_threads(local, files):
 
 @pytest.mark.skipif(os.name == "nt", reason="no shared file locks on Windows")
 def test_shared_file_lock_admits_shared_holders_and_excludes_an_exclusive_one(tmp_path):
-    from ayon_launcher.locking import FileLock
+    from ayon_launcher.support.locking import FileLock
 
     path = tmp_path / "mark.lock"
     first, second = FileLock(path, shared=True), FileLock(path, shared=True)
@@ -479,7 +484,7 @@ def test_shared_file_lock_admits_shared_holders_and_excludes_an_exclusive_one(tm
 
 @pytest.mark.skipif(os.name == "nt", reason="no in-use marks on Windows")
 def test_in_use_mark_of_another_process_keeps_a_folder_from_the_cleanup(local):
-    from ayon_launcher.distribution import state
+    from ayon_launcher.bootstrapper.distribution import state
 
     store.ensure_usable()
     folder = local / "addons" / "mu_1.0.0"
@@ -505,7 +510,7 @@ def test_atomic_json_writer_is_private_on_request_and_leaves_no_temp_file(tmp_pa
     import json
     import stat
 
-    from ayon_launcher.atomicfile import write_json_atomic
+    from ayon_launcher.support.atomicfile import write_json_atomic
 
     target = tmp_path / "deep" / "data.json"
     write_json_atomic(target, {"b": 1, "a": [1, 2]}, private=True)
@@ -524,7 +529,7 @@ def test_atomic_json_writer_is_private_on_request_and_leaves_no_temp_file(tmp_pa
 
 def test_bad_extract_process_threshold_is_a_usage_error_before_any_download(local, files,
                                                                            monkeypatch):
-    from ayon_launcher.errors import UsageError
+    from ayon_launcher.support.errors import UsageError
 
     data = addon_zip("nu_pkg", "nu", "1.0.0")
     items = [item_for("nu", "1.0.0", data, [HttpSource(files.add("/nu.zip", data))])]
@@ -535,7 +540,7 @@ def test_bad_extract_process_threshold_is_a_usage_error_before_any_download(loca
 
 
 def test_dev_addon_path_is_expanded_once(monkeypatch, tmp_path):
-    from ayon_launcher.distribution.models import Bundle, platform_name
+    from ayon_launcher.bootstrapper.distribution.models import Bundle, platform_name
 
     monkeypatch.setenv("HOME", str(tmp_path))
     bundle = Bundle.from_dict({"name": "dev", "isDev": True, "addons": {"a": "1", "b": "1"},

@@ -7,7 +7,7 @@ import uuid
 
 import pytest
 
-from ayon_launcher.addons.loader import AddonFolder, load_addons
+from ayon_launcher.pipeline.addons.loader import AddonFolder, load_addons
 
 
 @pytest.fixture
@@ -31,7 +31,7 @@ def test_loader_orders_paths_loads_addons_and_survives_a_broken_one(tmp_path, cl
     good = tmp_path / "addons" / "zgood_1.0.0"
     (good / good_pkg).mkdir(parents=True)
     (good / good_pkg / "__init__.py").write_text(
-        "from ayon_launcher.addons import AYONAddon\n"
+        "from ayon_launcher.pipeline.addons import AYONAddon\n"
         f"import {dep_mod}\n"
         "class GoodAddon(AYONAddon):\n"
         "    name = 'zgood'\n"

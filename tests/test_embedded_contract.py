@@ -293,7 +293,7 @@ def test_launcher_installs_a_package_whose_source_names_no_file(fresh_server, tm
     import io
     import zipfile
 
-    from ayon_launcher.distribution.distribute import distribute, fetch_bundle
+    from ayon_launcher.bootstrapper.distribution.distribute import distribute, fetch_bundle
 
     monkeypatch.setenv("AYON_LAUNCHER_LOCAL_DIR", str(tmp_path / "local"))
     data = io.BytesIO()

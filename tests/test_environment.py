@@ -9,15 +9,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ayon_launcher.environment.applications import ApplicationsSettings
-from ayon_launcher.environment.definitions import (
+from ayon_launcher.localserver.seed import DEMO_ADDONS_DIR
+from ayon_launcher.pipeline.environment.applications import ApplicationsSettings
+from ayon_launcher.pipeline.environment.definitions import (
     EnvironmentDefinitionError,
     compute_environment,
     current_platform,
     parse_definition,
 )
-from ayon_launcher.errors import LauncherError
-from ayon_launcher.localserver.seed import DEMO_ADDONS_DIR
+from ayon_launcher.support.errors import LauncherError
 
 SEP = os.pathsep
 

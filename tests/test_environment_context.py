@@ -7,10 +7,10 @@ import os
 import ayon_api
 import pytest
 
-from ayon_launcher.environment.context import context_environment, resolve_context
-from ayon_launcher.environment.definitions import current_platform
-from ayon_launcher.environment.entities import ServerContextSource
-from ayon_launcher.errors import LauncherError
+from ayon_launcher.pipeline.environment.context import context_environment, resolve_context
+from ayon_launcher.pipeline.environment.definitions import current_platform
+from ayon_launcher.pipeline.environment.entities import ServerContextSource
+from ayon_launcher.support.errors import LauncherError
 
 PROJECT = "demo_Commercial"
 SEP = os.pathsep

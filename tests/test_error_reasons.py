@@ -111,7 +111,7 @@ def test_reasons_of_library_errors():
     """The wording of each kind of failure, from the exceptions requests really raises."""
     import requests
 
-    from ayon_launcher.connection.tls import network_reason
+    from ayon_launcher.bootstrapper.connection.tls import network_reason
 
     with pytest.raises(requests.RequestException) as refused:
         requests.get(f"http://127.0.0.1:{free_port()}/", timeout=5)

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from ayon_launcher.environment.definitions import current_platform
+from ayon_launcher.pipeline.environment.definitions import current_platform
 from conftest import isolated_env, run_ayon
 
 PROJECT = "demo_Commercial"

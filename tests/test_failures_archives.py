@@ -19,12 +19,12 @@ from pathlib import Path
 
 import pytest
 
-from ayon_launcher.distribution import archives, sources, store
-from ayon_launcher.distribution.archives import ArchiveError
-from ayon_launcher.distribution.models import DistItem, FilesystemSource, addon_dir
-from ayon_launcher.distribution.sources import FetchSettings
-from ayon_launcher.distribution.sync import sync_items
-from ayon_launcher.errors import DistributionError
+from ayon_launcher.bootstrapper.distribution import archives, sources, store
+from ayon_launcher.bootstrapper.distribution.archives import ArchiveError
+from ayon_launcher.bootstrapper.distribution.models import DistItem, FilesystemSource, addon_dir
+from ayon_launcher.bootstrapper.distribution.sources import FetchSettings
+from ayon_launcher.bootstrapper.distribution.sync import sync_items
+from ayon_launcher.support.errors import DistributionError
 
 
 @pytest.fixture
@@ -352,8 +352,8 @@ def test_helper_processes_install_and_report_like_in_process(local, tmp_path, in
 
 
 def test_helper_process_write_failure_and_crash_are_one_line(tmp_path):
-    from ayon_launcher.distribution.archives import LocalWriteError
-    from ayon_launcher.distribution.extractor import extract_in_process
+    from ayon_launcher.bootstrapper.distribution.archives import LocalWriteError
+    from ayon_launcher.bootstrapper.distribution.extractor import extract_in_process
 
     archive = tmp_path / "a.zip"
     archive.write_bytes(client_zip("1.0.0"))
@@ -368,15 +368,15 @@ def test_helper_process_write_failure_and_crash_are_one_line(tmp_path):
 
 KILL_SCRIPT = """
 import sys
-from ayon_launcher.distribution.models import DistItem, FilesystemSource, addon_dir
-from ayon_launcher.distribution.sources import FetchSettings
-from ayon_launcher.distribution.sync import sync_items
+from ayon_launcher.bootstrapper.distribution.models import DistItem, FilesystemSource, addon_dir
+from ayon_launcher.bootstrapper.distribution.sources import FetchSettings
+from ayon_launcher.bootstrapper.distribution.sync import sync_items
 items = [DistItem(kind="addon", name=f"big{i}", version="1.0.0", checksum=None,
                   algorithm="sha256", sources=[FilesystemSource(sys.argv[1])],
                   target=addon_dir(f"big{i}", "1.0.0")) for i in range(2)]
 sync_items(items, FetchSettings())
 # As distribute does after a sync: the leftovers of interrupted runs go, under the store lock.
-from ayon_launcher.distribution import store
+from ayon_launcher.bootstrapper.distribution import store
 with store.store_lock():
     store.remove_leftovers(items[0].target.parent)
 """
@@ -391,7 +391,7 @@ def _helpers_of(local: Path) -> list[int]:
                 cmdline = (entry / "cmdline").read_bytes().split(b"\0")
             except OSError:
                 continue
-            if b"ayon_launcher.distribution.extractor" in cmdline \
+            if b"ayon_launcher.bootstrapper.distribution.extractor" in cmdline \
                     and any(arg.startswith(str(local).encode()) for arg in cmdline):
                 found.append(int(entry.name))
     return found

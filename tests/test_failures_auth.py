@@ -10,10 +10,10 @@ from __future__ import annotations
 import ayon_api
 import pytest
 
-from ayon_launcher.distribution import state, store
-from ayon_launcher.distribution.distribute import distribute, fetch_bundle
-from ayon_launcher.errors import AuthenticationRequired
+from ayon_launcher.bootstrapper.distribution import state, store
+from ayon_launcher.bootstrapper.distribution.distribute import distribute, fetch_bundle
 from ayon_launcher.localserver.store import secret_digest
+from ayon_launcher.support.errors import AuthenticationRequired
 from conftest import isolated_env, run_ayon
 from failure_helpers import FaultProxy
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from ayon_launcher.distribution import state, store
+from ayon_launcher.bootstrapper.distribution import state, store
 from conftest import isolated_env, run_ayon
 from failure_helpers import FaultProxy
 
@@ -99,8 +99,8 @@ def test_production_and_staging_launchers_with_keep_one(tmp_path, env):
 
 KEEPER = """
 import sys
-from ayon_launcher.bootstrap import bootstrap
-from ayon_launcher.context import LauncherContext
+from ayon_launcher.bootstrapper.bootstrap import bootstrap
+from ayon_launcher.bootstrapper.context import LauncherContext
 result = bootstrap(LauncherContext(headless=True))
 print(result.bundle_name, flush=True)
 sys.stdin.readline()  # stays 'running' until the test says so

@@ -1,11 +1,11 @@
 """Failure suite, fuzzing: hypothesis-generated CLI arguments and JSON inputs.
 
-Property: whatever the input, the launcher ends with an exit code and, when it fails, exactly
-one error line (the last one) and never a traceback or an "unexpected error"; the API key of
-the environment never shows. The real entry point (``ayon_launcher.cli.entry.main``) runs
-in-process for speed, with the process state (environment, sys.path, argv, cwd, logging)
-restored after every example, against a server that is down (so a bootstrap fails fast), and
-a few examples of JSON inputs run against the real local server.
+Property: whatever the input, the launcher ends with an exit code and, when it fails, exactly one
+error line (the last one) and never a traceback or an "unexpected error"; the API key of the
+environment never shows. The real entry point (``ayon_launcher.bootstrapper.cli.entry.main``) runs
+in-process for speed, with the process state (environment, sys.path, argv, cwd, logging) restored
+after every example, against a server that is down (so a bootstrap fails fast), and a few examples
+of JSON inputs run against the real local server.
 """
 
 from __future__ import annotations
@@ -25,9 +25,9 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from ayon_launcher.cli import entry
-from ayon_launcher.environment.definitions import compute_environment
-from ayon_launcher.errors import LauncherError
+from ayon_launcher.bootstrapper.cli import entry
+from ayon_launcher.pipeline.environment.definitions import compute_environment
+from ayon_launcher.support.errors import LauncherError
 from conftest import dead_url
 
 FUZZ_KEY = "fuzz-api-key-5e3c1d9a7b"  # distinctive: it must never appear in any output

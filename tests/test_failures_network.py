@@ -16,9 +16,9 @@ import time
 import ayon_api
 import pytest
 
-from ayon_launcher.distribution import state, store
-from ayon_launcher.distribution.distribute import distribute, fetch_bundle
-from ayon_launcher.errors import DistributionError, LauncherError, ServerUnreachableError
+from ayon_launcher.bootstrapper.distribution import state, store
+from ayon_launcher.bootstrapper.distribution.distribute import distribute, fetch_bundle
+from ayon_launcher.support.errors import DistributionError, LauncherError, ServerUnreachableError
 from conftest import isolated_env, run_ayon
 from failure_helpers import FaultProxy
 
@@ -185,7 +185,7 @@ def test_connection_reset_mid_download_then_resumes_on_retry(local, local_server
     assert proxy.partial_bytes  # the first answer really was cut half-way
     meta = store.read_metadata(local / "addons" / "demo_tools_1.1.0")
     server_zip = local_server.store.addon_dir("demo_tools", "1.1.0") / "client.zip"
-    from ayon_launcher.distribution.archives import file_checksum
+    from ayon_launcher.bootstrapper.distribution.archives import file_checksum
     assert meta["checksum"] == file_checksum(server_zip)
 
 

@@ -18,11 +18,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from ayon_launcher.distribution import store
-from ayon_launcher.distribution.models import DistItem, HttpSource, addon_dir
-from ayon_launcher.distribution.sources import FetchSettings
-from ayon_launcher.distribution.sync import sync_items
-from ayon_launcher.errors import DistributionError
+from ayon_launcher.bootstrapper.distribution import store
+from ayon_launcher.bootstrapper.distribution.models import DistItem, HttpSource, addon_dir
+from ayon_launcher.bootstrapper.distribution.sources import FetchSettings
+from ayon_launcher.bootstrapper.distribution.sync import sync_items
+from ayon_launcher.support.errors import DistributionError
 from conftest import isolated_env, run_ayon
 from failure_helpers import FaultProxy
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from ayon_launcher.distribution import store
+from ayon_launcher.bootstrapper.distribution import store
 from conftest import isolated_env, run_ayon
 from failure_helpers import FaultProxy
 

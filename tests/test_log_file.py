@@ -83,7 +83,7 @@ def test_a_logged_api_key_is_redacted_in_the_file_as_on_screen(tmp_path, env, lo
 def test_an_unexpected_error_says_where_the_log_is(tmp_path):
     # The launcher's own last line of defence, in a real process with its logging set up.
     code = ("import sys\n"
-            "from ayon_launcher.cli.entry import report_error, start_launcher\n"
+            "from ayon_launcher.bootstrapper.cli.entry import report_error, start_launcher\n"
             "start_launcher()\n"
             "sys.exit(report_error(ZeroDivisionError('boom'), False))\n")
     done = subprocess.run([sys.executable, "-c", code], env=isolated_env(tmp_path),

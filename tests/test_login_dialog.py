@@ -21,7 +21,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 import requests  # noqa: E402
 from qtpy import QtTest, QtWidgets  # noqa: E402
 
-from ayon_launcher.connection.session import LoginPrompt  # noqa: E402
+from ayon_launcher.bootstrapper.connection.session import LoginPrompt  # noqa: E402
 from ayon_launcher.gui.login_dialog import LoginDialog  # noqa: E402
 from ayon_launcher.gui.worker import wait_for  # noqa: E402
 

@@ -9,24 +9,24 @@ from pathlib import Path
 import ayon_api
 import pytest
 
-from ayon_launcher.errors import UsageError
 from ayon_launcher.localserver.seed import DEMO_ADDONS_DIR, demo_templates
-from ayon_launcher.publish.anatomy import Anatomy, AnatomyError, format_template
-from ayon_launcher.publish.engine import (
+from ayon_launcher.pipeline.publish.anatomy import Anatomy, AnatomyError, format_template
+from ayon_launcher.pipeline.publish.engine import (
     PublishError,
     discover_plugins,
     effective_targets,
     run_publish,
     select_plugins,
 )
-from ayon_launcher.publish.journal import journal_dir, recover, remove_placed
-from ayon_launcher.publish.metadata import (
+from ayon_launcher.pipeline.publish.journal import journal_dir, recover, remove_placed
+from ayon_launcher.pipeline.publish.metadata import (
     MetadataError,
     load_metadata,
     parse_metadata,
     sequence_frame,
 )
-from ayon_launcher.publish.transaction import PublishTransaction, TransactionError
+from ayon_launcher.pipeline.publish.transaction import PublishTransaction, TransactionError
+from ayon_launcher.support.errors import UsageError
 
 
 @pytest.fixture(autouse=True)
@@ -242,7 +242,7 @@ def test_discovery_targets_hosts_and_duplicates(tmp_path):
 
 
 def test_failure_texts_say_what_stays():
-    from ayon_launcher.publish.engine import PublishReport, publish_failure_message
+    from ayon_launcher.pipeline.publish.engine import PublishReport, publish_failure_message
 
     report = PublishReport("/job.json", PROJECT, "/f", "t", ["default"], error="boom")
     assert report.lines()[-2:] == ["Publish failed: boom", "Nothing was integrated."]
@@ -262,9 +262,9 @@ def test_effective_targets():
 def test_addon_failing_to_list_its_plugins_is_named():
     import sys
 
-    from ayon_launcher.addons.base import AYONAddon
-    from ayon_launcher.cli.publish import addon_plugin_paths
-    from ayon_launcher.errors import LauncherError
+    from ayon_launcher.pipeline.addons.base import AYONAddon
+    from ayon_launcher.pipeline.commands.publish import addon_plugin_paths
+    from ayon_launcher.support.errors import LauncherError
 
     class Exits(AYONAddon):
         name = "exits"
@@ -461,7 +461,7 @@ def test_journal_lives_while_staging_and_ends_with_the_transaction(api, tmp_path
 def test_unwritable_journal_is_a_transaction_error_not_bad_input(api, tmp_path, monkeypatch):
     import errno
 
-    from ayon_launcher import atomicfile
+    from ayon_launcher.support import atomicfile
 
     def full(*_args, **_kwargs):
         raise OSError(errno.ENOSPC, "No space left on device")
@@ -478,7 +478,7 @@ def test_unwritable_journal_is_a_transaction_error_not_bad_input(api, tmp_path, 
 
 
 def test_recovery_finds_every_staging_entry_a_transaction_makes(api, tmp_path):
-    from ayon_launcher.publish.journal import remove_staging
+    from ayon_launcher.pipeline.publish.journal import remove_staging
 
     (tmp_path / "src.txt").write_text("x")
     (tmp_path / "root" / "existing").mkdir(parents=True)

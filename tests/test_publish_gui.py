@@ -15,8 +15,8 @@ from qtpy import QtCore, QtWidgets  # noqa: E402
 from ayon_launcher.gui.publish_report import PublishWindow, show_publish_window  # noqa: E402
 from ayon_launcher.gui.worker import wait_for  # noqa: E402
 from ayon_launcher.localserver.seed import DEMO_ADDONS_DIR  # noqa: E402
-from ayon_launcher.publish.engine import effective_targets, run_publish  # noqa: E402
-from ayon_launcher.publish.metadata import load_metadata  # noqa: E402
+from ayon_launcher.pipeline.publish.engine import effective_targets, run_publish  # noqa: E402
+from ayon_launcher.pipeline.publish.metadata import load_metadata  # noqa: E402
 
 DEMO_PLUGINS = DEMO_ADDONS_DIR / "demo_tools/client/ayon_demo_tools/plugins/publish"
 PROJECT = "demo_Commercial"
@@ -113,7 +113,7 @@ def test_window_shows_the_failing_plugin(qapp, api, tmp_path, artifacts_dir):
 
 
 def test_window_says_files_stay_when_the_commit_is_unresolved(qapp, tmp_path):
-    from ayon_launcher.publish.engine import PublishReport
+    from ayon_launcher.pipeline.publish.engine import PublishReport
 
     job = _job(tmp_path, "modelGuiUnresolved")
     window = PublishWindow(job, ["default"])
@@ -150,7 +150,7 @@ def test_show_publish_window_returns_the_report_when_closed(qapp, api, tmp_path)
 
 
 def test_runner_error_is_raised_after_the_window_closes(qapp, tmp_path):
-    from ayon_launcher.publish.engine import PublishError
+    from ayon_launcher.pipeline.publish.engine import PublishError
 
     job = _job(tmp_path, "modelGuiBroken")
 
@@ -178,7 +178,7 @@ def test_cli_gui_option_in_process(qapp, server, api, tmp_path):
     closed from the test, which a subprocess would not allow)."""
     import sys
 
-    from ayon_launcher.cli.main import cli
+    from ayon_launcher.bootstrapper.cli.main import cli
     from conftest import isolated_env
 
     job = _job(tmp_path, "modelGuiCli")

@@ -19,8 +19,8 @@ from pathlib import Path
 
 import pytest
 
-from ayon_launcher.distribution import manifest, store
-from ayon_launcher.distribution.archives import ArchiveError, safe_extract
+from ayon_launcher.bootstrapper.distribution import manifest, store
+from ayon_launcher.bootstrapper.distribution.archives import ArchiveError, safe_extract
 from conftest import isolated_env, run_ayon
 from failure_helpers import FaultProxy
 

@@ -165,7 +165,7 @@ def test_dev_bundle_of_the_logged_in_user(any_server, env):
 
 
 def test_cold_then_warm_sync(any_server, key_env, tmp_path):
-    from ayon_launcher.distribution import store
+    from ayon_launcher.bootstrapper.distribution import store
 
     cold = hello(key_env)
     assert cold.returncode == 0, cold.stderr
@@ -291,7 +291,7 @@ def test_publish_twice_makes_v001_then_v002(any_server, key_env, tmp_path):
 
 
 def test_contextselection_writes_the_choice(any_server, key_env, tmp_path):
-    from ayon_launcher.display import CONTEXT_DIALOG_TEST_HOOK_ENV
+    from ayon_launcher.gui.display import CONTEXT_DIALOG_TEST_HOOK_ENV
 
     out = tmp_path / "choice.json"
     env = {**key_env, CONTEXT_DIALOG_TEST_HOOK_ENV: "accept:rigging"}

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from ayon_launcher.selfupdate import identity
-from ayon_launcher.version import __version__
+from ayon_launcher import __version__
+from ayon_launcher.bootstrapper.selfupdate import identity
 from conftest import isolated_env, run_ayon
 
 NEW = "0.2.0.dev7"  # the version the tests roll out (the running checkout is __version__)
@@ -48,7 +48,7 @@ def built(tmp_path_factory) -> dict[str, Path]:
 
 
 def _platform() -> str:
-    from ayon_launcher.distribution.models import platform_name
+    from ayon_launcher.bootstrapper.distribution.models import platform_name
 
     return platform_name()
 
@@ -220,7 +220,8 @@ def test_unchanged_version_costs_nothing(fresh_server, tmp_path):
     env = isolated_env(tmp_path, fresh_server.url)
     env["AYON_API_KEY"] = fresh_server.service_api_key
     script = tmp_path / "mods.py"
-    script.write_text("import sys\nprint('SWITCH' if 'ayon_launcher.selfupdate.switch' in "
+    script.write_text("import sys\nprint('SWITCH' if "
+                      "'ayon_launcher.bootstrapper.selfupdate.switch' in "
                       "sys.modules else 'NONE')\n", encoding="utf-8")
     result = run_ayon(["--headless", str(script)], env)
     assert result.returncode == 0, result.stderr
@@ -466,7 +467,7 @@ def test_real_server_web_action_of_a_server_addon_end_to_end(real_server, tmp_pa
     client.mkdir(parents=True)
     (client / "__init__.py").write_text(
         '"""Client part of the self-test actions add-on."""\n'
-        "from ayon_launcher.addons import AYONAddon\n\n\n"
+        "from ayon_launcher.pipeline.addons import AYONAddon\n\n\n"
         "class SelftestActionsAddon(AYONAddon):\n    name = 'selftest_actions'\n")
     (folder / "server" / "__init__.py").write_text(
         _ACTION_ADDON.format(args=[str(script), "from-the-web"]))

@@ -33,7 +33,7 @@ pytestmark = pytest.mark.timeout(900)
 # is checked too.
 IDENTITY = {
     "AYON_EXECUTABLE",  # the official one runs from source: its venv's python + start.py
-    "AYON_ROOT",  # its source folder; ours ayon_launcher/ayon_root (version.py, start.py)
+    "AYON_ROOT",  # its source folder; ours bootstrapper/ayon_root (version.py, start.py)
     "AYON_VERSION",  # 1.6.x vs this launcher's version
     "AYON_SITE_ID",  # each local folder makes its own id
     "SSL_CERT_FILE",  # certifi's bundle inside each launcher's environment
@@ -181,7 +181,7 @@ def test_farm_publish_creates_versions(studio_bundle, tmp_path):
 
 
 def test_version_and_scripts(studio_bundle, tmp_path):
-    from ayon_launcher.version import __version__
+    from ayon_launcher import __version__
 
     env = _base_env(tmp_path, studio_bundle)
     done = _ours(["--headless", "--bundle", studio_bundle.bundle_name, "version"], env)
@@ -253,7 +253,7 @@ TRAY_SHOT = textwrap.dedent("""
 
 
 def test_core_tray_offscreen(studio_bundle, tmp_path):
-    from ayon_launcher.version import __version__
+    from ayon_launcher import __version__
 
     ARTIFACTS_DIR.mkdir(exist_ok=True)
     shot = ARTIFACTS_DIR / "core-tray-menu.png"

@@ -132,8 +132,8 @@ def test_http_source_downloads_use_the_tls_settings(tmp_path, tls_server, pki, m
 
     import requests
 
-    from ayon_launcher.distribution.models import DistItem, HttpSource
-    from ayon_launcher.distribution.sources import FetchSettings, SourceError, fetch
+    from ayon_launcher.bootstrapper.distribution.models import DistItem, HttpSource
+    from ayon_launcher.bootstrapper.distribution.sources import FetchSettings, SourceError, fetch
 
     url = f"{tls_server.url}/"  # the front page: the same bytes on every request
     body = requests.get(url, verify=str(pki.ca), timeout=10).content

@@ -19,15 +19,15 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 from qtpy import QtCore, QtWidgets  # noqa: E402
 
-from ayon_launcher.cli.tray import _prepare  # noqa: E402
-from ayon_launcher.connection.session import LoginPrompt  # noqa: E402
-from ayon_launcher.context import LauncherContext  # noqa: E402
-from ayon_launcher.display import LOGIN_DIALOG_TEST_HOOK_ENV, TRAY_TEST_HOOK_ENV  # noqa: E402
-from ayon_launcher.distribution.sync import SyncCancelled  # noqa: E402
-from ayon_launcher.errors import DistributionError  # noqa: E402
+from ayon_launcher.bootstrapper.connection.session import LoginPrompt  # noqa: E402
+from ayon_launcher.bootstrapper.context import LauncherContext  # noqa: E402
+from ayon_launcher.bootstrapper.distribution.sync import SyncCancelled  # noqa: E402
+from ayon_launcher.gui.display import LOGIN_DIALOG_TEST_HOOK_ENV, TRAY_TEST_HOOK_ENV  # noqa: E402
 from ayon_launcher.gui.login_dialog import LoginDialog  # noqa: E402
 from ayon_launcher.gui.tray import TrayApp  # noqa: E402
 from ayon_launcher.gui.worker import wait_for  # noqa: E402
+from ayon_launcher.pipeline.commands.tray import _prepare  # noqa: E402
+from ayon_launcher.support.errors import DistributionError  # noqa: E402
 from conftest import dead_url, isolated_env, run_ayon  # noqa: E402
 
 ADDON_MODULES = ("ayon_demo_tools", "ayon_applications_demo")
@@ -43,7 +43,7 @@ def qapp():
 @pytest.fixture
 def launcher_dirs(tmp_path, monkeypatch):
     """Own store, config and credentials file; no keyring; nothing left in os.environ."""
-    from ayon_launcher.connection import credentials
+    from ayon_launcher.bootstrapper.connection import credentials
 
     saved_env = dict(os.environ)
     saved_path = list(sys.path)
@@ -263,7 +263,7 @@ def test_first_start_logs_in_and_builds_the_menu_of_the_addons(qapp, local_serve
 
 def test_an_addon_action_that_fails_is_reported_not_raised(qapp, local_server, launcher_dirs,
                                                            monkeypatch):
-    from ayon_launcher.addons import TrayAction
+    from ayon_launcher.pipeline.addons import TrayAction
 
     tray, _ = started_tray(local_server, monkeypatch)
     addon = tray.result.addons[0]
@@ -435,7 +435,7 @@ def test_skip_bootstrap_offers_no_restart(qapp, local_server, launcher_dirs, mon
 
 
 def test_logout_forgets_the_token_and_restarts(qapp, local_server, launcher_dirs, monkeypatch):
-    from ayon_launcher.connection.credentials import credential_store
+    from ayon_launcher.bootstrapper.connection.credentials import credential_store
 
     monkeypatch.setenv("AYON_SERVER_URL", local_server.url)
     tray, restarts = make_tray(LauncherContext())
@@ -452,7 +452,7 @@ def test_logout_forgets_the_token_and_restarts(qapp, local_server, launcher_dirs
 
 def test_login_as_other_user_stores_the_new_login_and_restarts(qapp, local_server,
                                                                launcher_dirs, monkeypatch):
-    from ayon_launcher.connection.credentials import credential_store
+    from ayon_launcher.bootstrapper.connection.credentials import credential_store
 
     if local_server.store.get("user", "other") is None:
         local_server.store.create_user("other", "0ther-Passw0rd", full_name="Other")
@@ -472,8 +472,8 @@ def test_login_as_other_user_stores_the_new_login_and_restarts(qapp, local_serve
 
 def test_cancelled_login_as_other_user_is_no_error(qapp, local_server, launcher_dirs,
                                                    monkeypatch):
-    from ayon_launcher.connection.session import LoginCancelled, resolve_session
-    from ayon_launcher.errors import AuthenticationRequired
+    from ayon_launcher.bootstrapper.connection.session import LoginCancelled, resolve_session
+    from ayon_launcher.support.errors import AuthenticationRequired
 
     monkeypatch.setenv("AYON_SERVER_URL", local_server.url)
     with pytest.raises(LoginCancelled) as info:  # the login UI closed without a login

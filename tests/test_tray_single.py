@@ -9,7 +9,7 @@ import subprocess
 import sys
 import time
 
-from ayon_launcher.display import TRAY_TEST_HOOK_ENV
+from ayon_launcher.gui.display import TRAY_TEST_HOOK_ENV
 from conftest import isolated_env, run_ayon
 
 

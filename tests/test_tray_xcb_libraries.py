@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from ayon_launcher.display import missing_libraries
+from ayon_launcher.gui.display import missing_libraries
 from conftest import isolated_env, run_ayon
 from xvfb_helpers import xvfb_display
 
@@ -46,7 +46,7 @@ def test_the_check_lists_a_library_that_does_not_load():
 def test_the_check_sees_a_broken_library_on_the_search_path(tmp_path, display):
     env = {**os.environ, "DISPLAY": display, "QT_QPA_PLATFORM": "xcb",
            "LD_LIBRARY_PATH": broken_cursor_library(tmp_path)}
-    code = "from ayon_launcher.display import xcb_problem; print(xcb_problem())"
+    code = "from ayon_launcher.gui.display import xcb_problem; print(xcb_problem())"
     done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
                           text=True, timeout=60)
     assert done.returncode == 0, done.stderr

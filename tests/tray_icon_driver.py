@@ -48,10 +48,10 @@ def pump(app: QtWidgets.QApplication, until, seconds: float = 60) -> bool:
 def main(out: Path, data_dir: Path) -> None:
     import os
 
-    from ayon_launcher.cli.tray import _prepare
-    from ayon_launcher.context import LauncherContext
+    from ayon_launcher.bootstrapper.context import LauncherContext
     from ayon_launcher.gui.tray import TrayApp
     from ayon_launcher.localserver.testing import start_test_server
+    from ayon_launcher.pipeline.commands.tray import _prepare
 
     app = QtWidgets.QApplication(["tray-icon-driver"])
     app.setQuitOnLastWindowClosed(False)

@@ -89,8 +89,8 @@ class RestAdmin:
                                   python_modules: dict[str, str] | None = None,
                                   installer_version: str | None = None) -> dict[str, Any]:
         """Register a dependency package (md5 checksum, as ynput's tools send) and upload it."""
+        from ayon_launcher import __version__
         from ayon_launcher.localserver.seed import platform_name
-        from ayon_launcher.version import __version__
 
         zip_path = Path(zip_path)
         data = zip_path.read_bytes()
@@ -116,7 +116,7 @@ class RestAdmin:
                       is_dev: bool = False, active_user: str | None = None,
                       installer_version: str | None = None,
                       addon_development: dict[str, Any] | None = None) -> dict[str, Any]:
-        from ayon_launcher.selfupdate.identity import installer_version as running
+        from ayon_launcher.bootstrapper.selfupdate.identity import installer_version as running
 
         body: dict[str, Any] = {
             "name": name, "addons": addons, "dependencyPackages": dependency_packages or {},

@@ -42,15 +42,15 @@ def change_user_ui() -> ChangeUserResult:
     environment), nothing can change here: the result says so (nothing changed).
     Closing the dialog changes nothing either.
     """
-    from ayon_launcher.connection.credentials import credential_store
-    from ayon_launcher.connection.session import (
+    from ayon_launcher.bootstrapper.connection.credentials import credential_store
+    from ayon_launcher.bootstrapper.connection.session import (
         LoginCancelled,
         LoginPrompt,
         default_asker,
         remember,
     )
-    from ayon_launcher.context import LauncherContext
-    from ayon_launcher.log import get_logger
+    from ayon_launcher.bootstrapper.context import LauncherContext
+    from ayon_launcher.support.log import get_logger
 
     url = os.environ.get("AYON_SERVER_URL") or credential_store().server_url()
     token = os.environ.get("AYON_API_KEY")

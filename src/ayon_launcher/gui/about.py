@@ -8,8 +8,8 @@ import sys
 
 from qtpy import QtCore, QtGui, QtWidgets
 
-from ..version import __version__
-from .icons import logo_pixmap
+from ayon_launcher import __version__
+from ayon_launcher.gui.icons import logo_pixmap
 
 
 def about_rows(info: dict[str, str], addons: list[tuple[str, str]]) -> list[tuple[str, str]]:

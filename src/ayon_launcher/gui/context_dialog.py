@@ -11,11 +11,16 @@ from typing import Any
 
 from qtpy import QtCore, QtGui, QtWidgets
 
-from ..display import CONTEXT_DIALOG_TEST_HOOK_ENV
-from ..environment.entities import ContextSource, FolderInfo, TaskInfo, match_folder
-from ..errors import error_line
-from ..log import get_logger
-from .worker import application, destroy_now, run_in_background, wait_for
+from ayon_launcher.gui.display import CONTEXT_DIALOG_TEST_HOOK_ENV
+from ayon_launcher.gui.worker import application, destroy_now, run_in_background, wait_for
+from ayon_launcher.pipeline.environment.entities import (
+    ContextSource,
+    FolderInfo,
+    TaskInfo,
+    match_folder,
+)
+from ayon_launcher.support.errors import error_line
+from ayon_launcher.support.log import get_logger
 
 log = get_logger("contextselection")
 

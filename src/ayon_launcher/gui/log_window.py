@@ -8,8 +8,8 @@ import threading
 
 from qtpy import QtCore, QtGui, QtWidgets
 
-from ..log import LOGGER_NAME, RedactingFilter
-from .icons import logo_pixmap
+from ayon_launcher.gui.icons import logo_pixmap
+from ayon_launcher.support.log import LOGGER_NAME, RedactingFilter
 
 MAX_LINES = 5000
 

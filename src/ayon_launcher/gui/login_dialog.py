@@ -13,12 +13,12 @@ import threading
 
 from qtpy import QtCore, QtGui, QtWidgets
 
-from ..connection.login import Session
-from ..connection.session import LoginPrompt
-from ..display import LOGIN_DIALOG_TEST_HOOK_ENV
-from ..errors import LauncherError, error_line
-from .icons import logo_pixmap
-from .worker import application, destroy_now, run_in_background
+from ayon_launcher.bootstrapper.connection.login import Session
+from ayon_launcher.bootstrapper.connection.session import LoginPrompt
+from ayon_launcher.gui.display import LOGIN_DIALOG_TEST_HOOK_ENV
+from ayon_launcher.gui.icons import logo_pixmap
+from ayon_launcher.gui.worker import application, destroy_now, run_in_background
+from ayon_launcher.support.errors import LauncherError, error_line
 
 # LOGIN_DIALOG_TEST_HOOK_ENV (test-only, for subprocess tests): "USER:PASSWORD" fills the
 # fields and logs in, "cancel" closes the dialog.
@@ -128,7 +128,7 @@ class LoginDialog(QtWidgets.QDialog):
 
     def url_problem(self) -> str:
         """Why the URL field cannot be used ("" when it can)."""
-        from ..connection.urls import url_problem
+        from ayon_launcher.bootstrapper.connection.urls import url_problem
 
         text = self.url_edit.text().strip()
         if not text:
@@ -170,8 +170,8 @@ class LoginDialog(QtWidgets.QDialog):
             self._show(self.error_label, text)
             self.attempt_finished.emit(text)
             return
-        from ..connection.login import login
-        from ..connection.urls import normalize_server_url
+        from ayon_launcher.bootstrapper.connection.login import login
+        from ayon_launcher.bootstrapper.connection.urls import normalize_server_url
 
         url = normalize_server_url(self.url_edit.text())
         self._set_busy(True)
@@ -187,9 +187,9 @@ class LoginDialog(QtWidgets.QDialog):
             self._show(self.url_error, problem)
             self.attempt_finished.emit(problem)
             return
-        from ..connection.browser_login import BrowserLogin
-        from ..connection.login import check_server
-        from ..connection.urls import normalize_server_url
+        from ayon_launcher.bootstrapper.connection.browser_login import BrowserLogin
+        from ayon_launcher.bootstrapper.connection.login import check_server
+        from ayon_launcher.bootstrapper.connection.urls import normalize_server_url
 
         url = normalize_server_url(self.url_edit.text())
         cancel = self._browser_cancel = threading.Event()
@@ -230,9 +230,9 @@ class LoginDialog(QtWidgets.QDialog):
     def _on_failed(self, exc: BaseException, details: str) -> None:
         self._set_busy(False)
         self._browser_cancel = None
-        from ..connection.browser_login import BrowserLoginTimeout
-        from ..connection.login import LoginFailed
-        from ..errors import ServerUnreachableError
+        from ayon_launcher.bootstrapper.connection.browser_login import BrowserLoginTimeout
+        from ayon_launcher.bootstrapper.connection.login import LoginFailed
+        from ayon_launcher.support.errors import ServerUnreachableError
 
         if isinstance(exc, BrowserLoginTimeout):
             text = "The browser did not come back with a login in time. Try again."

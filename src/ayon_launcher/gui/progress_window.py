@@ -6,10 +6,10 @@ from typing import TYPE_CHECKING
 
 from qtpy import QtCore, QtGui, QtWidgets
 
-from .icons import logo_pixmap
+from ayon_launcher.gui.icons import logo_pixmap
 
 if TYPE_CHECKING:
-    from ..bootstrap import Progress
+    from ayon_launcher.bootstrapper.bootstrap import Progress
 
 STATE_LABELS = {
     "downloading": "Downloading",

@@ -7,12 +7,12 @@ from typing import TYPE_CHECKING, Any
 
 from qtpy import QtCore, QtGui, QtWidgets
 
-from .icons import logo_icon
-from .worker import run_in_background
+from ayon_launcher.gui.icons import logo_icon
+from ayon_launcher.gui.worker import run_in_background
 
 if TYPE_CHECKING:
-    from ..publish.engine import PluginResult, PublishReport
-    from ..publish.metadata import PublishJob
+    from ayon_launcher.pipeline.publish.engine import PluginResult, PublishReport
+    from ayon_launcher.pipeline.publish.metadata import PublishJob
 
 Runner = Callable[[Callable[[Any], None]], "PublishReport"]
 

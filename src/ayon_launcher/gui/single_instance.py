@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 from qtpy import QtCore, QtNetwork
 
-from ..paths import local_dir
+from ayon_launcher.support.paths import local_dir
 
 # What a second tray sends to the running one: bring your window forward.
 _SHOW = b"show\n"

@@ -16,21 +16,21 @@ from typing import TYPE_CHECKING, Any
 
 from qtpy import QtCore, QtGui, QtWidgets
 
-from ..addons.base import failure_reason
-from ..display import TRAY_TEST_HOOK_ENV
-from ..envconfig import env_number
-from ..errors import AuthenticationRequired, UsageError, error_line
-from ..log import get_logger, redact
-from .icons import logo_icon, logo_pixmap
-from .log_window import LogBuffer, LogWindow
-from .login_dialog import DialogAsker
-from .progress_window import ProgressWindow
-from .worker import application, destroy_now, run_in_background
+from ayon_launcher.gui.display import TRAY_TEST_HOOK_ENV
+from ayon_launcher.gui.icons import logo_icon, logo_pixmap
+from ayon_launcher.gui.log_window import LogBuffer, LogWindow
+from ayon_launcher.gui.login_dialog import DialogAsker
+from ayon_launcher.gui.progress_window import ProgressWindow
+from ayon_launcher.gui.worker import application, destroy_now, run_in_background
+from ayon_launcher.pipeline.addons.base import failure_reason
+from ayon_launcher.support.envconfig import env_number
+from ayon_launcher.support.errors import AuthenticationRequired, UsageError, error_line
+from ayon_launcher.support.log import get_logger, redact
 
 if TYPE_CHECKING:
-    from ..addons.base import AYONAddon, TrayAction
-    from ..bootstrap import BootstrapResult, ProgressCallback
-    from ..context import LauncherContext
+    from ayon_launcher.bootstrapper.bootstrap import BootstrapResult, ProgressCallback
+    from ayon_launcher.bootstrapper.context import LauncherContext
+    from ayon_launcher.pipeline.addons.base import AYONAddon, TrayAction
 
 log = get_logger("tray")
 
@@ -91,7 +91,7 @@ class TrayApp(QtCore.QObject):
     def __init__(self, ctx: LauncherContext, prepare: Prepare, *,
                  restart: Restart | None = None) -> None:
         super().__init__()
-        from ..connection.session import use_login_asker
+        from ayon_launcher.bootstrapper.connection.session import use_login_asker
 
         self.ctx = ctx
         self._prepare = prepare
@@ -215,7 +215,7 @@ class TrayApp(QtCore.QObject):
 
     def offline_bundle_available(self) -> bool:
         """Whether a fully installed bundle can be started without the server."""
-        from ..bootstrap import offline_bundle
+        from ayon_launcher.bootstrapper.bootstrap import offline_bundle
 
         return offline_bundle(self.ctx) is not None
 
@@ -310,7 +310,7 @@ class TrayApp(QtCore.QObject):
         return self._show_window("log", lambda: LogWindow(self.log_buffer))
 
     def show_about(self) -> QtWidgets.QWidget:
-        from .about import AboutDialog
+        from ayon_launcher.gui.about import AboutDialog
 
         info = {
             "Server": self._server_url() or "",
@@ -390,14 +390,14 @@ class TrayApp(QtCore.QObject):
 
     def _wanted_bundle(self) -> str | None:
         """Bundle name the server wants now; None when the server cannot be reached."""
-        from ..distribution.distribute import fetch_bundle
-        from ..errors import ServerUnreachableError
+        from ayon_launcher.bootstrapper.distribution.distribute import fetch_bundle
+        from ayon_launcher.support.errors import ServerUnreachableError
 
         result = self.result
         assert result is not None
         try:
             if result.offline:  # is the server back?
-                from ..connection.login import check_server
+                from ayon_launcher.bootstrapper.connection.login import check_server
 
                 if result.server_url:
                     check_server(result.server_url)
@@ -465,7 +465,7 @@ class TrayApp(QtCore.QObject):
     # ----------------------------------------------------------------- session actions
     def login_as_other_user(self) -> None:
         """Ask for another user's login (in the dialog); on success restart as that user."""
-        from ..connection.session import LoginCancelled, resolve_session
+        from ayon_launcher.bootstrapper.connection.session import LoginCancelled, resolve_session
 
         def done(_session: Any) -> None:
             self.restart()
@@ -483,7 +483,7 @@ class TrayApp(QtCore.QObject):
 
         Ending the session on the server is a request: it runs in the pool.
         """
-        from ..connection.session import forget_login
+        from ayon_launcher.bootstrapper.connection.session import forget_login
 
         ctx = self.ctx
         self.logout_action.setEnabled(False)
@@ -514,7 +514,7 @@ class TrayApp(QtCore.QObject):
         if self._quitting:
             return
         self._quitting = True
-        from ..connection.session import use_login_asker
+        from ayon_launcher.bootstrapper.connection.session import use_login_asker
 
         self._timer.stop()
         self._cancel.set()  # a sync still running stops instead of downloading to the end
@@ -585,7 +585,7 @@ class TrayApp(QtCore.QObject):
 
 def run_tray(ctx: LauncherContext, prepare: Prepare, restart: Restart | None = None) -> int:
     """Create the QApplication, start the tray and run the event loop; the exit code."""
-    from .single_instance import TrayServer, ask_running_tray
+    from ayon_launcher.gui.single_instance import TrayServer, ask_running_tray
 
     app = application()
     if ask_running_tray():

@@ -13,7 +13,7 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
-from .store import Store, now_iso
+from ayon_launcher.localserver.store import Store, now_iso
 
 
 class PackageError(ValueError):

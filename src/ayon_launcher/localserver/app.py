@@ -12,7 +12,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from .store import Store
+from ayon_launcher.localserver.store import Store
 
 SERVER_VERSION = "1.16.0"  # ayon-backend release the embedded server mirrors
 log = logging.getLogger("ayon_launcher.localserver")
@@ -123,7 +123,7 @@ def require_admin(request: Request, what: str = "do this") -> dict[str, Any]:
 def public_user(user: dict[str, Any]) -> dict[str, Any]:
     """A user as the real server shows it (``GET /api/users/me``): the roles live in ``data``;
     never the password hash."""
-    from .attributes import attribute_defaults
+    from ayon_launcher.localserver.attributes import attribute_defaults
 
     own = user.get("attrib") or {}
     attrib = {k: v for k, v in {**attribute_defaults("user"), **own}.items() if v is not None}
@@ -145,7 +145,7 @@ def public_user(user: dict[str, Any]) -> dict[str, Any]:
 
 def create_app(store: Store) -> FastAPI:
     """Build the FastAPI application serving ``store``."""
-    from . import routes_addons, routes_projects, routes_system
+    from ayon_launcher.localserver import routes_addons, routes_projects, routes_system
 
     app = FastAPI(title="AYON local server", version=SERVER_VERSION, docs_url=None,
                   redoc_url=None, openapi_url=None)

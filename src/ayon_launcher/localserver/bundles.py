@@ -6,7 +6,7 @@ import copy
 import re
 from typing import Any
 
-from .store import Store, now_iso
+from ayon_launcher.localserver.store import Store, now_iso
 
 NAME_RE = re.compile(r"^[a-zA-Z0-9_]([a-zA-Z0-9_\.\-]*[a-zA-Z0-9_])?$")
 _PLATFORMS = {"windows", "linux", "darwin"}
@@ -84,7 +84,7 @@ def version_matches(version: str, requirements: str) -> bool:
 def check_bundle(store: Store, bundle: dict[str, Any]) -> dict[str, Any]:
     """The real server's bundle check: add-on versions exist, launcher and server versions and
     required add-ons match what each add-on's package.py declares."""
-    from .app import SERVER_VERSION
+    from ayon_launcher.localserver.app import SERVER_VERSION
 
     issues: list[dict[str, Any]] = []
 

@@ -6,10 +6,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ..log import get_logger
+from ayon_launcher.support.log import get_logger
 
 if TYPE_CHECKING:
-    from .server import LocalServer
+    from ayon_launcher.localserver.server import LocalServer
 
 log = get_logger("localserver")
 
@@ -31,7 +31,7 @@ class EmbeddedServer:
 
 
 def _port() -> int:
-    from ..envconfig import env_int
+    from ayon_launcher.support.envconfig import env_int
 
     return env_int(PORT_ENV, DEFAULT_PORT, minimum=0, maximum=65535)
 
@@ -54,10 +54,10 @@ def start_embedded(data_dir: Path | None = None, port: int | None = None) -> Emb
     When that port already serves this data folder (another launcher, or ``ayon server``),
     it is reused; when the port is taken by something else, a free port is used.
     """
-    from .. import paths
-    from ..errors import LauncherError
-    from .seed import seed_demo
-    from .server import LOOPBACK, LocalServer
+    from ayon_launcher.localserver.seed import seed_demo
+    from ayon_launcher.localserver.server import LOOPBACK, LocalServer
+    from ayon_launcher.support import paths
+    from ayon_launcher.support.errors import LauncherError
 
     data_dir = data_dir or paths.local_server_dir()
     port = _port() if port is None else port

@@ -23,8 +23,8 @@ from graphql import (
     graphql_sync,
 )
 
-from .attributes import attribute_defaults
-from .store import Store
+from ayon_launcher.localserver.attributes import attribute_defaults
+from ayon_launcher.localserver.store import Store
 
 S = GraphQLString
 LS = GraphQLList(GraphQLNonNull(GraphQLString))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from .store import Store, new_id, now_iso
+from ayon_launcher.localserver.store import Store, new_id, now_iso
 
 ENTITY_TYPES = ("folder", "task", "product", "version", "representation", "workfile")
 _PLURALS = {f"{t}s": t for t in ENTITY_TYPES}

@@ -11,10 +11,17 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, Response
 
-from . import bundles as bundles_module
-from .addon_packages import PackageError, install_addon_package
-from .app import ApiError, current_user, query_flag, read_json, require_admin, validation_error
-from .store import Store, new_id
+from ayon_launcher.localserver import bundles as bundles_module
+from ayon_launcher.localserver.addon_packages import PackageError, install_addon_package
+from ayon_launcher.localserver.app import (
+    ApiError,
+    current_user,
+    query_flag,
+    read_json,
+    require_admin,
+    validation_error,
+)
+from ayon_launcher.localserver.store import Store, new_id
 
 router = APIRouter()
 

@@ -8,10 +8,10 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 
-from . import operations as ops
-from .app import ApiError, current_user, read_json, validation_error
-from .attributes import attribute_defaults
-from .store import Store, new_id, now_iso
+from ayon_launcher.localserver import operations as ops
+from ayon_launcher.localserver.app import ApiError, current_user, read_json, validation_error
+from ayon_launcher.localserver.attributes import attribute_defaults
+from ayon_launcher.localserver.store import Store, new_id, now_iso
 
 router = APIRouter()
 
@@ -33,7 +33,7 @@ def _platform() -> str:
 
 @router.post("/graphql", response_model=None)  # the real one serves GraphQL outside /api
 async def graphql(request: Request) -> dict[str, Any] | PlainTextResponse:
-    from .graphql_api import execute
+    from ayon_launcher.localserver.graphql_api import execute
 
     user = current_user(request)
     try:

@@ -8,7 +8,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
-from .app import (
+from ayon_launcher.localserver.app import (
     SERVER_VERSION,
     ApiError,
     bearer_token,
@@ -18,7 +18,7 @@ from .app import (
     read_json,
     validation_error,
 )
-from .attributes import attributes_schema
+from ayon_launcher.localserver.attributes import attributes_schema
 
 router = APIRouter()
 
@@ -27,7 +27,7 @@ router = APIRouter()
 async def front_page(request: Request) -> HTMLResponse:
     # The real server's web front-end is mounted at "/" (ayon_api wants it to answer 200); there
     # is no JSON health route at /api. With ?auth_redirect= it is the browser login page.
-    from .login_page import login_page
+    from ayon_launcher.localserver.login_page import login_page
 
     page = login_page(request)
     if page is not None:

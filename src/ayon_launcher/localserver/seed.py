@@ -11,12 +11,16 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
-from ..log import register_secret
-from ..selfupdate.identity import installer_version
-from ..version import __version__
-from .addon_packages import PackageError, build_addon_package, install_addon_package
-from .bundles import create_bundle
-from .store import Store, new_id, now_iso
+from ayon_launcher import __version__
+from ayon_launcher.bootstrapper.selfupdate.identity import installer_version
+from ayon_launcher.localserver.addon_packages import (
+    PackageError,
+    build_addon_package,
+    install_addon_package,
+)
+from ayon_launcher.localserver.bundles import create_bundle
+from ayon_launcher.localserver.store import Store, new_id, now_iso
+from ayon_launcher.support.log import register_secret
 
 log = logging.getLogger("ayon_launcher.localserver")
 
@@ -119,7 +123,7 @@ def demo_templates() -> dict[str, Any]:
 
 def create_project(store: Store, name: str, code: str, roots_dir: Path) -> dict[str, Any]:
     """Create a project with the demo anatomy; its work root points into ``roots_dir``."""
-    from .attributes import attribute_defaults
+    from ayon_launcher.localserver.attributes import attribute_defaults
 
     root = roots_dir.as_posix()
     project = {

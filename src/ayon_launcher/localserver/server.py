@@ -7,8 +7,8 @@ import threading
 import time
 from pathlib import Path
 
-from ..errors import LauncherError
-from .store import Store
+from ayon_launcher.localserver.store import Store
+from ayon_launcher.support.errors import LauncherError
 
 LOOPBACK = "127.0.0.1"
 
@@ -50,7 +50,7 @@ class LocalServer:
         """Start serving in a daemon thread and wait until the socket listens."""
         import uvicorn
 
-        from .app import create_app
+        from ayon_launcher.localserver.app import create_app
 
         if self._thread is not None and self._thread.is_alive():
             return

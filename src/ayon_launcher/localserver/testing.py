@@ -7,8 +7,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from .server import LocalServer
-from .store import Store
+from ayon_launcher.localserver.server import LocalServer
+from ayon_launcher.localserver.store import Store
 
 
 class TestServer:
@@ -60,7 +60,7 @@ class TestServer:
 
     def add_addon_zip(self, path: str | Path) -> dict[str, Any]:
         """Install an add-on package zip as if uploaded; returns ``{"name", "version"}``."""
-        from .addon_packages import install_addon_package
+        from ayon_launcher.localserver.addon_packages import install_addon_package
 
         return install_addon_package(self.store, Path(path).read_bytes())
 
@@ -69,7 +69,7 @@ class TestServer:
                       is_production: bool = False, is_staging: bool = False,
                       is_dev: bool = False, active_user: str | None = None,
                       installer_version: str | None = None) -> dict[str, Any]:
-        from .bundles import create_bundle
+        from ayon_launcher.localserver.bundles import create_bundle
 
         return create_bundle(self.store, {
             "name": name,
@@ -84,7 +84,7 @@ class TestServer:
 
     def update_bundle(self, name: str, **changes: Any) -> dict[str, Any]:
         """Change a bundle; keys as the REST API names them (isProduction, addons, ...)."""
-        from .bundles import update_bundle
+        from ayon_launcher.localserver.bundles import update_bundle
 
         return update_bundle(self.store, name, changes)
 
@@ -99,7 +99,7 @@ class TestServer:
 def start_test_server(data_dir: str | Path, demo: bool = True,
                       token_lifetime: float | None = None) -> Iterator[TestServer]:
     """Seed (demo data or just the users) and run a local server on a free loopback port."""
-    from .seed import ADMIN_PASSWORD, ADMIN_USER, ensure_users, seed_demo
+    from ayon_launcher.localserver.seed import ADMIN_PASSWORD, ADMIN_USER, ensure_users, seed_demo
 
     server = LocalServer(Path(data_dir), token_lifetime=token_lifetime)
     credentials = seed_demo(server.store) if demo else ensure_users(server.store)

@@ -1,0 +1,1 @@
+"""The bootstrapper: command line, login, bundle choice, distribution, self-update, contract."""

@@ -1,0 +1,261 @@
+"""Bootstrap: connect, choose the bundle, sync add-ons and dependency package, load add-ons."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from ayon_launcher.bootstrapper.context import LauncherContext
+from ayon_launcher.support.errors import DistributionError, ServerUnreachableError
+from ayon_launcher.support.log import get_logger
+
+if TYPE_CHECKING:
+    import threading
+
+    import ayon_api
+
+    from ayon_launcher.bootstrapper.distribution.state import InstalledBundle
+    from ayon_launcher.bootstrapper.distribution.sync import ItemProgress
+    from ayon_launcher.pipeline.addons.base import AYONAddon
+
+
+@dataclass
+class Progress:
+    """One progress report of the distribution, for a terminal bar or the GUI."""
+
+    item: str  # e.g. "addon demo_tools 1.0.0" or "dependency package"
+    done: int  # bytes (or steps) done
+    total: int | None  # None when unknown
+    state: str  # "downloading", "validating", "extracting", "done", "skipped", "failed"
+
+
+ProgressCallback = Callable[[Progress], None]
+
+log = get_logger("bootstrap")
+
+
+@dataclass
+class BootstrapResult:
+    """What a command needs after bootstrap."""
+
+    server_url: str | None = None
+    api: ayon_api.ServerAPI | None = None
+    bundle_name: str | None = None  # the bundle in use (the project bundle when one applies)
+    studio_bundle_name: str | None = None
+    offline: bool = False
+    addons: list[AYONAddon] = field(default_factory=list)
+    # Folders to put on sys.path / PYTHONPATH, in order (dependency package first).
+    python_paths: list[str] = field(default_factory=list)
+    # Studio settings of the bundle, per add-on name.
+    settings: dict[str, Any] = field(default_factory=dict)
+    # Add-ons that failed to load: name -> one-line reason (the others are loaded).
+    load_errors: dict[str, str] = field(default_factory=dict)
+    # The bundle has the `core` add-on: ayon-core loads the add-ons and runs the commands
+    # (see handoff.py); this launcher only put them on sys.path.
+    core: bool = False
+    # For this process only, never PYTHONPATH: the dependency package's `runtime` folder.
+    sys_paths: list[str] = field(default_factory=list)
+
+
+def bootstrap(
+    ctx: LauncherContext,
+    progress: ProgressCallback | None = None,
+    api: ayon_api.ServerAPI | None = None,
+    offline: bool = False,
+    cancel: threading.Event | None = None,
+) -> BootstrapResult:
+    """Run the whole bootstrap for ``ctx``; ``--skip-bootstrap`` returns an empty result.
+
+    Connects, chooses the bundle, syncs its add-ons and dependency package, then loads the
+    add-ons. When the server cannot be reached, starts from the last fully installed bundle.
+    ``api`` reuses a connection made before (e.g. in a GUI's main thread). ``offline`` starts
+    from the last fully installed bundle without calling the server (the user chose it).
+    ``cancel``, set from another thread (a GUI's Cancel button), stops the add-on sync with
+    SyncCancelled (exit code 130); Ctrl+C stops it in the main thread.
+    """
+    if ctx.skip_bootstrap:
+        return BootstrapResult(server_url=ctx.server_url)
+    from ayon_launcher.bootstrapper.connection import connect
+    from ayon_launcher.bootstrapper.distribution.distribute import distribute, fetch_bundles
+
+    if offline:
+        installed = _offline_bundle(ctx, ServerUnreachableError("offline start chosen"))
+        return _load(ctx, installed, None, True)
+    from ayon_launcher.pipeline.handoff import unreachable_here
+
+    unreachable = unreachable_here() if api is None else None
+    if isinstance(unreachable, ServerUnreachableError):
+        return _load(ctx, _offline_bundle(ctx, unreachable), None, True)
+    try:
+        api = api or _reused_connection(ctx) or connect(ctx)
+        studio, bundle = fetch_bundles(
+            api, bundle_name=ctx.bundle_name, project_bundle_name=ctx.project_bundle_name,
+            project_name=ctx.project_name, use_staging=ctx.use_staging, use_dev=ctx.use_dev)
+        if studio.is_dev and not ctx.use_dev:
+            ctx.use_dev = True  # a dev bundle asked for by name runs in dev mode
+        _follow_launcher_version(api, studio)
+        installed = distribute(api, bundle, _item_progress(progress), cancel=cancel,
+                               studio=studio, verify=ctx.verify)
+    except ServerUnreachableError as exc:
+        installed = _offline_bundle(ctx, exc)
+        offline = True
+        api = None
+    return _load(ctx, installed, api, offline)
+
+
+def _reused_connection(ctx: LauncherContext) -> ayon_api.ServerAPI | None:
+    """A connection with the session this process logged in with already (handoff.py looks
+    at the bundle before the built-in commands run), made this context's."""
+    import os
+
+    from ayon_launcher.pipeline.handoff import session_made_here
+
+    session = session_made_here()
+    url = (ctx.server_url or os.environ.get("AYON_SERVER_URL") or "").rstrip("/")
+    if session is None or session.server_url.rstrip("/") != url:
+        return None
+    from ayon_launcher.bootstrapper.connection import activate, open_api
+
+    activate(ctx, session)
+    return open_api(session)
+
+
+def _follow_launcher_version(api: ayon_api.ServerAPI, bundle: Any) -> None:
+    """Self-update hook: another launcher version named by the bundle is switched to (the
+    command line re-runs with it) or checked; nothing to import when it is the running one."""
+    from ayon_launcher.bootstrapper.selfupdate import wants_other_launcher
+
+    if wants_other_launcher(bundle.raw.get("installerVersion")):
+        from ayon_launcher.bootstrapper.selfupdate.switch import follow_bundle
+
+        follow_bundle(api, bundle)
+
+
+def _item_progress(progress: ProgressCallback | None) -> ItemProgress | None:
+    if progress is None:
+        return None
+
+    def report(item: str, done: int, total: int | None, state: str) -> None:
+        progress(Progress(item=item, done=done, total=total, state=state))
+
+    return report
+
+
+def offline_bundle(ctx: LauncherContext) -> InstalledBundle | None:
+    """The bundle an offline start of ``ctx`` would use (None when there is none)."""
+    import os
+
+    from ayon_launcher.bootstrapper.distribution import state
+
+    url = (ctx.server_url or os.environ.get("AYON_SERVER_URL") or "").rstrip("/") or None
+    if ctx.project_bundle_name and not ctx.bundle_name:
+        # The bundle asked for by AYON_BUNDLE_NAME (a project bundle, or an older launcher's
+        # studio bundle), when it was installed here.
+        named = state.last_installed(server_url=url, bundle_name=ctx.project_bundle_name)
+        if named is not None:
+            return named
+    if ctx.use_staging:
+        variant: str | None = "staging"
+    elif ctx.use_dev:
+        variant = state.DEV_VARIANT
+    else:  # a named bundle is chosen by name; otherwise the studio's production bundle
+        variant = None if ctx.bundle_name else "production"
+    return state.last_installed(server_url=url, bundle_name=ctx.bundle_name, variant=variant)
+
+
+def _offline_bundle(ctx: LauncherContext, exc: ServerUnreachableError) -> InstalledBundle:
+    from ayon_launcher.bootstrapper.distribution import state
+
+    installed = offline_bundle(ctx)
+    # Mark its folders in use so that another launcher's clean-up keeps them; a bundle that
+    # lost folders since the history was read cannot be used.
+    if installed is not None and not state.claim(installed):
+        installed = None
+    if installed is None:
+        raise ServerUnreachableError(
+            f"{exc}; {_never_installed(ctx)}, so the launcher cannot start offline "
+            "(connect once to the server, or use --skip-bootstrap)"
+        ) from None
+    damaged = state.damaged_items(installed, full=ctx.verify)
+    if damaged:
+        # Never a silent wrong environment: without the server nothing can be repaired.
+        raise DistributionError(
+            f"{exc}; bundle {installed.bundle_name} cannot start offline: "
+            f"{'; '.join(damaged)}, and it cannot be repaired without the server")
+    log.warning("%s: starting OFFLINE with bundle %s installed %s", exc, installed.bundle_name,
+                installed.installed_at)
+    if installed.server_url and not ctx.server_url:
+        ctx.server_url = installed.server_url
+    return installed
+
+
+def _never_installed(ctx: LauncherContext) -> str:
+    """What an offline start lacks, in words: the bundle asked for was never complete here."""
+    if ctx.bundle_name:
+        return f"bundle {ctx.bundle_name!r} was never fully installed here"
+    if ctx.use_dev:
+        return "no dev bundle of yours was ever fully installed here"
+    if ctx.use_staging:
+        return "no staging bundle was ever fully installed here"
+    return "no production bundle was ever fully installed here"
+
+
+def _load(ctx: LauncherContext, installed: InstalledBundle, api: ayon_api.ServerAPI | None,
+          offline: bool) -> BootstrapResult:
+    from ayon_launcher.pipeline.addons.loader import AddonFolder, load_addons
+
+    _warn_missing_folders(installed)
+    if any(addon.name == "core" for addon in installed.addons):
+        return _core_result(ctx, installed, api, offline)
+    folders = [AddonFolder(a.name, a.version, a.path) for a in installed.addons]
+    loaded = load_addons(folders, installed.settings, installed.dependency_package)
+    return BootstrapResult(
+        server_url=ctx.server_url or installed.server_url,
+        api=api,
+        bundle_name=installed.bundle_name,
+        offline=offline,
+        addons=loaded.addons,
+        python_paths=loaded.python_paths,
+        settings=installed.settings,
+        load_errors=loaded.errors,
+        studio_bundle_name=installed.studio_bundle_name or installed.bundle_name,
+    )
+
+
+def _core_result(ctx: LauncherContext, installed: InstalledBundle,
+                 api: ayon_api.ServerAPI | None, offline: bool) -> BootstrapResult:
+    """A bundle run by ayon-core: its add-ons are put on the path, not imported (ayon-core's
+    AddonsManager does that, and a script must not pay for it)."""
+    from ayon_launcher.pipeline.handoff import core_paths
+
+    python_paths, sys_paths = core_paths(installed)
+    return BootstrapResult(
+        server_url=ctx.server_url or installed.server_url,
+        api=api,
+        bundle_name=installed.bundle_name,
+        studio_bundle_name=installed.studio_bundle_name or installed.bundle_name,
+        offline=offline,
+        python_paths=python_paths,
+        settings=installed.settings,
+        core=True,
+        sys_paths=sys_paths,
+    )
+
+
+def _warn_missing_folders(installed: InstalledBundle) -> None:
+    """Warn about each add-on whose folder is not there (a dev add-on's checkout, mostly):
+    it cannot load, the others do. Online and offline starts alike."""
+    from pathlib import Path
+
+    for addon in installed.addons:
+        if Path(addon.path).is_dir():
+            continue
+        if addon.dev:
+            log.warning("dev bundle %s: add-on %s is developed from %s, which is not a folder "
+                        "here; the add-on is not loaded", installed.bundle_name, addon.name,
+                        addon.path)
+        else:
+            log.warning("bundle %s: the folder of add-on %s %s, %s, is missing; the add-on is "
+                        "not loaded", installed.bundle_name, addon.name, addon.version,
+                        addon.path)

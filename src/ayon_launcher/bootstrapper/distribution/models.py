@@ -1,0 +1,211 @@
+"""Typed views of the server's bundle, add-on and dependency-package payloads."""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ayon_launcher.support import paths
+
+DEFAULT_ALGORITHM = "sha256"
+
+
+def platform_name() -> str:
+    """The platform key the server uses: windows, linux or darwin."""
+    # sys.platform rather than platform.system(): the platform module costs a ms to import.
+    return {"win32": "windows", "cygwin": "windows", "darwin": "darwin"}.get(sys.platform,
+                                                                             "linux")
+
+
+@dataclass(frozen=True)
+class ServerSource:
+    """A file served by the AYON server itself (needs the connection's auth headers)."""
+
+    filename: str
+    path: str | None = None
+    type: str = "server"
+
+
+@dataclass(frozen=True)
+class HttpSource:
+    """A file on any http(s) URL, with optional extra request headers."""
+
+    url: str
+    headers: tuple[tuple[str, str], ...] = ()
+    filename: str | None = None
+    type: str = "http"
+
+
+@dataclass(frozen=True)
+class FilesystemSource:
+    """A file on a (shared) filesystem; the path depends on the platform."""
+
+    path: str
+    type: str = "filesystem"
+
+
+Source = ServerSource | HttpSource | FilesystemSource
+
+
+def parse_source(data: dict[str, Any], default_filename: str | None = None) -> Source | None:
+    """Turn one ``clientSourceInfo``/``sources`` entry into a source; unknown types give None."""
+    kind = data.get("type")
+    if kind == "server":
+        filename = data.get("filename") or default_filename
+        return ServerSource(filename=filename, path=data.get("path")) if filename else None
+    if kind == "http":
+        # Older servers put the URL under "path".
+        url = data.get("url") or data.get("path")
+        if not url:
+            return None
+        headers = tuple(sorted((str(k), str(v)) for k, v in (data.get("headers") or {}).items()))
+        return HttpSource(url=url, headers=headers, filename=data.get("filename"))
+    if kind == "filesystem":
+        value = data.get("path")
+        if isinstance(value, dict):
+            value = value.get(platform_name())
+        return FilesystemSource(path=value) if value else None
+    return None
+
+
+def parse_sources(items: list[dict[str, Any]] | None,
+                  default_filename: str | None = None) -> list[Source]:
+    sources = []
+    for item in items or []:
+        if isinstance(item, dict):
+            source = parse_source(item, default_filename)
+            if source is not None:
+                sources.append(source)
+    return sources
+
+
+@dataclass
+class DistItem:
+    """One archive to make available locally: an add-on version or a dependency package."""
+
+    kind: str  # "addon" or "dependency_package"
+    name: str
+    version: str | None
+    checksum: str | None
+    algorithm: str
+    sources: list[Source]
+    target: Path
+    size: int | None = None
+    # Server route of the file for ServerSource (relative to the server URL).
+    server_route: str | None = None
+    # True when ``checksum`` is not the server's but the sha256 recorded by an earlier
+    # install (the server announced none): a repair must bring back the same archive.
+    pinned: bool = False
+
+    @property
+    def label(self) -> str:
+        if self.kind == "addon":
+            return f"addon {self.name} {self.version}"
+        return f"dependency package {self.name}"
+
+
+@dataclass
+class Bundle:
+    """A bundle as listed by ``GET /api/bundles``."""
+
+    name: str
+    addons: dict[str, str] = field(default_factory=dict)
+    dependency_packages: dict[str, str] = field(default_factory=dict)
+    is_production: bool = False
+    is_staging: bool = False
+    is_dev: bool = False
+    is_project: bool = False  # a project bundle: add-on overrides for some projects
+    active_user: str | None = None
+    addon_development: dict[str, Any] = field(default_factory=dict)
+    raw: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Bundle:
+        return cls(
+            name=data["name"],
+            addons={k: v for k, v in (data.get("addons") or {}).items() if v},
+            dependency_packages=dict(data.get("dependencyPackages") or {}),
+            is_production=bool(data.get("isProduction")),
+            is_staging=bool(data.get("isStaging")),
+            is_dev=bool(data.get("isDev")),
+            is_project=bool(data.get("isProject")),
+            active_user=data.get("activeUser"),
+            addon_development=dict(data.get("addonDevelopment") or {}),
+            raw=data,
+        )
+
+    def dependency_package(self) -> str | None:
+        """Filename of this platform's dependency package, if any."""
+        return self.dependency_packages.get(platform_name()) or None
+
+    def dev_path(self, addon_name: str) -> str | None:
+        """Local client path of an add-on under development (dev bundles only), ``~``
+        expanded."""
+        if not self.is_dev:
+            return None
+        info = self.addon_development.get(addon_name) or {}
+        if info.get("enabled") and info.get("path"):
+            value = info["path"]
+            if isinstance(value, dict):
+                value = value.get(platform_name())
+            return str(Path(value).expanduser()) if value else None
+        return None
+
+    @property
+    def variant(self) -> str:
+        """Settings variant of the bundle: production, staging or (dev) the bundle name."""
+        if self.is_dev:
+            return self.name
+        return "staging" if self.is_staging and not self.is_production else "production"
+
+
+def addon_dir(name: str, version: str) -> Path:
+    return paths.addons_dir() / f"{name}_{version}"
+
+
+def dependency_package_dir(filename: str) -> Path:
+    return paths.dependency_packages_dir() / package_dir_name(filename)
+
+
+def package_dir_name(filename: str) -> str:
+    """Folder name of a dependency package: its filename without the archive extension."""
+    for ext in (".tar.gz", ".tgz", ".zip", ".tar"):
+        if filename.lower().endswith(ext):
+            return filename[: -len(ext)]
+    return filename
+
+
+def addon_item(name: str, version: str, version_info: dict[str, Any]) -> DistItem:
+    """The distribution item of an add-on version from ``GET /api/addons?details=1``."""
+    checksum = version_info.get("checksum") or version_info.get("hash")
+    return DistItem(
+        kind="addon",
+        name=name,
+        version=version,
+        checksum=checksum,
+        algorithm=(version_info.get("checksumAlgorithm") or DEFAULT_ALGORITHM).lower(),
+        sources=parse_sources(version_info.get("clientSourceInfo")),
+        target=addon_dir(name, version),
+        size=version_info.get("size"),
+        # The real server serves client archives without the /api prefix (ayon_api.get_addon_url).
+        server_route=f"addons/{name}/{version}/private/",
+    )
+
+
+def dependency_item(package: dict[str, Any]) -> DistItem:
+    """The distribution item of a package from ``GET /api/desktop/dependencyPackages``."""
+    filename = package["filename"]
+    return DistItem(
+        kind="dependency_package",
+        name=filename,
+        version=None,
+        checksum=package.get("checksum"),
+        algorithm=(package.get("checksumAlgorithm") or DEFAULT_ALGORITHM).lower(),
+        sources=parse_sources(package.get("sources"), default_filename=filename)
+        or [ServerSource(filename=filename)],
+        target=dependency_package_dir(filename),
+        size=package.get("size"),
+        server_route="api/desktop/dependencyPackages/",
+    )

@@ -1,0 +1,377 @@
+"""The local store: item folders, their metadata file, atomic installs and the store locks."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ayon_launcher.bootstrapper.distribution import manifest
+from ayon_launcher.bootstrapper.distribution.manifest import METADATA_FILE
+from ayon_launcher.bootstrapper.distribution.models import DistItem
+from ayon_launcher.support import paths
+from ayon_launcher.support.atomicfile import write_json_atomic
+from ayon_launcher.support.errors import DistributionError
+from ayon_launcher.support.locking import FileLock
+from ayon_launcher.support.log import get_logger
+
+if TYPE_CHECKING:
+    from ayon_launcher.bootstrapper.distribution.sources import Fetched
+
+log = get_logger("distribution")
+
+TMP_PREFIX = ".tmp-"
+TRASH_PREFIX = ".trash-"
+LOCK_TIMEOUT_ENV = "AYON_LAUNCHER_LOCK_TIMEOUT"
+# Folders of per-folder lock files in the state folder (outside the store folders):
+LOCKS_DIR = "locks"  # item locks, held while an item is downloaded and installed
+IN_USE_DIR = "in_use"  # marks (shared locks) of the store folders running launchers use
+_TOKEN_SIZE = 6  # bytes: work folders end with "-" and 12 hex digits
+
+
+class StoreLockTimeout(DistributionError):
+    """Another launcher held a store lock for longer than AYON_LAUNCHER_LOCK_TIMEOUT."""
+
+
+def unusable(exc: OSError) -> DistributionError:
+    """The one-line error for a local folder that cannot be used (not a folder, read-only)."""
+    if isinstance(exc, FileExistsError) and exc.filename:
+        reason = f"{exc.filename} is not a folder"  # mkdir(exist_ok=True) on a file
+    else:
+        reason = exc.strerror or type(exc).__name__
+    return DistributionError(f"cannot use the add-on store {paths.local_dir()}: {reason} "
+                             f"({paths.LOCAL_DIR_ENV})")
+
+
+def ensure_usable(*folders: Path) -> None:
+    """Create the state folder with its lock folders (and ``folders``); a clear
+    DistributionError when impossible. Every lock of the store needs it called first (the
+    store lock calls it; ``sync_items`` before taking item locks)."""
+    state = paths.state_dir()
+    try:
+        for folder in (state, state / LOCKS_DIR, state / IN_USE_DIR, *folders):
+            folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise unusable(exc) from None
+
+
+def _token(size: int) -> str:
+    """A random name part (os.urandom: uuid costs 2 ms of imports at start-up)."""
+    return os.urandom(size).hex()
+
+
+def read_metadata(folder: Path) -> dict[str, Any] | None:
+    try:
+        data = json.loads((folder / METADATA_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def installed_metadata(item: DistItem) -> dict[str, Any] | None:
+    """The metadata of the item's folder when it holds this item (the server's checksum,
+    or without one the same name and version); None otherwise."""
+    meta = read_metadata(item.target)
+    if meta is None:
+        return None
+    if item.checksum:
+        same = (str(meta.get("checksum", "")).lower() == item.checksum.strip().lower()
+                and meta.get("algorithm", "sha256") == item.algorithm)
+        return meta if same else None
+    # No checksum announced: a complete earlier install of the same name/version is enough.
+    if meta.get("name") == item.name and meta.get("version") == item.version:
+        return meta
+    return None
+
+
+def is_installed(item: DistItem) -> bool:
+    """True when the item's folder exists and its metadata matches the server checksum."""
+    return installed_metadata(item) is not None
+
+
+def recorded_sha256(meta: dict[str, Any]) -> str | None:
+    """The sha256 of the archive an install came from (older metadata: its checksum, when
+    that was a sha256)."""
+    value = meta.get("sha256")
+    if not value and meta.get("algorithm", "sha256") == "sha256":
+        value = meta.get("checksum")
+    return str(value).lower() if value else None
+
+
+def check_installed(folder: Path, label: str, meta: dict[str, Any],
+                    full: bool = False) -> str | None:
+    """Why the installed ``folder`` (with metadata ``meta``) is damaged; None when intact.
+
+    The cheap check of ``manifest.check`` (``full``: every file read). A folder sealed again
+    (its files intact) or installed by an older launcher (no manifest: recorded once from
+    the files present) gets its metadata rewritten, under the item's lock, when it is free.
+    """
+    seal = meta.get("manifest")
+    if not isinstance(seal, dict) or seal.get("format") != manifest.FORMAT:
+        return _adopt(folder, label, meta)
+    damage, fresh = manifest.check(folder, seal, full)
+    if damage is None and fresh is not None:
+        _rewrite_metadata(folder, meta, {**meta, "manifest": {**seal, "dirs": fresh}})
+    return damage
+
+
+def _adopt(folder: Path, label: str, meta: dict[str, Any]) -> str | None:
+    """An install of an older launcher: record its manifest from the files there (an empty
+    folder is damaged)."""
+    try:
+        present = [name for name in os.listdir(folder) if not manifest.is_own(name)]
+    except FileNotFoundError:
+        return "its folder is missing"
+    except OSError as exc:
+        return f"its folder cannot be read ({exc.strerror})"
+    if not present:
+        return "its folder was emptied"
+
+    def build() -> dict[str, Any]:
+        files, seal = manifest.record(folder)
+        manifest.write_files(folder, files)
+        return {**meta, "manifest": seal}
+
+    if _rewrite_metadata(folder, meta, build):
+        log.info("%s: recorded a file manifest of this install made by an older launcher",
+                 label)
+    return None
+
+
+def _rewrite_metadata(folder: Path, meta: dict[str, Any],
+                      new: dict[str, Any] | Callable[[], dict[str, Any]]) -> bool:
+    """Replace the metadata of ``folder`` by ``new`` (or what it returns), if the item's
+    lock is free and the metadata still is ``meta``: never over a new install. False when
+    not done (a read-only store checks the same again at the next start)."""
+    lock = FileLock(lock_file(LOCKS_DIR, folder))
+    try:
+        if not lock.try_acquire():
+            return False
+    except OSError:
+        return False
+    try:
+        if read_metadata(folder) != meta:
+            return False
+        write_json_atomic(folder / METADATA_FILE, new() if callable(new) else new)
+        return True
+    except OSError as exc:
+        log.debug("cannot update the metadata of %s: %s", folder, exc)
+        return False
+    finally:
+        lock.release()
+
+
+def new_temp_dir(item: DistItem) -> Path:
+    """A fresh work folder beside the item's target (same filesystem, so rename is atomic).
+
+    Its name carries the target's name: the leftovers sweep asks that item's lock whether a
+    live launcher still works in it. Create it with the item lock held.
+    """
+    parent = item.target.parent
+    parent.mkdir(parents=True, exist_ok=True)
+    path = parent / f"{TMP_PREFIX}{item.target.name}-{_token(_TOKEN_SIZE)}"
+    path.mkdir()
+    return path
+
+
+def install(item: DistItem, extracted: Path, source: str, fetched: Fetched,
+            seal: dict[str, Any]) -> Path | None:
+    """Move a fully extracted folder into place with its metadata; the last step is a rename.
+
+    ``fetched`` tells what was downloaded (checksums, size), ``seal`` is the folder's
+    manifest seal (``manifest.record``, its file list already written). Call with the store
+    lock held. Returns the invalid earlier copy moved aside, if any: the caller deletes it
+    (``purge``) once the lock is released.
+    """
+    meta = {
+        "kind": item.kind,
+        "name": item.name,
+        "version": item.version,
+        "source": source,
+        "checksum": fetched.checksum,
+        "algorithm": item.algorithm,
+        # Computed here whatever the server announced: repairs are checked against it.
+        "sha256": fetched.sha256,
+        "size": fetched.size,
+        "manifest": seal,
+        "installed_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+    }
+    write_json_atomic(extracted / METADATA_FILE, meta)
+    target = item.target
+    if target.exists():
+        # An invalid earlier copy (checksum changed on the server, damaged): aside first.
+        trash = move_to_trash(target)
+        os.rename(extracted, target)
+        return trash
+    os.rename(extracted, target)
+    return None
+
+
+def move_to_trash(folder: Path) -> Path:
+    """Rename ``folder`` out of the way (fast, under the store lock); ``purge`` deletes it."""
+    trash = folder.with_name(f"{TRASH_PREFIX}{folder.name}-{_token(4)}")
+    os.rename(folder, trash)
+    return trash
+
+
+def purge(*entries: Path) -> None:
+    """Delete trash entries; a link is removed, never followed."""
+    for entry in entries:
+        if entry.is_dir() and not entry.is_symlink():
+            shutil.rmtree(entry, ignore_errors=True)
+        else:
+            entry.unlink(missing_ok=True)
+
+
+def _work_item(name: str) -> str | None:
+    """The target name of a work folder ``.tmp-<target>-<token>``; None for other names."""
+    base, sep, token = name[len(TMP_PREFIX):].rpartition("-")
+    if not (sep and base and len(token) == 2 * _TOKEN_SIZE):
+        return None
+    try:
+        int(token, 16)
+    except ValueError:
+        return None
+    return base
+
+
+def remove_leftovers(*folders: Path) -> int:
+    """Delete work folders of killed or interrupted runs and trash; returns the count. Call
+    with the store lock held.
+
+    A work folder is removed only when no live launcher holds its item's lock (the one that
+    made it holds it until it is done). Work folders of an unknown name are those of earlier
+    launcher versions, which held the store lock while they worked: the lock held here says
+    that they are done.
+    """
+    count = 0
+    for folder in folders:
+        try:
+            entries = list(folder.iterdir()) if folder.is_dir() else []
+        except OSError:
+            continue
+        for entry in entries:
+            if entry.name.startswith(TRASH_PREFIX):
+                purge(entry)
+                count += 1
+                continue
+            if not entry.name.startswith(TMP_PREFIX):
+                continue
+            name = _work_item(entry.name)
+            if name is None:
+                purge(entry)
+                count += 1
+                continue
+            lock = FileLock(lock_file(LOCKS_DIR, folder / name))
+            try:
+                free = lock.try_acquire()
+            except OSError:
+                continue
+            if not free:
+                continue  # a live launcher is installing that item
+            try:
+                purge(entry)
+                count += 1
+            finally:
+                lock.release()
+    return count
+
+
+def lock_path() -> Path:
+    return paths.state_dir() / "store.lock"
+
+
+def lock_file(kind: str, folder: Path) -> Path:
+    """The lock file of the store folder ``folder`` in the state folder ``kind`` (LOCKS_DIR,
+    IN_USE_DIR), named after the store folder and the folder itself."""
+    return paths.state_dir() / kind / f"{folder.parent.name}--{folder.name}.lock"
+
+
+def _lock_timeout(timeout: float | None) -> float:
+    if timeout is not None:
+        return timeout
+    from ayon_launcher.support.envconfig import env_number
+
+    return env_number(LOCK_TIMEOUT_ENV, 900.0, minimum=0)
+
+
+def _acquire(lock: FileLock, timeout: float, waiting: str,
+             check: Callable[[], None] | None) -> bool:
+    """Try ``lock`` until ``timeout``; False when it stays taken. ``check`` is called while
+    waiting (it raises to give up, e.g. when the sync is cancelled)."""
+    deadline = time.monotonic() + timeout
+    delay = 0.01
+    logged = False
+    while True:
+        try:
+            if lock.try_acquire():
+                return True
+        except OSError as exc:
+            raise unusable(exc) from None
+        if time.monotonic() >= deadline:
+            return False
+        if check is not None:
+            check()
+        if not logged:
+            log.info("%s", waiting)
+            logged = True
+        time.sleep(delay)
+        delay = min(delay * 2, 0.2)
+
+
+_STORE_THREADS = threading.Lock()
+
+
+@contextmanager
+def store_lock(timeout: float | None = None,
+               check: Callable[[], None] | None = None) -> Iterator[None]:
+    """Exclusive lock over the store, shared by every launcher process of this user.
+
+    Held only for short steps (rename into place, record, marks, clean-up, the sweep of
+    leftovers): downloads take their item's lock instead. The operating system drops the
+    lock of a killed process, so a crash never blocks the next start; a live holder is
+    waited for up to ``timeout`` seconds (AYON_LAUNCHER_LOCK_TIMEOUT), then StoreLockTimeout.
+    """
+    path = lock_path()
+    ensure_usable()
+    timeout = _lock_timeout(timeout)
+    # This process's own workers queue here, silently (each holds the lock for a short step,
+    # and a holder waiting for another process is bounded by ``timeout``): the file lock and
+    # its "another launcher" message are then only contended by other processes.
+    with _STORE_THREADS:
+        lock = FileLock(path)
+        if not _acquire(lock, timeout, "waiting for another AYON launcher to finish "
+                        "updating the add-on store", check):
+            raise StoreLockTimeout(
+                f"another AYON launcher holds the add-on store lock ({path}) for over "
+                f"{timeout:.0f}s")
+        try:
+            yield
+        finally:
+            lock.release()
+
+
+@contextmanager
+def item_lock(item: DistItem, timeout: float | None = None,
+              check: Callable[[], None] | None = None) -> Iterator[None]:
+    """Exclusive lock on one item across processes, held while it is downloaded, extracted
+    and installed: two launchers never fetch the same archive at once, and launchers that
+    need different items do not wait for each other. Call ``ensure_usable`` first."""
+    path = lock_file(LOCKS_DIR, item.target)
+    timeout = _lock_timeout(timeout)
+    lock = FileLock(path)
+    if not _acquire(lock, timeout, f"waiting for another AYON launcher to install "
+                    f"{item.label}", check):
+        raise StoreLockTimeout(
+            f"{item.label}: another AYON launcher has been installing it for over "
+            f"{timeout:.0f}s (lock {path})")
+    try:
+        yield
+    finally:
+        lock.release()

@@ -1,0 +1,119 @@
+"""Add-on loader: put installed folders on sys.path, import client packages, create add-ons."""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import sys
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ayon_launcher.pipeline.addons.base import AYONAddon, failure_reason
+from ayon_launcher.support.log import get_logger
+
+log = get_logger("addons")
+
+
+@dataclass
+class AddonFolder:
+    """An installed add-on: its server name, version and client folder."""
+
+    name: str
+    version: str
+    path: str
+
+
+@dataclass
+class LoadResult:
+    addons: list[AYONAddon] = field(default_factory=list)
+    python_paths: list[str] = field(default_factory=list)
+    # add-on name -> one-line reason it failed to load
+    errors: dict[str, str] = field(default_factory=dict)
+
+
+def dependency_python_path(package_dir: str | Path) -> str:
+    """The folder of a dependency package that goes on sys.path."""
+    root = Path(package_dir)
+    inner = root / "dependencies"
+    return str(inner if inner.is_dir() else root)
+
+
+def python_paths(addons: Iterable[AddonFolder], dependency_package: str | None) -> list[str]:
+    """Dependency package first, then the add-on folders sorted by add-on name."""
+    result = [dependency_python_path(dependency_package)] if dependency_package else []
+    result += [a.path for a in sorted(addons, key=lambda a: a.name)]
+    return result
+
+
+def apply_sys_path(folders: list[str]) -> None:
+    """Put ``folders`` at the front of sys.path, keeping their order, without duplicates."""
+    for folder in reversed(folders):
+        if folder in sys.path:
+            sys.path.remove(folder)
+        sys.path.insert(0, folder)
+
+
+def client_packages(folder: str | Path) -> list[str]:
+    """Names of the importable packages at the top of an add-on folder."""
+    root = Path(folder)
+    if not root.is_dir():
+        return []
+    return sorted(
+        entry.name for entry in root.iterdir()
+        if entry.is_dir() and (entry / "__init__.py").is_file()
+        and entry.name.isidentifier() and not entry.name.startswith("_")
+    )
+
+
+def addon_classes(module: Any) -> list[type[AYONAddon]]:
+    """AYONAddon subclasses a module exposes (defined there or re-exported)."""
+    found = []
+    for value in vars(module).values():
+        if (inspect.isclass(value) and issubclass(value, AYONAddon) and value is not AYONAddon
+                and not inspect.isabstract(value) and value.name and value not in found):
+            found.append(value)
+    return found
+
+
+def load_addons(
+    addons: Iterable[AddonFolder],
+    settings: dict[str, Any] | None = None,
+    dependency_package: str | None = None,
+) -> LoadResult:
+    """Import every add-on's client code and instantiate its AYONAddon classes.
+
+    A failing add-on is logged as a warning naming it; the others still load.
+    """
+    folders = sorted(addons, key=lambda a: a.name)
+    settings = settings or {}
+    result = LoadResult(python_paths=python_paths(folders, dependency_package))
+    apply_sys_path(result.python_paths)
+    importlib.invalidate_caches()
+    for folder in folders:
+        try:
+            instances = _load_one(folder, settings)
+        except (Exception, SystemExit) as exc:  # noqa: BLE001 - one broken add-on must not
+            # stop the others; SystemExit too: a client that parses sys.argv at import exits.
+            reason = failure_reason(exc)
+            result.errors[folder.name] = reason
+            log.warning("add-on %s %s failed to load: %s", folder.name, folder.version, reason)
+            log.debug("add-on %s traceback", folder.name, exc_info=True)
+            continue
+        if not instances:
+            log.debug("add-on %s %s exposes no AYONAddon class", folder.name, folder.version)
+        result.addons.extend(instances)
+    return result
+
+
+def _load_one(folder: AddonFolder, settings: dict[str, Any]) -> list[AYONAddon]:
+    instances = []
+    for package in client_packages(folder.path):
+        module = importlib.import_module(package)
+        for cls in addon_classes(module):
+            addon_settings = settings.get(cls.name)
+            if addon_settings is None:
+                addon_settings = settings.get(folder.name, {})
+            instances.append(cls(dict(addon_settings or {})))
+    return instances

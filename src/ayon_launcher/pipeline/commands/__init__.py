@@ -1,0 +1,1 @@
+"""Built-in pipeline commands: tray, contextselection, extractenvironments, publish, addon."""

@@ -1,0 +1,1 @@
+"""Small building blocks every part uses: errors, logging, paths, locks, atomic files, settings."""
