@@ -214,7 +214,8 @@ def print_table(rows: list[Row], header: str) -> None:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true",
-                        help="fewer runs and a 40 MB bundle (about a minute)")
+                        help="fewer runs and a 40 MB bundle (about a minute, plus about two for "
+                             "the official launcher's rows)")
     parser.add_argument("--runs", type=int, help="runs per start-up figure (default 9, quick 5)")
     parser.add_argument("--sync-runs", type=int, help="runs of the sync figure (default 3)")
     parser.add_argument("--size-mb", type=int, help="size of the synced bundle (default 200)")
