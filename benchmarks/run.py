@@ -217,7 +217,8 @@ def main() -> int:
                         help="fewer runs and a 40 MB bundle (about a minute, plus about two for "
                              "the official launcher's rows)")
     parser.add_argument("--runs", type=int, help="runs per start-up figure (default 9, quick 5)")
-    parser.add_argument("--sync-runs", type=int, help="runs of the sync figure (default 3)")
+    parser.add_argument("--sync-runs", type=int,
+                        help="runs of the cold sync figures (default 3, quick 2)")
     parser.add_argument("--size-mb", type=int, help="size of the synced bundle (default 200)")
     parser.add_argument("--addons", type=int, default=8, help="add-ons in the synced bundle")
     parser.add_argument("--workers", type=int, default=4,
@@ -225,7 +226,7 @@ def main() -> int:
     parser.add_argument("--skip-sync", action="store_true", help="skip the cold sync figure")
     parser.add_argument("--skip-official", action="store_true",
                         help="skip the comparison with ynput's official launcher (it starts a "
-                             "real AYON server: about 1.5 minutes)")
+                             "real AYON server: about two minutes more)")
     args = parser.parse_args()
     runs = args.runs or (5 if args.quick else 9)
     sync_runs = args.sync_runs or (2 if args.quick else 3)
