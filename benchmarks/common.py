@@ -45,8 +45,9 @@ def launcher_env(server: Any, work: Path, local: Path) -> dict[str, str]:
     return env
 
 
-def run_checked(cmd: list[str], env: dict[str, str] | None = None) -> None:
-    done = subprocess.run(cmd, env=env, capture_output=True, text=True)
+def run_checked(cmd: list[str], env: dict[str, str] | None = None,
+                cwd: Path | None = None) -> None:
+    done = subprocess.run(cmd, env=env, capture_output=True, text=True, cwd=cwd)
     if done.returncode != 0:
         tail = (done.stderr or done.stdout).strip().splitlines()[-3:]
         raise BenchFailure(f"`{' '.join(Path(c).name for c in cmd[:4])} ...` exited "
@@ -105,7 +106,7 @@ def median_pair(run: Callable[[], None], baseline: Callable[[], None] | None, ru
     return timing
 
 
-def peak_rss_mib(cmd: list[str], env: dict[str, str]) -> float:
+def peak_rss_mib(cmd: list[str], env: dict[str, str], cwd: Path | None = None) -> float:
     """Peak resident memory of ``cmd`` (and its children), through a fresh wrapper process:
     this process's RUSAGE_CHILDREN would keep the maximum of every earlier child."""
     probe = (
@@ -114,7 +115,7 @@ def peak_rss_mib(cmd: list[str], env: dict[str, str]) -> float:
         "print(done.returncode, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)\n"
     )
     done = subprocess.run([sys.executable, "-c", probe, *cmd], env=env, capture_output=True,
-                          text=True, check=True)
+                          text=True, check=True, cwd=cwd)
     code, rss = done.stdout.split()
     if code != "0":
         raise BenchFailure(f"`{' '.join(cmd[:3])} ...` exited {code}")

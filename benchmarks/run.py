@@ -1,7 +1,8 @@
 """AYON launcher benchmarks: every figure is a ratio against a baseline measured in the same run.
 
-Usage: ``python benchmarks/run.py [--quick] [--runs N] [--skip-sync]``. Prints a table; each
-time is the median of several runs, ours and the baseline's alternately. Not part of the tests.
+Usage: ``python benchmarks/run.py [--quick] [--runs N] [--skip-sync] [--skip-official]``. Prints
+a table; each time is the median of several runs, ours and the baseline's alternately. Not part
+of the tests.
 
 * start-up: ``ayon --skip-bootstrap script.py`` vs ``python script.py``;
 * no-op bootstrap: ``ayon --headless script.py`` with everything up to date, against the local
@@ -9,7 +10,10 @@ time is the median of several runs, ours and the baseline's alternately. Not par
 * cold sync of ~200 MB of add-ons vs ``curl`` + ``unzip`` of the same archives;
 * ``ayon extractenvironments`` for a full context vs the no-op bootstrap;
 * peak RSS of a headless run vs ``python script.py``;
-* start-up check of installed items (10 add-ons, 20,000 files) vs ``os.stat`` of every file.
+* start-up check of installed items (10 add-ons, 20,000 files) vs ``os.stat`` of every file;
+* side by side with ynput's official launcher from source (``official_benchmark.py``), on a
+  private real AYON server with the studio bundle (ayon-core + applications): cold sync, warm
+  start of a script, peak RSS; skipped, saying why, without ``../shared/peers``.
 """
 
 from __future__ import annotations
@@ -156,6 +160,35 @@ def sync_row(server: object, work: Path, size_mb: int, count: int, runs: int,
                "<= 1.3x", _verdict(times.ratio <= 1.3))
 
 
+def official_rows(work: Path, runs: int, sync_runs: int) -> list[Row]:
+    from official_benchmark import measure, speedup, unavailable
+
+    figure = "vs ynput's official launcher (studio bundle, real server)"
+    reason = unavailable()
+    if reason:
+        return [Row(figure, "skipped", reason)]
+    try:
+        result = measure(work, runs, sync_runs,
+                         say=lambda text: print(f"  {text}", file=sys.stderr, flush=True))
+    except Exception as exc:  # noqa: BLE001 - the other rows still print
+        return [_failed(figure, exc)]
+    official = f"official {result.official_version} from source"
+    rows = [
+        Row(f"cold sync vs official: core + applications + deps, {result.archives_mib:.0f} MiB",
+            _ms(result.cold.wall), f"{official} {_ms(result.cold.base_wall)}",
+            speedup(result.cold), "<= 1x", _verdict(result.cold.ratio <= 1)),
+        Row("warm start vs official: ayon --headless script.py, same bundle",
+            _ms(result.warm.wall), f"{official} {_ms(result.warm.base_wall)}",
+            speedup(result.warm), "<= 0.25x (4x faster)", _verdict(result.warm.ratio <= 0.25)),
+    ]
+    if result.rss_ours_mib is not None and result.rss_official_mib is not None:
+        rows.append(Row("peak RSS vs official: warm start of the studio bundle",
+                        f"{result.rss_ours_mib:.0f} MiB",
+                        f"{official} {result.rss_official_mib:.0f} MiB",
+                        f"{result.rss_ours_mib / result.rss_official_mib:.2f}x"))
+    return rows
+
+
 def compile_bytecode() -> None:
     """Byte-compile the launcher as ``pip install`` does: a source checkout run with
     PYTHONDONTWRITEBYTECODE would otherwise compile every module at every start."""
@@ -181,14 +214,19 @@ def print_table(rows: list[Row], header: str) -> None:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true",
-                        help="fewer runs and a 40 MB bundle (about a minute)")
+                        help="fewer runs and a 40 MB bundle (about a minute, plus about two for "
+                             "the official launcher's rows)")
     parser.add_argument("--runs", type=int, help="runs per start-up figure (default 9, quick 5)")
-    parser.add_argument("--sync-runs", type=int, help="runs of the sync figure (default 3)")
+    parser.add_argument("--sync-runs", type=int,
+                        help="runs of the cold sync figures (default 3, quick 2)")
     parser.add_argument("--size-mb", type=int, help="size of the synced bundle (default 200)")
     parser.add_argument("--addons", type=int, default=8, help="add-ons in the synced bundle")
     parser.add_argument("--workers", type=int, default=4,
                         help="parallel downloads, ours and the baseline's")
     parser.add_argument("--skip-sync", action="store_true", help="skip the cold sync figure")
+    parser.add_argument("--skip-official", action="store_true",
+                        help="skip the comparison with ynput's official launcher (it starts a "
+                             "real AYON server: about two minutes more)")
     args = parser.parse_args()
     runs = args.runs or (5 if args.quick else 9)
     sync_runs = args.sync_runs or (2 if args.quick else 3)
@@ -218,6 +256,10 @@ def main() -> int:
         shutil.rmtree(work / "server", ignore_errors=True)
         print("start-up check of installed items ...", file=sys.stderr)
         rows.append(verify_row(work, runs))
+        if not args.skip_official:
+            print(f"official launcher side by side ({runs} warm, {sync_runs} cold runs) ...",
+                  file=sys.stderr)
+            rows.extend(official_rows(work / "official", runs, sync_runs))
 
     header = (f"AYON launcher benchmarks: python {platform.python_version()}, "
               f"{os.cpu_count()} CPUs, {platform.system()} {platform.machine()}; medians")

@@ -96,7 +96,7 @@ def curl_unzip(server: Any, addons: dict[str, str], out: Path, workers: int) -> 
 
     def one(name: str, version: str) -> None:
         archive = out / f"{name}.zip"
-        url = f"{server.url}/api/addons/{name}/{version}/private/client.zip"
+        url = f"{server.url}/addons/{name}/{version}/private/client.zip"
         run_checked([curl, "-sSf", "-H", f"X-Api-Key: {server.service_api_key}", "-o",
                      str(archive), url])
         run_checked([unzip, "-q", "-o", str(archive), "-d", str(out / name)])
