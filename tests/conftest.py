@@ -127,6 +127,16 @@ def dead_url() -> str:
 
 
 @pytest.fixture
+def script(tmp_path) -> Path:
+    """A script that writes the server URL and key it was started with to ``argv[1]``."""
+    path = tmp_path / "seen.py"
+    path.write_text("import json, os, sys\n"
+                    "json.dump({k: os.environ.get(k) for k in ('AYON_SERVER_URL', "
+                    "'AYON_API_KEY')}, open(sys.argv[1], 'w'))\n")
+    return path
+
+
+@pytest.fixture
 def artifacts_dir() -> Path:
     ARTIFACTS_DIR.mkdir(exist_ok=True)
     return ARTIFACTS_DIR

@@ -37,16 +37,6 @@ def env(tmp_path, server):
     return isolated_env(tmp_path, server.url)
 
 
-@pytest.fixture
-def script(tmp_path):
-    """A script that writes the server URL and key it was started with."""
-    path = tmp_path / "seen.py"
-    path.write_text("import json, os, sys\n"
-                    "json.dump({k: os.environ.get(k) for k in ('AYON_SERVER_URL', "
-                    "'AYON_API_KEY')}, open(sys.argv[1], 'w'))\n")
-    return path
-
-
 def answers() -> list[tuple[str, str]]:
     return [("User name", USER), ("Password", PASSWORD)]
 

@@ -28,15 +28,6 @@ def server(tmp_path_factory):
         yield running
 
 
-@pytest.fixture
-def script(tmp_path):
-    path = tmp_path / "seen.py"
-    path.write_text("import json, os, sys\n"
-                    "json.dump({k: os.environ.get(k) for k in ('AYON_SERVER_URL', "
-                    "'AYON_API_KEY')}, open(sys.argv[1], 'w'))\n")
-    return path
-
-
 def official_launcher_state(tmp_path: Path, server_url: str, token: str | None) -> dict:
     """Environment with a keychain and a local folder as the official launcher leaves them."""
     keychain = tmp_path / "keychain.json"

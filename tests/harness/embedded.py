@@ -99,19 +99,9 @@ class EmbeddedServer(RestAdmin):
         from ayon_launcher.localserver.seed import create_project
 
         create_project(self.store, name, code, self.projects_root)
-        ids: dict[str, str] = {}
-        for path, (folder_type, tasks) in (hierarchy or {}).items():
-            parent, _, folder_name = path.rpartition("/")
-            body: dict[str, Any] = {"name": folder_name, "folderType": folder_type}
-            if parent:
-                body["parentId"] = ids[parent]
-            ids[path] = self.request("POST", f"/api/projects/{name}/folders",
-                                     json=body).json()["id"]
-            for task_name, task_type in tasks:
-                self.request("POST", f"/api/projects/{name}/tasks",
-                             json={"name": task_name, "taskType": task_type,
-                                   "folderId": ids[path]})
-        return ids
+        if attrib:  # the real server's PATCH /api/projects/{name}; the embedded one has none
+            raise NotImplementedError("project attributes need the real server")
+        return self.create_hierarchy(name, hierarchy or {})
 
 
 @contextlib.contextmanager

@@ -539,19 +539,7 @@ class RealServer(RestAdmin):
                                                     "anatomy": anatomy, "library": False})
         if attrib:
             self.request("PATCH", f"/api/projects/{name}", json={"attrib": attrib})
-        ids: dict[str, str] = {}
-        for path, (folder_type, tasks) in (hierarchy or {}).items():
-            parent, _, folder_name = path.rpartition("/")
-            body: dict[str, Any] = {"name": folder_name, "folderType": folder_type}
-            if parent:
-                body["parentId"] = ids[parent]
-            ids[path] = self.request("POST", f"/api/projects/{name}/folders",
-                                     json=body).json()["id"]
-            for task_name, task_type in tasks:
-                self.request("POST", f"/api/projects/{name}/tasks",
-                             json={"name": task_name, "taskType": task_type,
-                                   "folderId": ids[path]})
-        return ids
+        return self.create_hierarchy(name, hierarchy or {})
 
     # -- the demo seed ----------------------------------------------------------------------
 

@@ -84,6 +84,25 @@ class RestAdmin:
             self._passwords = {}
         self._passwords[name] = password
 
+    def create_hierarchy(self, project: str,
+                         hierarchy: dict[str, tuple[str, list[tuple[str, str]]]]
+                         ) -> dict[str, str]:
+        """Folders (parents first: ``"a/b": (folder_type, [(task, task_type), ...])``) and
+        their tasks over REST; returns each path's folder id."""
+        ids: dict[str, str] = {}
+        for path, (folder_type, tasks) in hierarchy.items():
+            parent, _, folder_name = path.rpartition("/")
+            body: dict[str, Any] = {"name": folder_name, "folderType": folder_type}
+            if parent:
+                body["parentId"] = ids[parent]
+            ids[path] = self.request("POST", f"/api/projects/{project}/folders",
+                                     json=body).json()["id"]
+            for task_name, task_type in tasks:
+                self.request("POST", f"/api/projects/{project}/tasks",
+                             json={"name": task_name, "taskType": task_type,
+                                   "folderId": ids[path]})
+        return ids
+
     def upload_dependency_package(self, zip_path: str | Path, *, platform: str | None = None,
                                   source_addons: dict[str, str] | None = None,
                                   python_modules: dict[str, str] | None = None,
