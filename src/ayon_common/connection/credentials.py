@@ -62,7 +62,11 @@ def change_user_ui() -> ChangeUserResult:
     stored = credential_store().load(url) if url else None
     username = stored.username if stored else None
     token = token or (stored.token if stored else None)
-    ask = default_asker(LauncherContext(headless=os.environ.get("AYON_HEADLESS_MODE") == "1"))
+    from ayon_launcher.gui.login_window import login_window
+
+    ctx = LauncherContext(headless=os.environ.get("AYON_HEADLESS_MODE") == "1")
+    ctx.login_window = login_window  # ayon-core's tray: this launcher's Qt login dialog
+    ask = default_asker(ctx)
     if ask is None:
         get_logger("login").warning("no login window can be shown here (no display)")
         return ChangeUserResult(False, url, token, username, None, None, None)

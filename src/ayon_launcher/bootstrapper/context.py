@@ -6,6 +6,7 @@ from ayon_launcher.support.errors import UsageError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from typing import Any
 
 INFO = 20  # logging.INFO, without importing logging on the fast path
@@ -72,6 +73,11 @@ class LauncherContext:
         # Filled in by connection/bootstrap.
         self.server_url = server_url
         self.token = token  # session token or API key: never in the repr (logs, tracebacks)
+        # The login window the caller offers (the command line gives the Qt dialog): called
+        # with this context, it returns a LoginAsker (connection/session.py), or None when no
+        # window can be shown here. None: no window, a terminal prompt at most. Passed in
+        # from above so that the layers below the GUI never import it.
+        self.login_window: Callable[[LauncherContext], Any] | None = None
         self.extra: dict[str, Any] = {}
 
     def __repr__(self) -> str:

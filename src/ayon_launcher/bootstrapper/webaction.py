@@ -14,7 +14,7 @@ import os
 import re
 import subprocess
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlparse
 
 from ayon_launcher.support.errors import (
@@ -24,6 +24,9 @@ from ayon_launcher.support.errors import (
     UsageError,
 )
 from ayon_launcher.support.log import get_logger
+
+if TYPE_CHECKING:
+    from ayon_launcher.bootstrapper.context import LauncherContext
 
 log = get_logger("webaction")
 
@@ -88,13 +91,16 @@ def variant_flags(variant: str) -> list[str]:
     return ["--bundle", variant]  # a dev bundle is named by its variant
 
 
-def _login(server_url: str, token: str, username: str | None) -> Any:
-    """A session on ``server_url`` as ``username`` (asking to log in when needed)."""
+def _login(server_url: str, token: str, username: str | None,
+           launcher: LauncherContext | None = None) -> Any:
+    """A session on ``server_url`` as ``username`` (asking to log in when needed, with the
+    login window ``launcher`` offers)."""
     from ayon_launcher.bootstrapper.connection import resolve_session
     from ayon_launcher.bootstrapper.context import LauncherContext
 
     os.environ["AYON_SERVER_URL"] = server_url
     ctx = LauncherContext()
+    ctx.login_window = launcher.login_window if launcher is not None else None
     try:
         session = resolve_session(ctx)
         if username and session.username != username:
@@ -112,13 +118,14 @@ def _login(server_url: str, token: str, username: str | None) -> Any:
     return session
 
 
-def run_action(uri: str, flags: list[str] | None = None) -> int:
+def run_action(uri: str, flags: list[str] | None = None,
+               launcher: LauncherContext | None = None) -> int:
     """Run the action of ``uri`` (``flags``: global flags given before it, passed on); the
-    exit code of its command."""
+    exit code of its command. ``launcher``: the run context, with the login window to use."""
     server_url, token = parse_uri(uri)
     data = take(server_url, token)
     event_id = data.get("eventId")
-    session = _login(server_url, token, data.get("userName"))
+    session = _login(server_url, token, data.get("userName"), launcher)
     args = [str(a) for a in data.get("args") or []]
     command = [sys.executable, "-m", "ayon_launcher", *(flags or []),
                *variant_flags(str(data.get("variant") or "")), *args]

@@ -3,7 +3,7 @@
 The login request (or the wait for the browser) runs in a worker thread, so the dialog never
 freezes. The URL is checked when the field loses the focus and on submit, never while the
 user types, so nothing moves under the cursor. ``ask_login`` is the ``LoginAsker`` that
-``connection`` uses when a screen is available.
+``login_window.py`` hands to ``connection`` when a screen is available.
 """
 
 from __future__ import annotations

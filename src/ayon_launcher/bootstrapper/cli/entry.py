@@ -123,7 +123,15 @@ def start_launcher(*, headless: bool = False, use_staging: bool = False, use_dev
                                project_bundle_name=project_bundle_name or None,
                                project_name=project_name or None, login_mode=login_mode)
     launcher.log_level_given = verbose is not None
+    launcher.login_window = _login_window
     return launcher
+
+
+def _login_window(ctx: LauncherContext) -> Callable | None:
+    """The Qt login dialog when it can be shown (imported only when a login is asked for)."""
+    from ayon_launcher.gui.login_window import login_window
+
+    return login_window(ctx)
 
 
 def report_error(exc: BaseException, debug: bool) -> int:
@@ -186,10 +194,10 @@ def _web_action(args: list[str]) -> NoReturn:
     debug = is_debug(args)
 
     def run() -> int:
-        start_launcher(debug=debug)
+        launcher = start_launcher(debug=debug)
         from ayon_launcher.bootstrapper.webaction import run_action
 
-        return run_action(args[-1], args[:-1])
+        return run_action(args[-1], args[:-1], launcher)
 
     sys.exit(_guarded(debug, run))
 

@@ -204,19 +204,14 @@ def use_login_asker(asker: LoginAsker | None) -> None:
 
 
 def default_asker(ctx: LauncherContext) -> LoginAsker | None:
-    """The process's login UI if one is set; else the Qt login dialog with a screen, a
-    terminal prompt with a terminal, or None."""
-    from ayon_launcher.gui.display import LOGIN_DIALOG_TEST_HOOK_ENV, display_problem
-
+    """The process's login UI if one is set; else the login window the caller offers
+    (``ctx.login_window``: the command line gives the Qt dialog, which says whether it can be
+    shown here), a terminal prompt with a terminal, or None. This layer knows no GUI."""
     if _PROCESS_ASKER is not None:
         return _PROCESS_ASKER
-
-    # The test hook answers an offscreen dialog in tests.
-    if display_problem(ctx.headless, "the login dialog",
-                       test_hook_env=LOGIN_DIALOG_TEST_HOOK_ENV) is None:
-        from ayon_launcher.gui.login_dialog import ask_login
-
-        return ask_login
+    window = ctx.login_window(ctx) if ctx.login_window is not None else None
+    if window is not None:
+        return window
     if sys.stdin is not None and sys.stdin.isatty():
         return terminal_login
     return None
