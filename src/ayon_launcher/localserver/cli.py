@@ -21,9 +21,15 @@ from ayon_launcher.support.errors import UsageError
               help="Lifetime of login tokens (default: 24 hours).")
 def server(data_dir: Path | None, host: str, port: int, demo: bool,
            token_lifetime: float | None) -> None:
-    """Run the embedded local AYON-compatible server."""
+    """Run the embedded local AYON-compatible server.
+
+    It needs the optional web stack: pip install "ayon-launcher[server]".
+    """
     import sqlite3
 
+    from ayon_launcher.localserver import require_installed
+
+    require_installed()  # the [server] extra: one line naming it, before any file is made
     from ayon_launcher.localserver.seed import ensure_users, seed_demo
     from ayon_launcher.localserver.server import LocalServer, ensure_port_free
     from ayon_launcher.support import paths

@@ -61,7 +61,7 @@ _HELP = {
     "module": "Older alias of `addon`.",
     "login": "Log in to the AYON server (or as another user).",
     "logout": "Forget the stored token of the AYON server.",
-    "server": "Run the embedded local AYON-compatible server.",
+    "server": "Run the embedded local AYON-compatible server (the [server] extra).",
     "installer": "Build an installer of this launcher, or upload one to the server.",
     "init": "Register the ayon-launcher:// scheme and a desktop entry (--remove undoes it).",
     "init-ayon-launcher": "Same as `init` (the official launcher's name).",
@@ -103,7 +103,8 @@ def _verbose_callback(ctx: click.Context, param: click.Parameter, value: Any) ->
 @click.option("--verify", is_flag=True,
               help="Read every installed file against its manifest; repair what differs.")
 @click.option("--local-server", is_flag=True,
-              help="Start (or reuse) the embedded demo AYON server and connect to it.")
+              help="Start (or reuse) the embedded demo AYON server and connect to it "
+                   "(needs the [server] extra).")
 @click.version_option(__version__, "--version", prog_name="AYON launcher")
 @click.pass_context
 def cli(
@@ -143,6 +144,9 @@ def cli(
 
 def _use_local_server(ctx: click.Context) -> None:
     """Point this process (and its children) at the embedded server, as its service user."""
+    from ayon_launcher.localserver import require_installed
+
+    require_installed()  # the [server] extra: one line naming it, before any file is made
     from ayon_launcher.localserver.embedded import start_embedded
 
     embedded = start_embedded()
