@@ -16,6 +16,7 @@ import sys
 from pathlib import Path
 
 from ayon_launcher.bootstrapper.selfupdate import registry
+from ayon_launcher.gui.style import logo_svg
 from ayon_launcher.support.atomicfile import write_bytes_atomic
 from ayon_launcher.support.errors import LauncherError
 
@@ -23,11 +24,8 @@ SCHEME = "ayon-launcher"
 DESKTOP_ID = "ayon-launcher.desktop"
 MIME = f"x-scheme-handler/{SCHEME}"
 
-ICON_SVG = """<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 64 64">
-<circle cx="32" cy="32" r="29.5" fill="#1c2026"/>
-<g stroke="#00d17f" stroke-width="7" stroke-linecap="round" stroke-linejoin="round" fill="none">
-<path d="M32 15.4 L18.6 47.4 M32 15.4 L45.4 47.4 M24.3 35.2 L39.7 35.2"/></g></svg>
-"""
+# The AYON logo (the tray draws the same one with Qt).
+ICON_SVG = logo_svg("connected")
 
 
 def _xdg(name: str, default: str) -> Path:

@@ -10,6 +10,7 @@ from qtpy import QtCore, QtGui, QtWidgets
 
 from ayon_launcher import __version__
 from ayon_launcher.gui.icons import logo_pixmap
+from ayon_launcher.gui.style import style_window
 
 
 def about_rows(info: dict[str, str], addons: list[tuple[str, str]]) -> list[tuple[str, str]]:
@@ -32,6 +33,7 @@ class AboutDialog(QtWidgets.QDialog):
         super().__init__(parent)
         self.setWindowTitle("About AYON")
         self.setWindowIcon(QtGui.QIcon(logo_pixmap()))
+        style_window(self)
         logo = QtWidgets.QLabel()
         logo.setPixmap(logo_pixmap("connected", 72))
         logo.setAlignment(QtCore.Qt.AlignmentFlag.AlignCenter)

@@ -12,6 +12,8 @@ from typing import Any
 from qtpy import QtCore, QtGui, QtWidgets
 
 from ayon_launcher.gui.display import CONTEXT_DIALOG_TEST_HOOK_ENV
+from ayon_launcher.gui.icons import logo_icon
+from ayon_launcher.gui.style import ERROR, style_window
 from ayon_launcher.gui.worker import application, destroy_now, run_in_background, wait_for
 from ayon_launcher.pipeline.environment.entities import (
     ContextSource,
@@ -69,6 +71,8 @@ class ContextDialog(QtWidgets.QDialog):
                  parent: QtWidgets.QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("AYON - Select context")
+        self.setWindowIcon(logo_icon("connected"))
+        style_window(self)
         self.resize(760, 480)
         self._source = source
         self._fixed_project = project
@@ -391,7 +395,7 @@ class ContextDialog(QtWidgets.QDialog):
     def _set_status(self, text: str, error: bool = False) -> None:
         self.status_label.setText(text)
         self.status_label.setProperty("error", error and bool(text))
-        self.status_label.setStyleSheet("color: #e05555;" if error and text else "")
+        self.status_label.setStyleSheet(f"color: {ERROR};" if error and text else "")
 
     def done(self, result: int) -> None:
         self._drop_loads()

@@ -9,6 +9,7 @@ import threading
 from qtpy import QtCore, QtGui, QtWidgets
 
 from ayon_launcher.gui.icons import logo_pixmap
+from ayon_launcher.gui.style import style_window
 from ayon_launcher.support.log import LOGGER_NAME, RedactingFilter
 
 MAX_LINES = 5000
@@ -63,6 +64,7 @@ class LogWindow(QtWidgets.QWidget):
         super().__init__(parent, QtCore.Qt.WindowType.Window)
         self.setWindowTitle("AYON - Log")
         self.setWindowIcon(QtGui.QIcon(logo_pixmap()))
+        style_window(self)
         self.resize(800, 420)
         self.view = QtWidgets.QPlainTextEdit()
         self.view.setReadOnly(True)

@@ -17,13 +17,14 @@ from ayon_launcher.bootstrapper.connection.login import Session
 from ayon_launcher.bootstrapper.connection.session import LoginPrompt
 from ayon_launcher.gui.display import LOGIN_DIALOG_TEST_HOOK_ENV
 from ayon_launcher.gui.icons import logo_pixmap
+from ayon_launcher.gui.style import ERROR, style_window
 from ayon_launcher.gui.worker import application, destroy_now, run_in_background
 from ayon_launcher.support.errors import LauncherError, error_line
 
 # LOGIN_DIALOG_TEST_HOOK_ENV (test-only, for subprocess tests): "USER:PASSWORD" fills the
 # fields and logs in, "cancel" closes the dialog.
 
-ERROR_STYLE = "color: #e05555;"
+ERROR_STYLE = f"color: {ERROR};"
 
 
 class LoginDialog(QtWidgets.QDialog):
@@ -42,6 +43,7 @@ class LoginDialog(QtWidgets.QDialog):
         self._url_problem = ""  # of the URL field as it is now (see check_url)
         self.setWindowTitle("AYON - Log in")
         self.setWindowIcon(QtGui.QIcon(logo_pixmap("starting")))
+        style_window(self)
         self.setMinimumWidth(420)
 
         logo = QtWidgets.QLabel()

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 from qtpy import QtCore, QtGui, QtWidgets
 
 from ayon_launcher.gui.icons import logo_pixmap
+from ayon_launcher.gui.style import ERROR, style_window
 
 if TYPE_CHECKING:
     from ayon_launcher.bootstrapper.bootstrap import Progress
@@ -28,7 +29,8 @@ class ProgressWindow(QtWidgets.QWidget):
         super().__init__(parent, QtCore.Qt.WindowType.Window)
         self.setWindowTitle("AYON - Starting")
         self.setWindowIcon(QtGui.QIcon(logo_pixmap("starting")))
-        self.resize(520, 280)
+        style_window(self)
+        self.resize(600, 280)
         logo = QtWidgets.QLabel()
         logo.setPixmap(logo_pixmap("starting", 40))
         self.status_label = QtWidgets.QLabel("Connecting to the AYON server...")
@@ -41,7 +43,12 @@ class ProgressWindow(QtWidgets.QWidget):
         self.items = QtWidgets.QTreeWidget()
         self.items.setHeaderLabels(["Item", "State", "Progress"])
         self.items.setRootIsDecorated(False)
-        self.items.header().setSectionResizeMode(0, QtWidgets.QHeaderView.ResizeMode.Stretch)
+        header_view = self.items.header()
+        header_view.setStretchLastSection(False)
+        header_view.setSectionResizeMode(0, QtWidgets.QHeaderView.ResizeMode.Stretch)
+        header_view.setSectionResizeMode(1, QtWidgets.QHeaderView.ResizeMode.ResizeToContents)
+        header_view.setSectionResizeMode(2, QtWidgets.QHeaderView.ResizeMode.Fixed)
+        header_view.resizeSection(2, 140)
         layout = QtWidgets.QVBoxLayout(self)
         layout.addLayout(header)
         layout.addWidget(self.overall)
@@ -75,7 +82,7 @@ class ProgressWindow(QtWidgets.QWidget):
         else:
             bar.setRange(0, 0)
         if progress.state == "failed":
-            item.setForeground(1, QtGui.QBrush(QtGui.QColor("#e05555")))
+            item.setForeground(1, QtGui.QBrush(QtGui.QColor(ERROR)))
         done = total if finished else min(progress.done, total) if total else 0
         self._sizes[progress.item] = (done, total)
         self._update_overall()

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 from qtpy import QtCore, QtGui, QtWidgets
 
 from ayon_launcher.gui.icons import logo_icon
+from ayon_launcher.gui.style import ERROR, RUNNING, SUCCESS, TEXT_DIM, style_window
 from ayon_launcher.gui.worker import run_in_background
 
 if TYPE_CHECKING:
@@ -16,9 +17,9 @@ if TYPE_CHECKING:
 
 Runner = Callable[[Callable[[Any], None]], "PublishReport"]
 
-_OK = QtGui.QColor("#00b36b")
-_FAILED = QtGui.QColor("#e0474c")
-_RUNNING = QtGui.QColor("#f4a623")
+_OK = QtGui.QColor(SUCCESS)
+_FAILED = QtGui.QColor(ERROR)
+_RUNNING = QtGui.QColor(RUNNING)
 
 
 class PublishWindow(QtWidgets.QDialog):
@@ -29,13 +30,14 @@ class PublishWindow(QtWidgets.QDialog):
         super().__init__(parent)
         self.setWindowTitle(f"AYON publish - {job.path.name}")
         self.setWindowIcon(logo_icon("connected"))
+        style_window(self)
         self.resize(760, 520)
         self.report: PublishReport | None = None
         self.exception: BaseException | None = None
 
         context = QtWidgets.QLabel(
             f"<b>{job.project}</b> &nbsp;/&nbsp; {job.folder} &nbsp;/&nbsp; {job.task}"
-            f"<br><span style='color:#888'>{job.path} &nbsp; targets: "
+            f"<br><span style='color:{TEXT_DIM}'>{job.path} &nbsp; targets: "
             f"{', '.join(targets)}</span>")
         context.setTextInteractionFlags(QtCore.Qt.TextInteractionFlag.TextSelectableByMouse)
         self.status = QtWidgets.QLabel("Publishing...")
@@ -147,7 +149,9 @@ def show_publish_window(job: PublishJob, targets: list[str], runner: Runner) -> 
 
     An error the runner raised (bad plug-in file, ...) is raised again once closed.
     """
-    app = QtWidgets.QApplication.instance() or QtWidgets.QApplication(["ayon"])
+    from ayon_launcher.gui.worker import application
+
+    app = application()
     window = PublishWindow(job, targets)
     window.show()
     window.start(runner)

@@ -87,11 +87,16 @@ def run_in_background(
 
 
 def application() -> QtWidgets.QApplication:
-    """The running QApplication, or a new one named "ayon" when there is none yet."""
+    """The running QApplication, or a new one named "ayon" with the AYON look when there is
+    none yet (a host's application keeps its own look; the launcher's windows bring theirs)."""
     app = QtWidgets.QApplication.instance()
     if isinstance(app, QtWidgets.QApplication):
         return app
-    return QtWidgets.QApplication(["ayon"])
+    from ayon_launcher.gui.style import apply_to_application
+
+    app = QtWidgets.QApplication(["ayon"])
+    apply_to_application(app)
+    return app
 
 
 def destroy_now(*objects: QtCore.QObject | None) -> None:
