@@ -16,11 +16,13 @@ from typing import TYPE_CHECKING, Any
 
 from qtpy import QtCore, QtGui, QtWidgets
 
+from ayon_launcher.gui.action_result import ActionOutcome, ActionResultWindow, run_action
 from ayon_launcher.gui.display import TRAY_TEST_HOOK_ENV
 from ayon_launcher.gui.icons import logo_icon, logo_pixmap
 from ayon_launcher.gui.log_window import LogBuffer, LogWindow
 from ayon_launcher.gui.login_dialog import DialogAsker
 from ayon_launcher.gui.progress_window import ProgressWindow
+from ayon_launcher.gui.style import style_window
 from ayon_launcher.gui.worker import application, destroy_now, run_in_background
 from ayon_launcher.pipeline.addons.base import failure_reason
 from ayon_launcher.support.envconfig import env_number
@@ -112,6 +114,9 @@ class TrayApp(QtCore.QObject):
         self.error_box: QtWidgets.QMessageBox | None = None
         self.restart_box: QtWidgets.QMessageBox | None = None
         self.action_errors: list[str] = []
+        # Every tray action run and how it ended; the window showing the last one (if any).
+        self.action_outcomes: list[ActionOutcome] = []
+        self.action_window: QtWidgets.QDialog | None = None
         self._checking = False
         self._quitting = False
         self._windows: dict[str, QtWidgets.QWidget] = {}
@@ -119,6 +124,7 @@ class TrayApp(QtCore.QObject):
         self.progress_window = ProgressWindow()
         self.menu = QtWidgets.QMenu()
         self.menu.setObjectName("ayon_tray_menu")
+        style_window(self.menu)
         self.tray_icon = QtWidgets.QSystemTrayIcon(logo_icon("starting"), self)
         self.tray_icon.setContextMenu(self.menu)
         self.tray_icon.activated.connect(self._on_activated)
@@ -294,16 +300,43 @@ class TrayApp(QtCore.QObject):
         return ["-" if a.isSeparator() else a.text() for a in self.menu.actions()
                 if a.isVisible()]
 
-    def run_addon_action(self, addon: AYONAddon, action: TrayAction) -> None:
-        """Run an add-on's tray callback; an error is logged and shown, never a crash."""
+    def run_addon_action(self, addon: AYONAddon, action: TrayAction) -> ActionOutcome:
+        """Run an add-on's tray callback and show the artist how it went: what it returned or
+        printed, or why it failed (logged too); never a crash."""
         log.info("running tray action %r of add-on %s", action.label, addon.name)
-        try:
-            action.callback()
-        except (Exception, SystemExit) as exc:  # noqa: BLE001 - add-on code
-            text = f"{addon.name}: {action.label} failed: {failure_reason(exc)}"
+        outcome = run_action(addon.name, action.label, action.callback)
+        self.action_outcomes.append(outcome)
+        if outcome.output:
+            log.info("%s: %s", action.label, outcome.output)
+        if not outcome.ok:
+            text = f"{addon.name}: {action.label} failed: {outcome.message}"
             self.action_errors.append(text)
-            log.error("%s", text, exc_info=self.ctx.debug)
-            self._notify("AYON add-on error", text, QtWidgets.QSystemTrayIcon.MessageIcon.Warning)
+            log.error("%s", text)
+            log.debug("%s", outcome.details)
+        self._show_outcome(outcome)
+        return outcome
+
+    def _show_outcome(self, outcome: ActionOutcome) -> None:
+        """A notification when the tray can show one and it says it all; a window otherwise
+        (a failure, a long output, no system tray). Nothing returned or printed: a "done"
+        notification at most (the action shows its own windows)."""
+        if outcome.ok and (not outcome.output or outcome.fits_a_notification):
+            shown = self._notify(outcome.label, outcome.output or outcome.headline)
+            if shown or not outcome.output:
+                return
+        old = self.action_window
+        window = self.action_window = ActionResultWindow(outcome)
+        window.setAttribute(QtCore.Qt.WidgetAttribute.WA_DeleteOnClose)
+        window.destroyed.connect(lambda *_: self._forget_action_window(window))
+        if old is not None:
+            old.close()
+        window.show()
+        window.raise_()
+        window.activateWindow()
+
+    def _forget_action_window(self, window: QtWidgets.QDialog) -> None:
+        if self.action_window is window:
+            self.action_window = None
 
     # ----------------------------------------------------------------- windows
     def show_log(self) -> QtWidgets.QWidget:
@@ -365,18 +398,20 @@ class TrayApp(QtCore.QObject):
 
     def _set_state(self, state: str) -> None:
         self.state = state
-        icon_state = "starting" if state == "error" else state
-        self.tray_icon.setIcon(logo_icon(icon_state))
+        self.tray_icon.setIcon(logo_icon(state))
         if self.fallback_window is not None:
-            self.fallback_window.setWindowIcon(logo_icon(icon_state))
-            self._fallback_logo.setPixmap(logo_pixmap(icon_state, 48))
+            self.fallback_window.setWindowIcon(logo_icon(state))
+            self._fallback_logo.setPixmap(logo_pixmap(state, 48))
         self.state_changed.emit(state)
 
     def _notify(self, title: str, text: str,
                 icon: QtWidgets.QSystemTrayIcon.MessageIcon =
-                QtWidgets.QSystemTrayIcon.MessageIcon.Information) -> None:
+                QtWidgets.QSystemTrayIcon.MessageIcon.Information) -> bool:
+        """A tray notification; False when this desktop cannot show one."""
         if self.tray_icon.isVisible() and QtWidgets.QSystemTrayIcon.supportsMessages():
             self.tray_icon.showMessage(title, text, icon, 8000)
+            return True
+        return False
 
     # ----------------------------------------------------------------- bundle checks
     def check_bundle(self) -> None:
@@ -527,13 +562,13 @@ class TrayApp(QtCore.QObject):
         from qtpy.compat import isalive
 
         widgets = [self.progress_window, self.fallback_window, self.error_box,
-                   self.restart_box, self.menu, *self._windows.values()]
+                   self.restart_box, self.action_window, self.menu, *self._windows.values()]
         for widget in widgets:
             if widget is not None and isalive(widget):
                 widget.close()
         destroy_now(*widgets)
         self._windows.clear()
-        self.error_box = self.restart_box = self.fallback_window = None
+        self.error_box = self.restart_box = self.fallback_window = self.action_window = None
         self.log_buffer.uninstall()
         app = QtWidgets.QApplication.instance()
         if app is not None:

@@ -12,7 +12,12 @@ if TYPE_CHECKING:  # click is only needed when an add-on registers commands
 
 @dataclass
 class TrayAction:
-    """A menu entry an add-on contributes to the tray."""
+    """A menu entry an add-on contributes to the tray.
+
+    ``callback`` runs in the UI thread (it may open windows). The tray shows the artist how it
+    went: what it returns (when not None) and prints, in a notification or a window, or why
+    it failed (an exception's message, a ``sys.exit``), with the traceback under "details".
+    """
 
     label: str
     callback: Callable[[], Any]
