@@ -247,6 +247,34 @@ def test_login_dialog_empty_wrong_password_and_bad_url(qapp, local_server,
     assert has_color(dialog.url_error.grab().toImage(), style.ERROR)
 
 
+@pytest.mark.usefixtures("launcher_dirs")
+def test_login_dialog_waiting_for_the_browser(qapp, local_server, artifacts_dir, tmp_path,
+                                              monkeypatch):
+    """The busy buttons keep their whole text (the dialog is wide enough from the start)."""
+    import webbrowser
+
+    hand_over = tmp_path / "url.txt"
+    script = Path(__file__).parent / "browser_hand_over.py"
+    monkeypatch.setenv("BROWSER", f"{sys.executable} {script} %s")
+    monkeypatch.setenv("BROWSER_HAND_OVER_FILE", str(hand_over))
+    monkeypatch.setattr(webbrowser, "_tryorder", None)  # read BROWSER afresh
+    dialog = LoginDialog(LoginPrompt(local_server.url, "admin", None, False))
+    _OPEN.append(dialog)
+    settle(dialog)
+    width = dialog.width()
+    results: list[str] = []
+    dialog.attempt_finished.connect(results.append)
+    dialog.browser_button.click()
+    assert wait_for(hand_over.exists, 30000)
+    assert dialog.login_button.text() == "Waiting for the browser..."
+    image = screenshot(dialog, artifacts_dir, "login_dialog_browser_wait.png")
+    assert_dark_window(dialog, image)
+    assert_not_clipped(dialog)
+    assert dialog.width() == width  # nothing moved
+    dialog.reject()  # Cancel: stop waiting
+    assert wait_for(lambda: results == ["cancelled"], 10000)
+
+
 # --------------------------------------------------------------------------- the tray
 @pytest.mark.usefixtures("launcher_dirs")
 def test_tray_windows_connected(qapp, local_server, artifacts_dir, monkeypatch):

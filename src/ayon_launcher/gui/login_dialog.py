@@ -25,6 +25,7 @@ from ayon_launcher.support.errors import LauncherError, error_line
 # fields and logs in, "cancel" closes the dialog.
 
 ERROR_STYLE = f"color: {ERROR};"
+BROWSER_WAIT_TEXT = "Waiting for the browser..."
 
 
 class LoginDialog(QtWidgets.QDialog):
@@ -44,7 +45,6 @@ class LoginDialog(QtWidgets.QDialog):
         self.setWindowTitle("AYON - Log in")
         self.setWindowIcon(QtGui.QIcon(logo_pixmap("starting")))
         style_window(self)
-        self.setMinimumWidth(420)
 
         logo = QtWidgets.QLabel()
         logo.setPixmap(logo_pixmap("starting", 56))
@@ -99,6 +99,12 @@ class LoginDialog(QtWidgets.QDialog):
         layout.addLayout(form)
         layout.addWidget(self.error_label)
         layout.addWidget(self.buttons)
+        # Wide enough for the buttons' longest (busy) text: they are never squeezed.
+        self.login_button.setText(BROWSER_WAIT_TEXT)
+        margins = layout.contentsMargins()
+        self.setMinimumWidth(max(420, self.buttons.sizeHint().width() + margins.left()
+                                 + margins.right()))
+        self.login_button.setText("Log in")
 
         self.url_edit.editingFinished.connect(self.check_url)
         for edit in (self.url_edit, self.user_edit, self.password_edit):
@@ -195,7 +201,7 @@ class LoginDialog(QtWidgets.QDialog):
 
         url = normalize_server_url(self.url_edit.text())
         cancel = self._browser_cancel = threading.Event()
-        self._set_busy(True, "Waiting for the browser...")
+        self._set_busy(True, BROWSER_WAIT_TEXT)
         self._show(self.error_label, "")
 
         def run(_report) -> Session | None:
