@@ -282,6 +282,15 @@ def test_tray_windows_connected(qapp, local_server, artifacts_dir, monkeypatch):
     tray, _ = started_tray(local_server, monkeypatch)
     assert icon_family(tray.tray_icon.icon().pixmap(22, 22)) == "green"
 
+    # Offscreen there is no system tray: the menu is in a small window, with the logo.
+    fallback = tray.fallback_window
+    assert fallback is not None
+    image = screenshot(fallback, artifacts_dir, "tray_window_no_system_tray.png")
+    assert_dark_window(fallback, image)
+    assert_not_clipped(fallback)
+    assert has_color(image, style.STATE_COLORS["connected"], tolerance=0)
+    assert fallback.findChild(QtWidgets.QLabel, "state").text() == "Connected"
+
     # The progress window as the bootstrap left it (real items, real sizes).
     progress = tray.progress_window
     progress.set_status("Connected: bundle demo_production")

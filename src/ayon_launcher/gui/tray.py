@@ -36,6 +36,10 @@ if TYPE_CHECKING:
 
 log = get_logger("tray")
 
+# The state in words, beside the logo in the window of a desktop without a system tray.
+STATE_WORDS = {"starting": "Starting...", "connected": "Connected", "offline": "Offline",
+               "update": "Restart needed", "error": "Start-up failed"}
+
 # Seconds between two checks of the production/staging bundle on the server; 0 disables.
 BUNDLE_CHECK_ENV = "AYON_TRAY_BUNDLE_CHECK_SECONDS"
 DEFAULT_BUNDLE_CHECK_SECONDS = 300.0
@@ -384,10 +388,16 @@ class TrayApp(QtCore.QObject):
         window.setWindowIcon(logo_icon(self.state))
         self._fallback_logo = QtWidgets.QLabel()
         self._fallback_logo.setPixmap(logo_pixmap(self.state, 48))
+        self._fallback_state = QtWidgets.QLabel(STATE_WORDS.get(self.state, ""))
+        self._fallback_state.setObjectName("state")
+        metrics = self._fallback_state.fontMetrics()  # room for every state: nothing moves
+        self._fallback_state.setMinimumWidth(
+            max(metrics.horizontalAdvance(words) for words in STATE_WORDS.values()) + 4)
         button = QtWidgets.QPushButton("AYON menu")
         button.setMenu(self.menu)
         layout = QtWidgets.QHBoxLayout(window)
         layout.addWidget(self._fallback_logo)
+        layout.addWidget(self._fallback_state, 1)
         layout.addWidget(button)
         self.fallback_window = window
         window.show()
@@ -402,6 +412,7 @@ class TrayApp(QtCore.QObject):
         if self.fallback_window is not None:
             self.fallback_window.setWindowIcon(logo_icon(state))
             self._fallback_logo.setPixmap(logo_pixmap(state, 48))
+            self._fallback_state.setText(STATE_WORDS.get(state, ""))
         self.state_changed.emit(state)
 
     def _notify(self, title: str, text: str,
