@@ -67,6 +67,9 @@ def test_the_system_tray_shows_the_icon_in_the_colour_of_each_state(tmp_path, di
     assert seen["tray_available"] and seen["icon_visible"]
     assert not seen["fallback_window"]  # the real tray branch
     assert {state: dominant(counts) for state, counts in seen["colors"].items()} == EXPECTED
+    # The greeting of the demo add-on's menu item came as a notification, not a window.
+    assert seen["say_hello"] == {"ok": True, "window": False,
+                                 "output": "Hello from demo_tools! (demo_tools 1.0.0)"}
 
 
 def test_without_a_tray_host_the_window_shows_the_colour_of_each_state(tmp_path, display):
@@ -74,3 +77,6 @@ def test_without_a_tray_host_the_window_shows_the_colour_of_each_state(tmp_path,
     assert not seen["tray_available"] and not seen["icon_visible"]
     assert seen["fallback_window"]
     assert {state: dominant(counts) for state, counts in seen["colors"].items()} == EXPECTED
+    # No system tray, no notification: the greeting comes in a window.
+    assert seen["say_hello"] == {"ok": True, "window": True,
+                                 "output": "Hello from demo_tools! (demo_tools 1.0.0)"}

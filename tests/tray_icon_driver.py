@@ -95,6 +95,14 @@ def main(out: Path, data_dir: Path) -> None:
         gate.set()
         pump(app, lambda: tray.result is not None or tray.error_box is not None, 120)
         report["colors"][tray.state] = seen()
+        # An add-on's menu item: a short output is a notification where there is a system
+        # tray, a window where there is none.
+        tray.addon_actions["Say hello"].trigger()
+        pump(app, lambda: False, 0.3)
+        outcome = tray.action_outcomes[-1]
+        report["say_hello"] = {"ok": outcome.ok, "output": outcome.output,
+                               "window": tray.action_window is not None
+                               and tray.action_window.isVisible()}
         server.stop()
         tray.check_bundle()
         pump(app, lambda: tray.state == "offline", 60)
