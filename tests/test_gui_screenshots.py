@@ -348,6 +348,8 @@ def test_tray_restart_needed_box_and_menu(qapp, fresh_server, artifacts_dir,
     assert wait_for(tray.menu.isVisible, 5000)
     screenshot(tray.menu, artifacts_dir, "tray_menu_update.png")
     assert "Restart to apply bundle demo_production_2" in tray.menu_texts()
+    apply_action = tray.apply_bundle_action  # stands out: bold, with the blue logo
+    assert apply_action.font().bold() and icon_family(apply_action.icon().pixmap(16, 16)) == "blue"
     tray.menu.hide()
 
 

@@ -105,6 +105,7 @@ QMenu {{ background: {BASE}; border: 1px solid {BORDER_HOVER}; padding: 4px 0; }
 QMenu::item {{ padding: 5px 24px 5px 12px; background: transparent; }}
 QMenu::item:selected {{ background: {HEADER}; color: {TEXT_BRIGHT}; }}
 QMenu::item:disabled {{ color: {TEXT_DIM}; }}
+QMenu::icon {{ padding-left: 8px; }}
 QMenu::separator {{ height: 1px; background: {BORDER}; margin: 4px 8px; }}
 QProgressBar {{ background: {BASE}; border: 1px solid {BORDER}; border-radius: 3px;
     text-align: center; color: {TEXT_BRIGHT}; min-height: 12px; }}

@@ -264,6 +264,11 @@ class TrayApp(QtCore.QObject):
             menu.addSeparator()
         self.apply_bundle_action = menu.addAction("Restart to apply the new bundle")
         self.apply_bundle_action.setVisible(self.pending_bundle is not None)
+        font = self.apply_bundle_action.font()
+        font.setBold(True)
+        self.apply_bundle_action.setFont(font)
+        if self.pending_bundle is not None:
+            self._mark_apply_action()
         self.apply_bundle_action.triggered.connect(self._later(self.restart))
         menu.addAction("Show log").triggered.connect(self.show_log)
         menu.addAction("About AYON...").triggered.connect(self.show_about)
@@ -279,6 +284,11 @@ class TrayApp(QtCore.QObject):
         self.logout_action.setEnabled(personal)
         menu.addAction("Restart").triggered.connect(self._later(self.restart))
         menu.addAction("Exit").triggered.connect(self._later(self.quit))
+
+    def _mark_apply_action(self) -> None:
+        """The blue logo of "restart needed" beside the menu item that restarts (set only
+        when shown: an icon makes the menu indent every item)."""
+        self.apply_bundle_action.setIcon(logo_icon("update"))
 
     @staticmethod
     def _later(call: Callable[[], None]) -> Callable[..., None]:
@@ -489,6 +499,7 @@ class TrayApp(QtCore.QObject):
         self.apply_bundle_action.setText(
             f"Restart to apply bundle {bundle}" if bundle else "Restart to reconnect")
         self.apply_bundle_action.setVisible(True)
+        self._mark_apply_action()
         self._notify("AYON update", text)
         box = QtWidgets.QMessageBox()
         box.setWindowTitle("AYON - Restart?")
