@@ -26,8 +26,8 @@ from ayon_launcher.gui.style import style_window
 from ayon_launcher.gui.worker import application, destroy_now, run_in_background
 from ayon_launcher.pipeline.addons.base import failure_reason
 from ayon_launcher.support.envconfig import env_number
-from ayon_launcher.support.errors import AuthenticationRequired, UsageError, error_line
-from ayon_launcher.support.log import get_logger, redact
+from ayon_launcher.support.errors import UsageError, error_line
+from ayon_launcher.support.log import get_logger
 
 if TYPE_CHECKING:
     from ayon_launcher.bootstrapper.bootstrap import BootstrapResult, ProgressCallback
@@ -184,32 +184,26 @@ class TrayApp(QtCore.QObject):
     def _on_failed(self, exc: BaseException, details: str) -> None:
         if self._quitting:
             return
+        from ayon_launcher.gui.failure_dialog import StartFailureBox
+        from ayon_launcher.support.log import log_file
+
         self.progress_window.hide()
         self._set_state("error")
-        message = error_line(exc)
-        log.error("start-up failed: %s", message)
-        box = QtWidgets.QMessageBox()
-        box.setWindowTitle("AYON - Start-up failed")
-        box.setIcon(QtWidgets.QMessageBox.Icon.Critical)
-        box.setText(message)
-        box.setInformativeText(self._failure_hint(exc))
-        box.setDetailedText(redact(details))
-        retry = box.addButton("Retry", QtWidgets.QMessageBox.ButtonRole.AcceptRole)
-        offline = None
-        if self.offline_bundle_available():
-            offline = box.addButton("Start offline", QtWidgets.QMessageBox.ButtonRole.ActionRole)
-        quit_button = box.addButton("Quit", QtWidgets.QMessageBox.ButtonRole.RejectRole)
-        box.setDefaultButton(retry)
+        log.error("start-up failed: %s", error_line(exc))
+        box = StartFailureBox(exc, details, offline=self.offline_bundle_available(),
+                              log_path=log_file())
 
         def clicked(button: QtWidgets.QAbstractButton) -> None:
             self.error_box = None
             box.deleteLater()
-            if button is quit_button:
+            if button is box.quit_button:
                 QtCore.QTimer.singleShot(0, self.quit)
-            elif button is retry:
+            elif button is box.retry_button:
                 self._set_state("starting")
                 self._run_bootstrap(offline=False)
-            elif offline is not None and button is offline:
+            elif button is box.change_button:
+                self.change_server(exc, details)
+            elif box.offline_button is not None and button is box.offline_button:
                 self._set_state("starting")
                 self._run_bootstrap(offline=True)
 
@@ -217,11 +211,28 @@ class TrayApp(QtCore.QObject):
         self.error_box = box
         box.show()
 
-    @staticmethod
-    def _failure_hint(exc: BaseException) -> str:
-        if isinstance(exc, AuthenticationRequired):
-            return "A login is needed to start. Retry to log in again."
-        return "Retry, start from the last installed bundle (when there is one), or quit."
+    def change_server(self, exc: BaseException, details: str) -> None:
+        """"Change server / log in again" after a failed start: the login dialog (prefilled
+        with the stored server, the address can be changed), then start with that login;
+        closing the dialog brings the failure back."""
+        from ayon_launcher.bootstrapper.connection.session import LoginCancelled, login_again
+
+        self._set_state("starting")
+        message = ("AYON could not start with this server. Check the address or enter "
+                   "another one, then log in.")
+
+        def done(_session: Any) -> None:
+            if not self._quitting:
+                self._run_bootstrap(offline=False)
+
+        def failed(new_exc: BaseException, new_details: str) -> None:
+            if isinstance(new_exc, LoginCancelled):
+                self._on_failed(exc, details)
+            else:
+                self._on_failed(new_exc, new_details)
+
+        run_in_background(lambda _r: login_again(self.ctx, self.asker, message), done, failed,
+                          pool=self.pool)
 
     def offline_bundle_available(self) -> bool:
         """Whether a fully installed bundle can be started without the server."""

@@ -116,6 +116,24 @@ def resolve_session(ctx: LauncherContext, ask: LoginAsker | None = None, *,
     return session
 
 
+def login_again(ctx: LauncherContext, ask: LoginAsker, message: str | None = None) -> Session:
+    """A new login on the server of ``ctx`` or another one (the URL can always be changed):
+    the way out when the stored server is dead or its login stale.
+
+    The login is stored (the next start uses it) and made this run's, so that the next
+    bootstrap of this process connects to it whatever ``AYON_SERVER_URL`` said.
+    Raises LoginCancelled when the user closes the login UI.
+    """
+    url, _locked = _server_url_from(ctx)
+    username = credential_store().load(url).username if url else None
+    session = ask(LoginPrompt(url, username, message, url_locked=False))
+    if session is None:
+        raise LoginCancelled("login cancelled")
+    remember(session)
+    activate(ctx, session)
+    return session
+
+
 def remember(session: Session, *, required: bool = False) -> None:
     """Store ``session`` for the next runs; when it cannot be stored, use it for this run only.
 
