@@ -89,8 +89,35 @@ def test_server_down_is_unreachable_not_a_crash(local, local_server, proxy):
     proxy.close()  # the server goes down after the launcher connected
     with pytest.raises(ServerUnreachableError) as info:
         fetch_bundle(api, bundle_name=None, use_staging=False, use_dev=False)
-    assert "cannot reach the AYON server" in one_line(info.value)
+    message = one_line(info.value)
+    assert "cannot reach the AYON server" in message and "bundles" in message
+    # Our words for the cause, not ayon_api's ("unable to connect the server").
+    assert message.endswith("(connection refused)") and "unable" not in message.lower()
     assert info.value.exit_code == 3
+
+
+@pytest.mark.parametrize("fault,reason", [
+    ("close", "(the server closed the connection)"),  # dies while asked for the bundles
+    ("hang", "(no answer after 1.5 s)"),              # stops answering (AYON_SERVER_TIMEOUT)
+])
+def test_server_that_stops_answering_mid_start_is_named_in_words(local, local_server, proxy,
+                                                                 fault, reason):
+    api = api_for(proxy.url, local_server.service_api_key)
+    api.get_info()  # connected: the server answered
+    proxy.fail("/api/bundles", fault)
+    with pytest.raises(ServerUnreachableError) as info:
+        fetch_bundle(api, bundle_name=None, use_staging=False, use_dev=False)
+    proxy.release()
+    message = one_line(info.value)
+    assert message == f"cannot reach the AYON server {proxy.url} to read the bundles {reason}"
+
+
+def test_server_back_after_a_failed_request_is_asked_again(local, local_server, proxy):
+    api = api_for(proxy.url, local_server.service_api_key)
+    proxy.fail("/api/bundles", "close", times=1)  # one dropped connection, then answers
+    bundle = fetch_bundle(api, bundle_name=None, use_staging=False, use_dev=False)
+    assert bundle.name == "demo_production"
+    assert proxy.hits_for("/api/bundles") == 3  # ayon_api's request, ours, ayon_api's again
 
 
 def test_server_dies_between_listing_and_download(local, local_server, proxy):
@@ -371,3 +398,16 @@ def test_ctrl_c_during_a_sync_stops_it_and_the_next_run_completes(tmp_path, loca
     assert "job ran" in again.stdout
     assert store.read_metadata(local / "addons" / "demo_tools_1.1.0") is not None
     assert not [p for p in (local / "addons").iterdir() if p.name.startswith(".")]
+
+
+def test_cli_server_dying_mid_start_says_why_in_words(tmp_path, local_server, proxy):
+    """Logged in, then the server drops the connection when asked for the bundles, with
+    nothing installed to start offline: one line naming the cause in words, exit 3."""
+    env = cli_env(tmp_path, proxy.url, local_server.service_api_key)
+    proxy.fail("/api/bundles", "close")
+    done = run_ayon(["--headless", "addon", "demo_tools", "hello"], env)
+    assert done.returncode == 3, done.stderr
+    line = error_line(done)
+    assert f"cannot reach the AYON server {proxy.url} to read the bundles " \
+           "(the server closed the connection)" in line, line
+    assert "unable to connect" not in line.lower() and "api error" not in line.lower()

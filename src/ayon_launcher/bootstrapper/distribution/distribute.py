@@ -45,17 +45,21 @@ def server_get(api: ayon_api.ServerAPI, endpoint: str, what: str) -> Any:
     may start offline), DistributionError for any other failure.
     """
     response = api.get(endpoint)
+    for _attempt in range(2):
+        # ayon_api answers 401 itself, without a request, once it knows the token is invalid.
+        if response.status_code in (401, 403) or _answered(response):
+            break
+        # No answer: ayon_api kept only its own words ("unable to connect the server");
+        # one request of our own says why, in words, or gets the answer after all.
+        response = _why_no_answer(api, endpoint, what, response)
     status = response.status_code
-    # ayon_api answers 401 itself, without a request, once it knows the token is invalid.
     if status in (401, 403):
         raise AuthenticationRequired(
             f"the AYON server rejected the credentials while reading {what} (HTTP {status}); "
             "log in again or set a valid AYON_API_KEY")
-    if getattr(response, "orig_response", None) is None:
-        detail = str(getattr(response, "detail", "") or "").removeprefix("AYON api error: ")
-        detail = detail.rstrip(".").lower() if detail else ""
-        raise ServerUnreachableError(f"cannot reach the AYON server to read {what}"
-                                     + (f" ({detail})" if detail else ""))
+    if not _answered(response):
+        raise ServerUnreachableError(f"cannot reach the AYON server {api.get_base_url()} to "
+                                     f"read {what} (the connection keeps failing)")
     if status >= 500:
         raise ServerUnreachableError(
             f"the AYON server is unavailable: reading {what} answered HTTP {status}")
@@ -63,6 +67,36 @@ def server_get(api: ayon_api.ServerAPI, endpoint: str, what: str) -> Any:
         raise DistributionError(f"cannot read {what} from the server "
                                 f"(HTTP {response.status_code}: {response.detail})")
     return response.data
+
+
+def _answered(response: Any) -> bool:
+    """Whether an ayon_api response is the server's (not ayon_api's stand-in for a failure)."""
+    return getattr(response, "orig_response", None) is not None
+
+
+def _why_no_answer(api: ayon_api.ServerAPI, endpoint: str, what: str, failed: Any) -> Any:
+    """ServerUnreachableError naming why ``endpoint`` got no answer ("connection refused",
+    "no answer after 10 s"), never a library's text; ayon_api's response when our own
+    request got an answer after all (the caller asks once more)."""
+    import requests
+
+    from ayon_launcher.bootstrapper.connection.tls import network_reason, request_settings
+
+    base = api.get_base_url()
+    waited = float(api.get_timeout())
+    detail = str(getattr(failed, "detail", "") or "").lower()
+    if "timed out" in detail:  # ayon_api waited its full time-out: no second wait
+        reason = f"no answer after {waited:g} s"
+    else:
+        try:
+            requests.get(f"{api.get_rest_url()}/{endpoint.lstrip('/')}",
+                         headers=api.get_headers(), timeout=waited, **request_settings())
+        except requests.RequestException as exc:
+            reason = network_reason(exc, waited, base)
+        else:
+            return api.get(endpoint)
+    raise ServerUnreachableError(f"cannot reach the AYON server {base} to read {what} "
+                                 f"({reason})")
 
 
 def current_username(api: ayon_api.ServerAPI) -> str | None:
