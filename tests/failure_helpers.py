@@ -2,13 +2,40 @@
 
 from __future__ import annotations
 
+import re
 import socket
 import struct
 import threading
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 import requests
+
+# What ends every ``ayon: error: ...`` line: where the support log file is.
+LOG_SUFFIX = re.compile(r" \(log: (?P<path>[^()]+/ayon\.log)\)$")
+
+
+def error_message(line: str, log: bool | str | Path = True) -> str:
+    """``line`` (an ``ayon: error: ...`` line) without its log suffix, checked: it ends with
+    `` (log: PATH)``, PATH an existing ``ayon.log`` (``log`` itself when a path is given), or
+    has no suffix when ``log`` is False (no log file could be written)."""
+    assert "\n" not in line, line
+    match = LOG_SUFFIX.search(line)
+    if log is False:
+        assert match is None, f"a log file named, but none can be written: {line}"
+        return line
+    assert match is not None, f"no log file named at the end of: {line}"
+    if log is not True:
+        assert match["path"] == str(log), line
+    assert Path(match["path"]).is_file(), f"the log file named does not exist: {line}"
+    return line[:match.start()]
+
+
+def error_messages(lines: list[str]) -> list[str]:
+    """The ``ayon: error:`` lines of ``lines`` without their (checked) log suffix."""
+    return [error_message(line) if line.startswith("ayon: error: ") else line for line in lines]
+
 
 # How long a stalled answer waits at most before giving up on its own (keeps tests bounded).
 STALL_LIMIT = 20.0

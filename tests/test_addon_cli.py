@@ -5,11 +5,13 @@ from __future__ import annotations
 import pytest
 
 from conftest import isolated_env, run_ayon
+from failure_helpers import error_messages
 
 
 def messages(stderr: str) -> list[str]:
     """stderr without the log lines of a first sync (``INFO: installed ...``)."""
-    return [line for line in stderr.strip().splitlines() if not line.startswith("INFO: ")]
+    return error_messages([line for line in stderr.strip().splitlines()
+                           if not line.startswith("INFO: ")])
 
 
 @pytest.fixture

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from conftest import isolated_env, run_ayon
+from failure_helpers import error_message
 
 BROKEN = {
     # A classic mistake: parsing sys.argv when imported.
@@ -86,5 +87,5 @@ def test_broken_addon_commands_are_one_line_errors(env):
         assert last.startswith(f"ayon: error: add-on '{name}' failed") and reason in last
     unknown = run_ayon(["--headless", "addon", "nope", "x"], env)
     # Only add-ons that registered commands are offered.
-    assert unknown.stderr.strip().splitlines()[-1] == (
+    assert error_message(unknown.stderr.strip().splitlines()[-1]) == (
         "ayon: error: unknown add-on 'nope' (add-ons with commands: demo_tools)")

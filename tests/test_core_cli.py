@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from conftest import isolated_env, run_ayon
+from failure_helpers import error_message
 from pty_helpers import run_ayon_pty
 
 USER = "artist"
@@ -274,7 +275,8 @@ def test_script_exit_codes(tmp_path):
 def test_missing_script_is_one_line(tmp_path):
     done = run_ayon(["--skip-bootstrap", str(tmp_path / "nope.py")], isolated_env(tmp_path))
     assert done.returncode == 2
-    assert done.stderr.strip() == f"ayon: error: script not found: {tmp_path / 'nope.py'}"
+    assert error_message(done.stderr.strip()) == (
+        f"ayon: error: script not found: {tmp_path / 'nope.py'}")
 
 
 def test_run_script_is_deprecated_but_works(tmp_path, dump):

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from conftest import isolated_env, run_ayon
+from failure_helpers import error_messages
 
 PEERS = Path("/tmp/peers")
 CORE_CLIENT = PEERS / "ayon-core" / "client" / "ayon_core"
@@ -91,7 +92,7 @@ def test_ayon_login_with_headless_is_one_line_exit_2(tmp_path):
                  ["--headless", "--ayon-login", "tray"]):
         done = run_ayon(args, env, timeout=60)
         assert done.returncode == 2, done.stderr
-        assert done.stderr.strip().splitlines() == [
+        assert error_messages(done.stderr.strip().splitlines()) == [
             "ayon: error: --ayon-login shows the login window: it cannot be used with "
             "--headless (set AYON_SERVER_URL and AYON_API_KEY instead)"]
 

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from conftest import isolated_env, run_ayon
+from failure_helpers import error_message
 
 STANDIN_CLI = '''
 import json, os, sys
@@ -124,7 +125,7 @@ def test_unknown_project_is_one_line(env):
     done = run_ayon(["--headless", "--bundle", "core_standin", "--project", "nope", "version"],
                     env)
     assert done.returncode == 2, done.stderr
-    assert done.stderr.strip().splitlines()[-1] == (
+    assert error_message(done.stderr.strip().splitlines()[-1]) == (
         "ayon: error: project 'nope' does not exist on the server (--project, "
         "AYON_PROJECT_NAME)")
     assert not Path(env["STANDIN_OUT"]).exists()

@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from conftest import isolated_env, run_ayon
+from failure_helpers import error_messages
 from pty_helpers import run_ayon_pty
 
 USER = "keeper"
@@ -50,7 +51,7 @@ def credentials_file(tmp_path: Path) -> Path:
 
 
 def error_lines(text: str) -> list[str]:
-    return [line for line in text.splitlines() if line.startswith("ayon: ")]
+    return error_messages([line for line in text.splitlines() if line.startswith("ayon: ")])
 
 
 def assert_no_crash(text: str) -> None:

@@ -8,6 +8,7 @@ import pytest
 
 from ayon_launcher.pipeline.environment.definitions import current_platform
 from conftest import isolated_env, run_ayon
+from failure_helpers import error_message
 
 PROJECT = "demo_Commercial"
 MAYA_ROOT = {"windows": "C:/Program Files/Autodesk", "linux": "/usr/autodesk",
@@ -100,7 +101,7 @@ def test_skip_bootstrap_with_full_context_is_a_usage_error(tmp_path):
                        "--asset", "a", "--task", "t", "--app", "maya/2024"],
                       isolated_env(tmp_path))
     assert result.returncode == 2
-    assert _one_line(result.stderr) == (
+    assert error_message(_one_line(result.stderr)) == (
         "ayon: error: the context needs the AYON server, but --skip-bootstrap was given")
     assert not out.exists()
 

@@ -8,6 +8,7 @@ import sys
 import pytest
 
 from conftest import isolated_env, run_ayon
+from failure_helpers import error_message
 
 PROJECT = "demo_Commercial"
 MB = 1024 * 1024
@@ -42,7 +43,7 @@ def test_a_real_run_is_logged_in_detail_without_secrets(tmp_path, env, local_ser
     failed = run_ayon(["extractenvironments", str(out), "--project", "nope"], env)
     assert failed.returncode == 2
     line, = _lines(failed.stderr)[-1:]
-    assert line.startswith("ayon: error: unknown project 'nope'")
+    assert error_message(line, _log(tmp_path)).startswith("ayon: error: unknown project 'nope'")
     text = _log(tmp_path).read_text()
     assert text.count(" start: ") == 2
     assert "ERROR ayon_launcher: ayon: error: unknown project 'nope'" in text
@@ -93,6 +94,20 @@ def test_an_unexpected_error_says_where_the_log_is(tmp_path):
         "ayon: unexpected error: ZeroDivisionError: boom (run with --debug for details) "
         f"(log: {_log(tmp_path)})"]
     assert "ayon: unexpected error: ZeroDivisionError: boom" in _log(tmp_path).read_text()
+
+
+@pytest.mark.parametrize("args,expected", [
+    # click refuses the option before any logging started: the log file opens for the error
+    (["--no-such-flag"], "ayon: error: No such option '--no-such-flag'"),
+    # a lean script run (no log kept) that fails still says where its error is logged
+    (["--skip-bootstrap", "missing.py"], "ayon: error: script not found: "),
+])
+def test_every_error_line_ends_with_where_the_log_is(tmp_path, args, expected):
+    done = run_ayon(args, isolated_env(tmp_path))
+    assert done.returncode == 2
+    line, = _lines(done.stderr)
+    assert error_message(line, _log(tmp_path)).startswith(expected)
+    assert f"ERROR ayon_launcher: {expected}" in _log(tmp_path).read_text()
 
 
 def test_rotation_caps_the_size(tmp_path):

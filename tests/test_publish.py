@@ -15,6 +15,7 @@ import ayon_api
 import pytest
 
 from conftest import isolated_env, run_ayon
+from failure_helpers import error_messages
 
 PROJECT = "demo_Commercial"
 ROBOT = "/assets/characters/robot"
@@ -75,8 +76,8 @@ def write_demo_job(folder: Path, product: str = "modelMain", render: str | None 
 def error_lines(done) -> list[str]:
     """stderr without the log lines of the first add-on download; never a traceback."""
     assert "Traceback" not in done.stderr
-    return [line for line in done.stderr.strip().splitlines()
-            if not line.startswith("INFO: installed ")]
+    return error_messages([line for line in done.stderr.strip().splitlines()
+                           if not line.startswith("INFO: installed ")])
 
 
 def tree(root: Path) -> list[str]:

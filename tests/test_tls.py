@@ -14,6 +14,7 @@ import json
 import pytest
 
 from conftest import isolated_env, run_ayon
+from failure_helpers import error_messages
 from pty_helpers import run_ayon_pty
 from tls_helpers import https_server, make_pki
 
@@ -53,7 +54,7 @@ def script(tmp_path):
 
 
 def error_lines(text: str) -> list[str]:
-    return [line for line in text.splitlines() if line.startswith("ayon: ")]
+    return error_messages([line for line in text.splitlines() if line.startswith("ayon: ")])
 
 
 def test_untrusted_certificate_is_one_line_naming_the_variable(tmp_path, tls_server, script):

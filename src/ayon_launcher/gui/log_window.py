@@ -1,9 +1,12 @@
-"""The launcher's log in a window: a bounded in-memory buffer fed by a logging handler."""
+"""The launcher's log in a window: this run's part of the support log file, followed as it
+grows (or, without a file, a bounded in-memory buffer fed by a logging handler)."""
 
 from __future__ import annotations
 
 import collections
 import logging
+import os
+import re
 import threading
 
 from qtpy import QtCore, QtGui, QtWidgets
@@ -13,6 +16,77 @@ from ayon_launcher.gui.style import style_window
 from ayon_launcher.support.log import LOGGER_NAME, RedactingFilter
 
 MAX_LINES = 5000
+# The file's share of one run: a whole 5 MB log file is about 50000 lines.
+FILE_MAX_LINES = 100000
+# How often the window looks for new lines in the file (milliseconds).
+FOLLOW_MS = 500
+# A record's first line in the file: "2026-01-31 12:00:00,123 PID LEVEL name: message".
+_RECORD = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d+ (\d+) ")
+
+
+class RunLogReader:
+    """This process's records in the support log file, from where its run started (install
+    lines, library warnings and all), read as the file grows; other processes' lines that
+    share the file are left out. A rotation mid-run is followed (the rest of the old file is
+    ``ayon.log.1``)."""
+
+    def __init__(self, path: str, inode: int, offset: int, pid: int | None = None) -> None:
+        self.path = path
+        self.inode = inode
+        self.offset = offset
+        self.pid = pid if pid is not None else os.getpid()
+        self._partial = ""
+        self._mine = False  # whether the record being read is this process's
+
+    def read_new(self) -> str:
+        """The text of this process's records added since the last call ("" when none)."""
+        try:
+            info = os.stat(self.path)
+        except OSError:
+            return ""
+        data = b""
+        if info.st_ino != self.inode:  # rotated: the start of the run moved to ayon.log.1
+            try:
+                if os.stat(f"{self.path}.1").st_ino == self.inode:
+                    data += self._read(f"{self.path}.1", self.offset)
+            except OSError:
+                pass
+            self.inode, self.offset = info.st_ino, 0
+        elif info.st_size < self.offset:  # emptied by someone: start again from its top
+            self.offset = 0
+        new = self._read(self.path, self.offset)
+        self.offset += len(new)
+        return self._own_lines(data + new)
+
+    @staticmethod
+    def _read(path: str, offset: int) -> bytes:
+        try:
+            with open(path, "rb") as handle:
+                handle.seek(offset)
+                return handle.read()
+        except OSError:
+            return b""
+
+    def _own_lines(self, data: bytes) -> str:
+        text = self._partial + data.decode("utf-8", errors="replace")
+        lines = text.split("\n")
+        self._partial = lines.pop()  # an unfinished last line waits for the rest
+        kept = []
+        for line in lines:
+            record = _RECORD.match(line)
+            if record is not None:
+                self._mine = int(record.group(1)) == self.pid
+            if self._mine:
+                kept.append(line)
+        return "\n".join(kept)
+
+
+def run_log_reader() -> RunLogReader | None:
+    """A reader of this run's part of the support log file; None when there is no file."""
+    from ayon_launcher.support.log import run_log_start
+
+    start = run_log_start()
+    return RunLogReader(*start) if start is not None else None
 
 
 class _Relay(QtCore.QObject):
@@ -58,26 +132,46 @@ class LogBuffer(logging.Handler):
 
 
 class LogWindow(QtWidgets.QWidget):
-    """Read-only view of the buffer that follows new lines."""
+    """Read-only view of this run's log that follows new lines: the support log file when
+    there is one (``reader``), else the in-memory buffer."""
 
-    def __init__(self, buffer: LogBuffer, parent: QtWidgets.QWidget | None = None) -> None:
+    def __init__(self, buffer: LogBuffer, parent: QtWidgets.QWidget | None = None, *,
+                 reader: RunLogReader | None = None) -> None:
         super().__init__(parent, QtCore.Qt.WindowType.Window)
         self.setWindowTitle("AYON - Log")
         self.setWindowIcon(QtGui.QIcon(logo_pixmap()))
         style_window(self)
         self.resize(800, 420)
+        self.reader = reader
         self.view = QtWidgets.QPlainTextEdit()
         self.view.setReadOnly(True)
-        self.view.setMaximumBlockCount(MAX_LINES)
+        self.view.setMaximumBlockCount(FILE_MAX_LINES if reader is not None else MAX_LINES)
         self.view.setFont(QtGui.QFontDatabase.systemFont(QtGui.QFontDatabase.SystemFont.FixedFont))
-        self.view.setPlainText(buffer.text())
         copy = QtWidgets.QPushButton("Copy all")
         copy.clicked.connect(lambda: QtWidgets.QApplication.clipboard().setText(
             self.view.toPlainText()))
         layout = QtWidgets.QVBoxLayout(self)
         layout.addWidget(self.view, 1)
         row = QtWidgets.QHBoxLayout()
-        row.addStretch(1)
+        self.file_label = QtWidgets.QLabel(f"Log file: {reader.path}" if reader else "")
+        self.file_label.setTextInteractionFlags(
+            QtCore.Qt.TextInteractionFlag.TextSelectableByMouse)
+        row.addWidget(self.file_label, 1)
         row.addWidget(copy)
         layout.addLayout(row)
-        buffer.relay.line.connect(self.view.appendPlainText)
+        if reader is None:
+            self.view.setPlainText(buffer.text())
+            buffer.relay.line.connect(self.view.appendPlainText)
+            return
+        self.view.setPlainText(reader.read_new())
+        self._timer = QtCore.QTimer(self)
+        self._timer.timeout.connect(self.follow)
+        self._timer.start(FOLLOW_MS)
+
+    def follow(self) -> None:
+        """Append what the file gained (called every FOLLOW_MS)."""
+        if self.reader is None:
+            return
+        text = self.reader.read_new()
+        if text:
+            self.view.appendPlainText(text)

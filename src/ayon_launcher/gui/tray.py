@@ -365,7 +365,10 @@ class TrayApp(QtCore.QObject):
 
     # ----------------------------------------------------------------- windows
     def show_log(self) -> QtWidgets.QWidget:
-        return self._show_window("log", lambda: LogWindow(self.log_buffer))
+        from ayon_launcher.gui.log_window import run_log_reader
+
+        return self._show_window("log", lambda: LogWindow(self.log_buffer,
+                                                          reader=run_log_reader()))
 
     def show_about(self) -> QtWidgets.QWidget:
         from ayon_launcher.gui.about import AboutDialog

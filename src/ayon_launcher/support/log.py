@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import logging.handlers
+import os
 import re
 import sys
 
@@ -79,6 +80,8 @@ LOG_FILE_NAME = "ayon.log"
 LOG_FILE_MAX_BYTES = 5 * 1024 * 1024
 LOG_FILE_BACKUPS = 3
 _FILE_HANDLER: logging.Handler | None = None
+# Where this process's run starts in the log file: (path, inode, size before its first line).
+_RUN_START: tuple[str, int, int] | None = None
 _SCREEN_LEVEL = logging.INFO
 
 
@@ -101,9 +104,41 @@ class _QuietRotatingHandler(logging.handlers.RotatingFileHandler):
         pass
 
 
+def run_log_start() -> tuple[str, int, int] | None:
+    """Where this run starts in the log file: (path, inode, offset); None without a file."""
+    return _RUN_START if _FILE_HANDLER is not None else None
+
+
+def close_log_file() -> None:
+    """Stop writing the log file (a test that opened one in-process ends with this)."""
+    global _FILE_HANDLER, _RUN_START
+    handler, _FILE_HANDLER, _RUN_START = _FILE_HANDLER, None, None
+    if handler is None:
+        return
+    for name in (LOGGER_NAME, *LIBRARY_LOGGERS):
+        logging.getLogger(name).removeHandler(handler)
+    handler.close()
+
+
 def log_file() -> str | None:
     """The support log file of this run; None when it could not be opened."""
     return getattr(_FILE_HANDLER, "baseFilename", None)
+
+
+def error_log_file() -> str | None:
+    """The log file an error line names: this run's, opened now when the run had none yet (a
+    bad argument before logging started, a lean script run); None when it cannot be written."""
+    if _FILE_HANDLER is None:
+        try:
+            _open_log_file()
+        except Exception:  # noqa: BLE001 - an error is being reported: never a second one
+            return None
+    return log_file()
+
+
+def log_suffix(path: str | None) -> str:
+    """What ends an error line: where the log file is (nothing when there is none)."""
+    return f" (log: {path})" if path else ""
 
 
 def log_to_file(level: int, message: str) -> None:
@@ -115,7 +150,7 @@ def log_to_file(level: int, message: str) -> None:
 
 def _open_log_file() -> logging.Handler | None:
     """The rotating support log in the local folder; None (with a warning) when unwritable."""
-    global _FILE_HANDLER
+    global _FILE_HANDLER, _RUN_START
     if _FILE_HANDLER is not None:
         return _FILE_HANDLER
     from ayon_launcher.support.paths import logs_dir
@@ -130,6 +165,11 @@ def _open_log_file() -> logging.Handler | None:
         get_logger("log").debug("no log file (%s): %s", exc.strerror or exc,
                                   getattr(exc, "filename", "") or "")
         return None
+    try:
+        info = os.stat(handler.baseFilename)
+        _RUN_START = (handler.baseFilename, info.st_ino, info.st_size)
+    except OSError:
+        _RUN_START = None
     handler.setFormatter(_RedactingFormatter(
         "%(asctime)s %(process)d %(levelname)s %(name)s: %(message)s"))
     handler.setLevel(logging.DEBUG)

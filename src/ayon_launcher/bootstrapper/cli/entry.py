@@ -139,24 +139,30 @@ def report_error(exc: BaseException, debug: bool) -> int:
     import traceback
 
     from ayon_launcher.support.errors import LauncherError, error_line
-    from ayon_launcher.support.log import log_file, log_to_file, redact
+    from ayon_launcher.support.log import redact
 
     details = redact("".join(traceback.format_exception(exc)))
     if debug:
         print(details, end="", file=sys.stderr)
     if isinstance(exc, LauncherError):
-        line, where = f"ayon: error: {error_line(exc)}", ""
+        line = f"ayon: error: {error_line(exc)}"
         code = exc.exit_code
     else:
-        # The unexpected ones are for support: the line says where the log (and traceback) is.
-        path = log_file()
         hint = "" if debug else " (run with --debug for details)"
         line = f"ayon: unexpected error: {error_line(exc)}{hint}"
-        where = f" (log: {path})" if path else ""
         code = 1
-    log_to_file(40, f"{line} [exit {code}]\n{details.rstrip()}")  # ERROR, traceback kept
-    print(line + where, file=sys.stderr)
+    print_error(line, code, details)
     return code
+
+
+def print_error(line: str, code: int, details: str = "") -> None:
+    """Print an error ``line`` on stderr, ending with where the log file is (for support);
+    the log file gets the line, the exit code and ``details`` (the traceback)."""
+    from ayon_launcher.support.log import error_log_file, log_suffix, log_to_file
+
+    path = error_log_file()
+    log_to_file(40, f"{line} [exit {code}]" + (f"\n{details.rstrip()}" if details else ""))
+    print(line + log_suffix(path), file=sys.stderr)
 
 
 def is_debug(args: list[str]) -> bool:

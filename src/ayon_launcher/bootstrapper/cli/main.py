@@ -10,7 +10,13 @@ from typing import Any, NoReturn
 import click
 
 from ayon_launcher import __version__
-from ayon_launcher.bootstrapper.cli.entry import COMMANDS, is_debug, report_error, start_launcher
+from ayon_launcher.bootstrapper.cli.entry import (
+    COMMANDS,
+    is_debug,
+    print_error,
+    report_error,
+    start_launcher,
+)
 from ayon_launcher.bootstrapper.context import parse_log_level
 from ayon_launcher.support.errors import LauncherError
 from ayon_launcher.support.log import redact
@@ -178,7 +184,7 @@ def main(argv: list[str] | None = None) -> NoReturn:
         hint = ""
         if isinstance(exc, click.UsageError) and exc.ctx is not None:
             hint = f" (see `{exc.ctx.command_path} --help`)"
-        click.echo(f"ayon: error: {redact(message)}{hint}", err=True)
+        print_error(f"ayon: error: {redact(message)}{hint}", exc.exit_code)
         code = exc.exit_code
     except click.exceptions.Abort as exc:
         # click turns Ctrl-C into Abort; a prompt answered with Ctrl-D is an Abort too.
