@@ -6,7 +6,7 @@ import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, Protocol
 
 import requests
 
@@ -129,6 +129,16 @@ class FetchSettings:
 BytesCallback = Callable[[int, int | None], None]
 
 
+class Sink(Protocol):
+    """Takes the downloaded bytes as they arrive, beside the file (streaming.StreamingZip)."""
+
+    def reset(self) -> None:
+        """A download (re)starts: forget what was fed."""
+
+    def feed(self, chunk: bytes) -> None:
+        """The next bytes of the file (never raises)."""
+
+
 @dataclass(frozen=True)
 class Fetched:
     """What a fetch wrote: its checksum in the item's algorithm, its sha256 and size."""
@@ -158,17 +168,19 @@ class _Digests:
 
 
 def fetch(item: DistItem, source: Source, dest: Path, settings: FetchSettings,
-          on_bytes: BytesCallback | None = None) -> Fetched:
+          on_bytes: BytesCallback | None = None, sink: Sink | None = None) -> Fetched:
     """Write the file of ``source`` to ``dest``; return its checksums, validated against
     ``item`` (checksum and size, when known).
 
+    A download also feeds ``sink`` the bytes as they arrive (reset at every attempt); a
+    filesystem source does not (the file is local already: nothing to overlap).
     Raises SourceError (after retries for network errors) when the source cannot deliver.
     """
     if isinstance(source, FilesystemSource):
         fetched = _copy_file(item, Path(source.path).expanduser(), dest, on_bytes)
     else:
         url, headers = _http_target(item, source, settings)
-        fetched = _download_with_retries(item, url, headers, dest, settings, on_bytes)
+        fetched = _download_with_retries(item, url, headers, dest, settings, on_bytes, sink)
     if item.pinned and item.checksum:
         if fetched.sha256 != item.checksum.lower():
             raise ChecksumError(
@@ -247,12 +259,13 @@ def _write(item: DistItem, dest: Path, out: BinaryIO, chunk: bytes) -> None:
 
 
 def _download_with_retries(item: DistItem, url: str, headers: dict[str, str], dest: Path,
-                           settings: FetchSettings, on_bytes: BytesCallback | None) -> Fetched:
+                           settings: FetchSettings, on_bytes: BytesCallback | None,
+                           sink: Sink | None = None) -> Fetched:
     attempts = max(1, settings.retries)
     delay = settings.backoff
     for attempt in range(1, attempts + 1):
         try:
-            return _download(item, url, headers, dest, settings, on_bytes)
+            return _download(item, url, headers, dest, settings, on_bytes, sink)
         except TransientError as exc:
             if attempt == attempts:
                 raise TransientError(f"{exc} (gave up after {attempts} attempts)") from None
@@ -274,7 +287,8 @@ def _arriving_chunks(raw: Any) -> Iterator[bytes]:
 
 
 def _download(item: DistItem, url: str, headers: dict[str, str], dest: Path,
-              settings: FetchSettings, on_bytes: BytesCallback | None) -> Fetched:
+              settings: FetchSettings, on_bytes: BytesCallback | None,
+              sink: Sink | None = None) -> Fetched:
     getter = settings.session.get if settings.session is not None else requests.get
     short = public_url(url)
     try:
@@ -301,6 +315,8 @@ def _download(item: DistItem, url: str, headers: dict[str, str], dest: Path,
         hasher = _Digests(item.algorithm)
         done = 0
         chunks = _arriving_chunks(response.raw)
+        if sink is not None:
+            sink.reset()
         with _open_dest(item, dest) as out:
             while True:
                 try:
@@ -314,6 +330,8 @@ def _download(item: DistItem, url: str, headers: dict[str, str], dest: Path,
                     continue
                 hasher.update(chunk)
                 _write(item, dest, out, chunk)
+                if sink is not None:
+                    sink.feed(chunk)
                 done += len(chunk)
                 if on_bytes:
                     on_bytes(done, total)

@@ -20,13 +20,14 @@ from ayon_launcher.bootstrapper.distribution.extractor import (
     process_min_size,
     worth_a_process,
 )
-from ayon_launcher.bootstrapper.distribution.models import DistItem
+from ayon_launcher.bootstrapper.distribution.models import DistItem, FilesystemSource
 from ayon_launcher.bootstrapper.distribution.sources import (
     FetchSettings,
     SourceError,
     describe,
     fetch,
 )
+from ayon_launcher.bootstrapper.distribution.streaming import StreamingZip
 from ayon_launcher.support.errors import DistributionError
 from ayon_launcher.support.log import get_logger
 
@@ -302,15 +303,30 @@ def _install_one(item: DistItem, settings: FetchSettings,
                 content.mkdir()
             except OSError as exc:
                 raise write_error(item.label, content, exc) from None
+            # A download is extracted while it arrives; the file decides at the end.
+            sink = None if isinstance(source, FilesystemSource) \
+                else StreamingZip(content, item.label)
             try:
                 emit(item.label, 0, item.size, "downloading")
-                fetched = fetch(
-                    item, source, archive, settings,
-                    on_bytes=lambda done, total: emit(item.label, done, total, "downloading"),
-                )
+                try:
+                    fetched = fetch(
+                        item, source, archive, settings,
+                        on_bytes=lambda done, total: emit(item.label, done, total,
+                                                          "downloading"),
+                        sink=sink,
+                    )
+                finally:
+                    if sink is not None:
+                        sink.close()
                 emit(item.label, 0, None, "extracting")
-                _extract(item, archive, content, min_size, emit)
-                seal = _record_manifest(item, archive, content)
+                crcs = sink.finish(archive) if sink is not None else None
+                if crcs is None:
+                    if sink is not None:
+                        _empty(item, content)
+                    _extract(item, archive, content, min_size, emit)
+                else:
+                    emit(item.label, fetched.size, fetched.size, "extracting")
+                seal = _record_manifest(item, archive, content, crcs)
             except LocalWriteError:
                 raise  # the disk, not the source: another source would fail the same way
             except DistributionError as exc:
@@ -338,10 +354,22 @@ def _install_one(item: DistItem, settings: FetchSettings,
         shutil.rmtree(work, ignore_errors=True)
 
 
-def _record_manifest(item: DistItem, archive: Path, content: Path) -> dict:
-    """Write the manifest of the extracted ``content``; its seal for the metadata."""
+def _empty(item: DistItem, content: Path) -> None:
+    """Remove what a given-up streamed extraction wrote, for ``safe_extract`` of the file."""
     try:
-        files, seal = manifest.record(content, manifest.archive_crcs(archive))
+        shutil.rmtree(content)
+        content.mkdir()
+    except OSError as exc:
+        raise write_error(item.label, content, exc) from None
+
+
+def _record_manifest(item: DistItem, archive: Path, content: Path,
+                     crcs: dict[str, int] | None = None) -> dict:
+    """Write the manifest of the extracted ``content``; its seal for the metadata. ``crcs``:
+    the archive's CRC-32s when known already (else read from its central directory)."""
+    try:
+        files, seal = manifest.record(
+            content, crcs if crcs is not None else manifest.archive_crcs(archive))
         manifest.write_files(content, files)
     except OSError as exc:
         raise write_error(item.label, content, exc) from None
