@@ -45,6 +45,16 @@ def launcher_env(server: Any, work: Path, local: Path) -> dict[str, str]:
     return env
 
 
+def compile_bytecode() -> None:
+    """Byte-compile the launcher as ``pip install`` does: a source checkout run with
+    PYTHONDONTWRITEBYTECODE would otherwise compile every module at every start."""
+    import compileall
+
+    import ayon_launcher
+
+    compileall.compile_dir(str(Path(ayon_launcher.__file__).parent), quiet=1)
+
+
 def run_checked(cmd: list[str], env: dict[str, str] | None = None,
                 cwd: Path | None = None) -> None:
     done = subprocess.run(cmd, env=env, capture_output=True, text=True, cwd=cwd)

@@ -169,6 +169,22 @@ def test_stream_gives_up_on_what_it_cannot_vouch_for(tmp_path, case):
     assert outside == [] and not Path("/tmp/escaped-abs.py").exists()
 
 
+def test_a_bomb_is_not_written_out_before_the_checksum(tmp_path, monkeypatch):
+    """Bytes are written before the checksum is known: a member that inflates far beyond
+    what was downloaded makes the stream give up early (bounded disk use)."""
+    from ayon_launcher.bootstrapper.distribution import streaming
+
+    monkeypatch.setattr(streaming, "_BOMB_FLOOR", 1024 * 1024)
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("pkg/zeros.bin", bytes(40 * 1024 * 1024))
+    data = buffer.getvalue()
+    target = tmp_path / "content"
+    assert stream(data, target, tmp_path / "archive") is None
+    written = sum(p.stat().st_size for p in target.rglob("*") if p.is_file())
+    assert written < 4 * 1024 * 1024
+
+
 # --- through real HTTP --------------------------------------------------------------------
 
 class Files:

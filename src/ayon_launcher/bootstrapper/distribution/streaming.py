@@ -36,6 +36,11 @@ _UTF8_NAME = 0x800
 _ENCRYPTED = 0x1
 _HAS_DESCRIPTOR = 0x8
 _STORED, _DEFLATED = 0, 8
+# Written before the checksum is known, so a bomb's growth is bounded: past this many bytes,
+# more than _RATIO times what was downloaded makes the stream give up (safe_extract of the
+# checked file then does what it always did).
+_BOMB_FLOOR = 64 * 1024 * 1024
+_RATIO = 20
 
 
 class _GiveUp(Exception):  # noqa: N818 - a signal inside this module, not an error
@@ -76,6 +81,8 @@ class StreamingZip:
         self._pending = b""          # bytes not consumed yet (a header cut between chunks)
         self._offset = 0             # stream offset of ``_pending[0]``
         self._members: list[_Member] = []
+        self._fed = 0                # bytes downloaded
+        self._written = 0            # bytes written into ``target``
         self._current: _Member | None = None
         self._out: BinaryIO | None = None
         self._inflate: zlib._Decompress | None = None  # type: ignore[name-defined]
@@ -104,6 +111,7 @@ class StreamingZip:
         if self.failed or self.done or not chunk:
             return
         self._dirty = True
+        self._fed += len(chunk)
         try:
             self._consume(self._pending + chunk if self._pending else chunk)
         except Exception:  # noqa: BLE001 - _GiveUp, a bad header, a write: safe_extract says
@@ -250,7 +258,10 @@ class StreamingZip:
             return
         member.actual_crc = zlib.crc32(data, member.actual_crc)
         member.written += len(data)
+        self._written += len(data)
         if member.written > member.usize and not member.flags & _HAS_DESCRIPTOR:
+            raise _GiveUp
+        if self._written > _BOMB_FLOOR and self._written > _RATIO * self._fed:
             raise _GiveUp
         assert self._out is not None
         self._out.write(data)
