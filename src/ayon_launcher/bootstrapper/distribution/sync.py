@@ -35,10 +35,13 @@ log = get_logger("distribution")
 
 WORKERS_ENV = "AYON_LAUNCHER_DOWNLOAD_WORKERS"
 
-# One extraction at a time in this process: zipfile decompresses in Python, holding the GIL
-# between small reads, so parallel extractions in threads fight for it and the I/O of each
-# waits on the others (measured: 4 at once took 3 times as long as the same 4 in a row).
-# Downloads go on in parallel meanwhile: they mostly wait on the network, GIL released.
+# Downloaded zips are extracted while they arrive, in their download threads (streaming.py;
+# zlib, crc32 and the writes release the GIL, so the threads use every core, with no helper
+# process to start). What is extracted from the file afterwards (filesystem sources, tars,
+# archives the stream gave up on) goes one at a time in this process: zipfile decompresses
+# in Python, holding the GIL between small reads, so parallel extractions in threads fight
+# for it and the I/O of each waits on the others (measured: 4 at once took 3 times as long
+# as the same 4 in a row). Downloads go on in parallel meanwhile.
 _EXTRACTING = threading.Lock()
 # Big archives of a multi-item sync go to helper processes instead, one per core.
 _PROCESS_SLOTS = threading.Semaphore(max(1, os.cpu_count() or 1))
