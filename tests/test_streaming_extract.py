@@ -44,12 +44,14 @@ class _Unseekable(io.RawIOBase):
 
 
 def build_zip(kind: str, seed: int = 0) -> bytes:
-    """An add-on-like zip: folders, empty files, executables, text and binary members."""
+    """An add-on-like zip: folders, empty files, executables, text and binary members;
+    "descriptors": sizes and CRCs after the data, "zip64": with 64-bit sizes too."""
     rng = random.Random(seed)
-    sink = _Unseekable() if kind == "descriptors" else io.BytesIO()
+    streamed = kind in ("descriptors", "zip64")  # written as by a tool that cannot seek
+    sink = _Unseekable() if streamed else io.BytesIO()
     method = zipfile.ZIP_STORED if kind == "stored" else zipfile.ZIP_DEFLATED
     with zipfile.ZipFile(sink, "w", method) as zf:  # type: ignore[arg-type]
-        if kind != "descriptors":
+        if not streamed:
             zf.writestr("pkg/", b"")  # a folder entry (deflated: 2 bytes of data)
             zf.writestr("pkg/empty.py", b"")
         for index in range(25):
@@ -59,8 +61,8 @@ def build_zip(kind: str, seed: int = 0) -> bytes:
             info.compress_type = (zipfile.ZIP_STORED if kind == "stored"
                                   or (kind == "mixed" and index % 2) else zipfile.ZIP_DEFLATED)
             info.external_attr = (0o755 if index % 5 == 0 else 0o644) << 16
-            if kind == "descriptors":
-                with zf.open(info, "w") as member:
+            if streamed:
+                with zf.open(info, "w", force_zip64=kind == "zip64") as member:
                     member.write(data)
             else:
                 zf.writestr(info, data)
@@ -88,7 +90,7 @@ def tree(root: Path) -> dict[str, tuple[bytes, int] | None]:
             for p in sorted(root.rglob("*"))}
 
 
-@pytest.mark.parametrize("kind", ["deflated", "stored", "mixed", "descriptors"])
+@pytest.mark.parametrize("kind", ["deflated", "stored", "mixed", "descriptors", "zip64"])
 def test_streamed_tree_and_manifest_equal_safe_extract(tmp_path, kind):
     data = build_zip(kind, seed=len(kind))
     for seed in range(3):
