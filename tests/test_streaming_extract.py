@@ -399,3 +399,43 @@ def test_a_given_up_stream_leaves_nothing_behind(local, files, classic_runs):
     names = sorted(str(p.relative_to(dist.target)) for p in dist.target.rglob("*.py"))
     assert names == ["pkg/__init__.py", "pkg/kept.py"]
     assert_clean(local, ["unlisted_1.0.0"])
+
+
+def test_a_full_disk_while_streaming_is_said_plainly(local, files, monkeypatch):
+    """ENOSPC on a member's write (no tmpfs can be mounted by an unprivileged test, so the
+    writers of the streamed and of the file extraction are made to fail as a full filesystem
+    does): one line naming the full disk, not a corrupt archive; nothing installed."""
+    import errno
+
+    from ayon_launcher.bootstrapper.distribution import archives, streaming
+
+    real_open = open
+
+    class Full:
+        def __init__(self, handle) -> None:  # noqa: ANN001
+            self.handle = handle
+
+        def write(self, data) -> int:  # noqa: ANN001
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+        def close(self) -> None:
+            self.handle.close()
+
+        def __enter__(self):  # noqa: ANN204
+            return self
+
+        def __exit__(self, *exc: object) -> None:
+            self.handle.close()
+
+    def full_open(path, mode="r", *args, **kwargs):  # noqa: ANN001, ANN202
+        handle = real_open(path, mode, *args, **kwargs)
+        return Full(handle) if "w" in mode else handle
+
+    monkeypatch.setattr(streaming, "open", full_open, raising=False)
+    monkeypatch.setattr(archives, "open", full_open, raising=False)
+    with pytest.raises(DistributionError) as info:
+        sync_items([http_item(files, "full", "1.0.0", build_zip("deflated"))], fast_retries())
+    message = str(info.value)
+    assert message.startswith("addon full 1.0.0: ") and "\n" not in message
+    assert "no space left on the device" in message and "corrupt" not in message
+    assert_clean(local, [])

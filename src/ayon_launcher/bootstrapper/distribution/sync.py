@@ -325,6 +325,8 @@ def _install_one(item: DistItem, settings: FetchSettings,
                 crcs = sink.finish(archive) if sink is not None else None
                 if crcs is None:
                     if sink is not None:
+                        log.debug("%s: not extracted while downloading; extracting the file",
+                                  item.label)
                         _empty(item, content)
                     _extract(item, archive, content, min_size, emit)
                 else:
