@@ -14,7 +14,7 @@ import pytest
 
 from ayon_launcher.bootstrapper.bootstrap import _load, offline_bundle
 from ayon_launcher.bootstrapper.context import LauncherContext
-from ayon_launcher.bootstrapper.distribution import state, store
+from ayon_launcher.bootstrapper.distribution import store
 from ayon_launcher.bootstrapper.distribution.bundles import BundleNotFoundError
 from ayon_launcher.bootstrapper.distribution.distribute import distribute, fetch_bundle
 from ayon_launcher.support.errors import DistributionError
@@ -119,11 +119,11 @@ def test_dev_addon_from_a_missing_folder_is_a_warning(fresh_server, local, caplo
     caplog.clear()
     ctx = LauncherContext(server_url=fresh_server.url, use_dev=True)
     offline = offline_bundle(ctx)
-    assert offline is not None and offline.bundle_name == "my_dev" and state.claim(offline)
+    assert offline is not None and offline.bundle_name == "my_dev" and store.claim(offline)
     with caplog.at_level("WARNING", logger="ayon_launcher"):
         _load(ctx, offline, None, True)
     assert [r.getMessage() for r in caplog.records if r.levelname == "WARNING"] == warnings
-    state.release_leases()
+    store.release_marks()
     caplog.clear()
     missing.mkdir(parents=True)  # once the checkout is there: no warning
     with caplog.at_level("WARNING", logger="ayon_launcher"):
@@ -200,7 +200,7 @@ def test_first_sync_noop_second_sync_and_new_bundle_updates_one_addon(fresh_serv
     assert demo_dir.stat().st_ino == inode
     assert (local / "addons" / "extra_1.1.0" / "extra_client" / "payload.bin").read_bytes() \
         == b"1.1.0"
-    assert [b.bundle_name for b in state.load_history()] == ["b2", "b1"]
+    assert [b.bundle_name for b in store.load_history()] == ["b2", "b1"]
 
 
 def test_bad_hash_rejected_and_previous_state_kept(fresh_server, local, tmp_path):
@@ -216,7 +216,7 @@ def test_bad_hash_rejected_and_previous_state_kept(fresh_server, local, tmp_path
     assert "addon demo_tools 1.1.0" in message and "unreadable zip archive" in message
     assert not (local / "addons" / "demo_tools_1.1.0").exists()
     assert (local / "addons" / "demo_tools_1.0.0" / "ayon_demo_tools" / "addon.py").is_file()
-    last = state.last_installed()
+    last = store.last_installed()
     assert last is not None and last.bundle_name == "demo_production"
 
     # A dependency package carries a checksum: a file that does not match it is refused.
@@ -236,7 +236,7 @@ def test_bad_hash_rejected_and_previous_state_kept(fresh_server, local, tmp_path
         sync(api, bundle_name="badsum")
     assert "badsum.zip" in str(info.value) and "checksum mismatch" in str(info.value)
     assert not (local / "dependency_packages" / "badsum").exists()
-    last = state.last_installed()
+    last = store.last_installed()
     assert last is not None and last.bundle_name == "demo_production"
 
 
@@ -308,7 +308,7 @@ def test_offline_choice_by_variant_and_private_history(fresh_server, local):
     api = connect(fresh_server)
     sync(api)  # production
     url = fresh_server.url
-    history = state.history_path()
+    history = store.history.history_path()
     # It keeps the bundles' studio settings: readable by the user only.
     assert stat.S_IMODE(history.stat().st_mode) == 0o600
     production = LauncherContext(server_url=url)

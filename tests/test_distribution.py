@@ -317,7 +317,7 @@ def test_another_launcher_installing_an_item_is_waited_for_then_a_clear_error(lo
     data = addon_zip("theta_pkg", "theta", "1.0.0")
     item = item_for("theta", "1.0.0", data, [HttpSource(files.add("/theta.zip", data))])
     monkeypatch.setenv("AYON_LAUNCHER_LOCK_TIMEOUT", "0")
-    store.ensure_usable()  # as sync_items does before it takes item locks
+    store.locks.ensure_usable()  # as sync_items does before it takes item locks
     with store.item_lock(item):  # as another launcher downloading it holds it
         with pytest.raises(store.StoreLockTimeout) as info:
             sync_items([item], FetchSettings())
@@ -342,13 +342,13 @@ def test_leftover_sweep_spares_the_work_folder_of_a_live_launcher(local):
     trash.mkdir()
     # The sweep runs under the store lock only, the one legacy work folders were made under:
     # they go at once with the trash (no sweep without the store lock spares them any more).
-    store.ensure_usable()
+    store.locks.ensure_usable()
     with store.item_lock(item):
         with store.store_lock():
-            assert store.remove_leftovers(addons) == 2
+            assert store.folders.remove_leftovers(addons) == 2
         assert work.is_dir() and not legacy.exists() and not trash.exists()
     with store.store_lock():
-        assert store.remove_leftovers(addons) == 1
+        assert store.folders.remove_leftovers(addons) == 1
     assert list(addons.iterdir()) == []
 
 
@@ -373,7 +373,7 @@ report = sync_items([item], FetchSettings())
 # As distribute does after a sync: the leftovers of interrupted runs go, under the store lock.
 from ayon_launcher.bootstrapper.distribution import store
 with store.store_lock():
-    store.remove_leftovers(item.target.parent)
+    store.folders.remove_leftovers(item.target.parent)
 print("installed" if report.installed else "skipped")
 """
 
@@ -484,14 +484,13 @@ def test_shared_file_lock_admits_shared_holders_and_excludes_an_exclusive_one(tm
 
 @pytest.mark.skipif(os.name == "nt", reason="no in-use marks on Windows")
 def test_in_use_mark_of_another_process_keeps_a_folder_from_the_cleanup(local):
-    from ayon_launcher.bootstrapper.distribution import state
 
-    store.ensure_usable()
+    store.locks.ensure_usable()
     folder = local / "addons" / "mu_1.0.0"
-    mark = store.lock_file(store.IN_USE_DIR, folder)
-    state.hold_folders([folder])  # this process's own mark does not protect from itself
+    mark = store.locks.lock_file(store.locks.IN_USE_DIR, folder)
+    store.locks.hold_folders([folder])  # this process's own mark does not protect from itself
     assert mark.is_file()
-    assert not state._used_by_another_process(folder)
+    assert not store.locks.used_by_another_process(folder)
     assert not mark.exists()  # a mark nobody holds is removed
     other = subprocess.Popen(
         [sys.executable, "-c", "import fcntl, os, sys; fd = os.open(sys.argv[1], "
@@ -499,11 +498,11 @@ def test_in_use_mark_of_another_process_keeps_a_folder_from_the_cleanup(local):
          "sys.stdin.read()", str(mark)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     try:
         assert other.stdout.readline() == "held\n"
-        assert state._used_by_another_process(folder)
+        assert store.locks.used_by_another_process(folder)
     finally:
         other.communicate("")
-    assert not state._used_by_another_process(folder)  # its holder has ended
-    state.release_leases()
+    assert not store.locks.used_by_another_process(folder)  # its holder has ended
+    store.release_marks()
 
 
 def test_atomic_json_writer_is_private_on_request_and_leaves_no_temp_file(tmp_path):

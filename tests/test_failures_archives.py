@@ -378,7 +378,7 @@ sync_items(items, FetchSettings())
 # As distribute does after a sync: the leftovers of interrupted runs go, under the store lock.
 from ayon_launcher.bootstrapper.distribution import store
 with store.store_lock():
-    store.remove_leftovers(items[0].target.parent)
+    store.folders.remove_leftovers(items[0].target.parent)
 """
 
 

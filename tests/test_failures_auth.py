@@ -10,7 +10,7 @@ from __future__ import annotations
 import ayon_api
 import pytest
 
-from ayon_launcher.bootstrapper.distribution import state, store
+from ayon_launcher.bootstrapper.distribution import store
 from ayon_launcher.bootstrapper.distribution.distribute import distribute, fetch_bundle
 from ayon_launcher.localserver.store import secret_digest
 from ayon_launcher.support.errors import AuthenticationRequired
@@ -67,7 +67,7 @@ def test_token_expires_between_bundle_list_and_download(local, local_server, pro
     # Refused credentials are not retried like a network error: one request only.
     assert proxy.hits_for("/addons/demo_tools/1.1.0/private/client.zip") == 1
     assert sorted(p.name for p in (local / "addons").iterdir()) == before
-    assert state.last_installed().bundle_name == "demo_production"
+    assert store.last_installed().bundle_name == "demo_production"
 
 
 def test_token_expires_between_two_api_calls(local, local_server, proxy):

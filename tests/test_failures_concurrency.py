@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from ayon_launcher.bootstrapper.distribution import state, store
+from ayon_launcher.bootstrapper.distribution import store
 from conftest import isolated_env, run_ayon
 from failure_helpers import FaultProxy
 
@@ -151,7 +151,7 @@ def test_store_lock_held_too_long_is_a_clear_error(tmp_path, env, monkeypatch):
     assert warning.startswith("WARNING: another AYON launcher holds the add-on store lock")
     assert "bundle demo_production is complete here: starting without recording it" in warning
     assert (tmp_path / "local" / "state" / "installed_bundles.json").read_bytes() == history
-    state.release_leases()
+    store.release_marks()
 
 
 def _wait_for(condition, proc: subprocess.Popen) -> None:
@@ -197,20 +197,20 @@ def test_installed_bundle_starts_while_another_launcher_downloads(tmp_path, env,
 
 def test_offline_claim_keeps_the_bundle_from_another_launchers_cleanup(tmp_path, env,
                                                                          monkeypatch):
-    """state.claim (for an offline start) marks the bundle in use under the store lock."""
+    """store.claim (for an offline start) marks the bundle in use under the store lock."""
     done = run_ayon(["--headless", "addon", "demo_tools", "hello"], env)
     assert done.returncode == 0, done.stderr
     monkeypatch.setenv("AYON_LAUNCHER_LOCAL_DIR", env["AYON_LAUNCHER_LOCAL_DIR"])
-    production = state.last_installed()
-    assert production is not None and state.claim(production)
+    production = store.last_installed()
+    assert production is not None and store.claim(production)
     # A marker held by *another* process is what protects: run the clean-up elsewhere.
     moved = run_ayon(["--headless", "--use-staging", "addon", "demo_tools", "hello"],
                      {**env, "AYON_LAUNCHER_KEEP_BUNDLES": "1"})
     assert moved.returncode == 0, moved.stderr
     assert all(Path(a.path).is_dir() for a in production.addons)
-    state.release_leases()
+    store.release_marks()
     # Once nothing holds it, a bundle whose folders are gone cannot be claimed.
     again = run_ayon(["--headless", "--use-staging", "addon", "demo_tools", "hello"],
                      {**env, "AYON_LAUNCHER_KEEP_BUNDLES": "1"})
     assert again.returncode == 0, again.stderr
-    assert not state.claim(production)
+    assert not store.claim(production)

@@ -16,7 +16,7 @@ import time
 import ayon_api
 import pytest
 
-from ayon_launcher.bootstrapper.distribution import state, store
+from ayon_launcher.bootstrapper.distribution import store
 from ayon_launcher.bootstrapper.distribution.distribute import distribute, fetch_bundle
 from ayon_launcher.support.errors import DistributionError, LauncherError, ServerUnreachableError
 from conftest import isolated_env, run_ayon
@@ -47,7 +47,7 @@ def api_for(url: str, key: str) -> ayon_api.ServerAPI:
     return ayon_api.ServerAPI(url, token=key)
 
 
-def sync(api: ayon_api.ServerAPI, log: list | None = None, **choice) -> state.InstalledBundle:
+def sync(api: ayon_api.ServerAPI, log: list | None = None, **choice) -> store.InstalledBundle:
     choice = {"bundle_name": None, "use_staging": False, "use_dev": False, **choice}
     bundle = fetch_bundle(api, **choice)
     reports = log if log is not None else []
@@ -72,7 +72,7 @@ def assert_previous_state(local, before: dict[str, str]) -> None:
     leftovers = [p.name for folder in ("addons", "dependency_packages")
                  for p in (local / folder).iterdir() if p.name.startswith(".")]
     assert leftovers == []
-    last = state.last_installed()
+    last = store.last_installed()
     assert last is not None and last.bundle_name == "demo_production"
 
 

@@ -15,7 +15,7 @@ if TYPE_CHECKING:
 
     import ayon_api
 
-    from ayon_launcher.bootstrapper.distribution.state import InstalledBundle
+    from ayon_launcher.bootstrapper.distribution.store import InstalledBundle
     from ayon_launcher.bootstrapper.distribution.sync import ItemProgress
     from ayon_launcher.pipeline.addons.base import AYONAddon
 
@@ -146,38 +146,38 @@ def offline_bundle(ctx: LauncherContext) -> InstalledBundle | None:
     """The bundle an offline start of ``ctx`` would use (None when there is none)."""
     import os
 
-    from ayon_launcher.bootstrapper.distribution import state
+    from ayon_launcher.bootstrapper.distribution import store
 
     url = (ctx.server_url or os.environ.get("AYON_SERVER_URL") or "").rstrip("/") or None
     if ctx.project_bundle_name and not ctx.bundle_name:
         # The bundle asked for by AYON_BUNDLE_NAME (a project bundle, or an older launcher's
         # studio bundle), when it was installed here.
-        named = state.last_installed(server_url=url, bundle_name=ctx.project_bundle_name)
+        named = store.last_installed(server_url=url, bundle_name=ctx.project_bundle_name)
         if named is not None:
             return named
     if ctx.use_staging:
         variant: str | None = "staging"
     elif ctx.use_dev:
-        variant = state.DEV_VARIANT
+        variant = store.DEV_VARIANT
     else:  # a named bundle is chosen by name; otherwise the studio's production bundle
         variant = None if ctx.bundle_name else "production"
-    return state.last_installed(server_url=url, bundle_name=ctx.bundle_name, variant=variant)
+    return store.last_installed(server_url=url, bundle_name=ctx.bundle_name, variant=variant)
 
 
 def _offline_bundle(ctx: LauncherContext, exc: ServerUnreachableError) -> InstalledBundle:
-    from ayon_launcher.bootstrapper.distribution import state
+    from ayon_launcher.bootstrapper.distribution import store
 
     installed = offline_bundle(ctx)
     # Mark its folders in use so that another launcher's clean-up keeps them; a bundle that
     # lost folders since the history was read cannot be used.
-    if installed is not None and not state.claim(installed):
+    if installed is not None and not store.claim(installed):
         installed = None
     if installed is None:
         raise ServerUnreachableError(
             f"{exc}; {_never_installed(ctx)}, so the launcher cannot start offline "
             "(connect once to the server, or use --skip-bootstrap)"
         ) from None
-    damaged = state.damaged_items(installed, full=ctx.verify)
+    damaged = store.damaged_items(installed, full=ctx.verify)
     if damaged:
         # Never a silent wrong environment: without the server nothing can be repaired.
         raise DistributionError(

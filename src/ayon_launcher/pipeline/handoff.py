@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from ayon_launcher.bootstrapper.bootstrap import BootstrapResult
     from ayon_launcher.bootstrapper.connection.login import Session
     from ayon_launcher.bootstrapper.context import LauncherContext
-    from ayon_launcher.bootstrapper.distribution.state import InstalledBundle
+    from ayon_launcher.bootstrapper.distribution.store import InstalledBundle
 
 CORE_ADDON = "core"
 

@@ -1,7 +1,8 @@
 """Bundle and add-on distribution: sources, archive validation, safe extraction, local store.
 
 Modules: ``models`` (server payloads), ``bundles`` (bundle choice), ``sources`` (server/http/
-filesystem fetch with checksum and retries), ``archives`` (safe extract), ``store`` (layout,
-metadata, lock, atomic install), ``sync`` (parallel install), ``state`` (installed bundles,
-offline start, clean-up), ``distribute`` (all of it for one bundle), ``progress`` (rich bar).
+filesystem fetch with checksum and retries), ``archives`` (safe extract), ``store`` (the one
+owner of the local store: item folders, metadata, locks, in-use marks, installed bundles,
+clean-up), ``sync`` (parallel install), ``distribute`` (all of it for one bundle),
+``progress`` (rich bar).
 """

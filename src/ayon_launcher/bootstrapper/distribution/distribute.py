@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ayon_launcher.bootstrapper.distribution import state, store
+from ayon_launcher.bootstrapper.distribution import store
 from ayon_launcher.bootstrapper.distribution.bundles import (
     choose_bundle,
     choose_project_bundle,
@@ -23,7 +22,6 @@ from ayon_launcher.bootstrapper.distribution.models import (
 )
 from ayon_launcher.bootstrapper.distribution.sources import FetchSettings
 from ayon_launcher.bootstrapper.distribution.sync import ItemProgress, SyncFailed, sync_items
-from ayon_launcher.support import paths
 from ayon_launcher.support.errors import (
     AuthenticationRequired,
     DistributionError,
@@ -224,7 +222,7 @@ def distribute(api: ayon_api.ServerAPI, bundle: Bundle, progress: ItemProgress |
                fetch_settings_fn: Callable[..., dict[str, Any]] = fetch_settings,
                cancel: threading.Event | None = None,
                studio: Bundle | None = None,
-               verify: bool = False) -> state.InstalledBundle:
+               verify: bool = False) -> store.InstalledBundle:
     """Sync ``bundle`` into the store, record it as installed, clean up unused versions.
 
     What is missing is fetched without the store lock (one lock per item), so a launcher
@@ -234,7 +232,7 @@ def distribute(api: ayon_api.ServerAPI, bundle: Bundle, progress: ItemProgress |
     ``cancel`` stops the sync from another thread (SyncCancelled); Ctrl+C stops it too.
     Installed items are checked (``verify``: every file read) and damaged ones installed again.
     """
-    keep = state.keep_count()  # a bad AYON_LAUNCHER_KEEP_BUNDLES fails before any download
+    keep = store.keep_count()  # a bad AYON_LAUNCHER_KEEP_BUNDLES fails before any download
     items, dev_paths = plan_items(api, bundle)
     settings = FetchSettings(server_url=api.get_base_url(), server_headers=api.get_headers())
     installed = _installed_bundle(api, bundle, items, dev_paths, fetch_settings_fn(api, bundle),
@@ -243,12 +241,10 @@ def distribute(api: ayon_api.ServerAPI, bundle: Bundle, progress: ItemProgress |
         _sync(items, settings, progress, cancel, verify)
         verify = False  # a later round only installs what went missing meanwhile
         try:
-            trash = _record(installed, items, keep)
+            if store.record_bundle(installed, items, keep):
+                return installed
         except store.StoreLockTimeout as exc:
             return _start_unrecorded(installed, items, exc)
-        if trash is not None:
-            store.purge(*trash)
-            return installed
         log.info("add-ons of bundle %s were removed meanwhile by another launcher: "
                  "installing them again", bundle.name)
     raise DistributionError(
@@ -274,17 +270,17 @@ def _sync(items: list[DistItem], settings: FetchSettings, progress: ItemProgress
 
 def _installed_bundle(api: ayon_api.ServerAPI, bundle: Bundle, items: list[DistItem],
                       dev_paths: dict[str, str], settings: dict[str, Any],
-                      studio: Bundle) -> state.InstalledBundle:
+                      studio: Bundle) -> store.InstalledBundle:
     addons = [
-        state.InstalledAddon(name=i.name, version=i.version or "", path=str(i.target))
+        store.InstalledAddon(name=i.name, version=i.version or "", path=str(i.target))
         for i in items if i.kind == "addon"
     ]
     addons += [
-        state.InstalledAddon(name=name, version=bundle.addons[name], path=path, dev=True)
+        store.InstalledAddon(name=name, version=bundle.addons[name], path=path, dev=True)
         for name, path in dev_paths.items()
     ]
     package = next((str(i.target) for i in items if i.kind == "dependency_package"), None)
-    return state.InstalledBundle(
+    return store.InstalledBundle(
         bundle_name=bundle.name,
         studio_bundle_name=studio.name,
         server_url=api.get_base_url(),
@@ -295,41 +291,11 @@ def _installed_bundle(api: ayon_api.ServerAPI, bundle: Bundle, items: list[DistI
     )
 
 
-def _held_and_complete(installed: state.InstalledBundle, items: list[DistItem]) -> bool:
-    """Mark the bundle's folders in use, then tell whether every item is still installed.
-
-    Marked first: from then on no other launcher's clean-up removes them, so a True stays
-    true."""
-    state.hold(installed)
-    return all(store.is_installed(item) for item in items)
-
-
-def _record(installed: state.InstalledBundle, items: list[DistItem],
-            keep: int) -> list[Path] | None:
-    """Under the store lock: mark the bundle in use, check it is complete, record it (in a
-    history of ``keep`` bundles), clean up. The folders to delete once the lock is released;
-    None when an item went missing."""
-    with store.store_lock():
-        try:
-            if not _held_and_complete(installed, items):
-                return None
-            history = state.record_installed(installed, keep)
-            # Before the clean-up: the folders it moves aside are deleted after the lock.
-            removed = store.remove_leftovers(paths.addons_dir(),
-                                             paths.dependency_packages_dir())
-            trash = state.cleanup(history, installed)
-        except OSError as exc:
-            raise store.unusable(exc) from None
-    if removed:
-        log.info("removed %d leftover folder(s) of an interrupted run", removed)
-    return trash
-
-
-def _start_unrecorded(installed: state.InstalledBundle, items: list[DistItem],
-                      exc: store.StoreLockTimeout) -> state.InstalledBundle:
+def _start_unrecorded(installed: store.InstalledBundle, items: list[DistItem],
+                      exc: store.StoreLockTimeout) -> store.InstalledBundle:
     """The store lock stayed taken: start from the bundle if it is complete here (marked in
     use without the lock, not recorded for offline starts), else fail with ``exc``."""
-    if not _held_and_complete(installed, items):
+    if not store.hold_if_complete(installed, items):
         raise exc
     log.warning("%s; bundle %s is complete here: starting without recording it",
                 exc, installed.bundle_name)

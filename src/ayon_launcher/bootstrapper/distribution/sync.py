@@ -9,7 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ayon_launcher.bootstrapper.distribution import manifest, state, store
+from ayon_launcher.bootstrapper.distribution import manifest, store
 from ayon_launcher.bootstrapper.distribution.archives import (
     LocalWriteError,
     safe_extract,
@@ -146,7 +146,7 @@ def sync_items(items: list[DistItem], settings: FetchSettings,
         emit(label, done, total, state)
 
     # Leftovers of interrupted runs are removed later, under the store lock (distribute).
-    store.ensure_usable(*sorted({item.target.parent for item in items}))
+    store.prepare(items)
     todo = []
     damaged: dict[str, dict] = {}  # label -> metadata of the damaged install
     for item in items:
@@ -291,7 +291,7 @@ def _install_one(item: DistItem, settings: FetchSettings,
     if not item.sources:
         raise DistributionError(f"{item.label}: the server lists no source to download it from")
     try:
-        work = store.new_temp_dir(item)
+        work = store.new_work_folder(item)
     except OSError as exc:
         raise write_error(item.label, item.target.parent, exc) from None
     try:
@@ -340,16 +340,10 @@ def _install_one(item: DistItem, settings: FetchSettings,
                 kinds.append(_kind(exc))
                 continue
             archive.unlink(missing_ok=True)
-            # The store lock for the rename only: the clean-up of another launcher (under
-            # the same lock) sees the new folder marked in use, before it is recorded.
-            with store.store_lock(check=check):
-                try:
-                    trash = store.install(item, content, describe(source), fetched, seal)
-                except OSError as exc:
-                    raise write_error(item.label, item.target, exc) from None
-                state.hold_folders([item.target])
-            if trash is not None:
-                store.purge(trash)
+            try:
+                store.put_in_place(item, content, describe(source), fetched, seal, check)
+            except OSError as exc:
+                raise write_error(item.label, item.target, exc) from None
             emit(item.label, 1, 1, "done")
             log.debug("installed %s from %s", item.label, describe(source))
             return

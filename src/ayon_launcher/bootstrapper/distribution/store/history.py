@@ -1,18 +1,21 @@
-"""Launcher state: fully installed bundles (for offline starts) and clean-up of unused versions."""
+"""The history of fully installed bundles (for offline starts) and clean-up of unused versions."""
 
 from __future__ import annotations
 
 import json
-import os
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ayon_launcher.bootstrapper.distribution import store
+from ayon_launcher.bootstrapper.distribution.store.folders import (
+    check_installed,
+    move_to_trash,
+    read_metadata,
+)
+from ayon_launcher.bootstrapper.distribution.store.locks import used_by_another_process
 from ayon_launcher.support import paths
 from ayon_launcher.support.atomicfile import write_json_atomic
-from ayon_launcher.support.locking import FileLock
 from ayon_launcher.support.log import get_logger
 
 log = get_logger("distribution")
@@ -95,7 +98,7 @@ def record_installed(bundle: InstalledBundle, keep: int) -> list[InstalledBundle
     return history
 
 
-def _bundle_folders(bundle: InstalledBundle) -> list[Path]:
+def bundle_folders(bundle: InstalledBundle) -> list[Path]:
     """The bundle's folders in the store (a dev add-on's own folder is not one)."""
     folders = [Path(a.path) for a in bundle.addons if not a.dev]
     if bundle.dependency_package:
@@ -103,19 +106,19 @@ def _bundle_folders(bundle: InstalledBundle) -> list[Path]:
     return folders
 
 
-def _still_complete(bundle: InstalledBundle) -> bool:
+def still_complete(bundle: InstalledBundle) -> bool:
     """Whether the bundle's store folders are all there (another launcher's clean-up may
     have removed some). A missing dev add-on folder does not count: loading the add-ons
     warns about it, online or offline."""
-    return all(folder.is_dir() for folder in _bundle_folders(bundle))
+    return all(folder.is_dir() for folder in bundle_folders(bundle))
 
 
 def damaged_items(bundle: InstalledBundle, full: bool = False) -> list[str]:
     """'<item> is damaged (<reason>)' for each store folder of ``bundle`` whose files are not
-    those installed (``store.check_installed``; ``full``: every file read)."""
+    those installed (``folders.check_installed``; ``full``: every file read)."""
     problems = []
-    for folder in _bundle_folders(bundle):
-        meta = store.read_metadata(folder)
+    for folder in bundle_folders(bundle):
+        meta = read_metadata(folder)
         if meta is None:
             problems.append(f"{folder.name} is damaged (its metadata is missing)")
             continue
@@ -123,7 +126,7 @@ def damaged_items(bundle: InstalledBundle, full: bool = False) -> list[str]:
             label = f"addon {meta.get('name')} {meta.get('version')}"
         else:
             label = f"dependency package {meta.get('name')}"
-        damage = store.check_installed(folder, label, meta, full)
+        damage = check_installed(folder, label, meta, full)
         if damage is not None:
             problems.append(f"{label} is damaged ({damage})")
     return problems
@@ -152,90 +155,14 @@ def last_installed(server_url: str | None = None, bundle_name: str | None = None
             continue
         if variant and not _of_variant(bundle, variant):
             continue
-        if _still_complete(bundle):
+        if still_complete(bundle):
             return bundle
     return None
 
 
-# Store folders this process uses: path -> the shared lock on its mark in IN_USE_DIR.
-_LEASES: dict[str, FileLock] = {}
-
-
-def _lease_file(folder: Path) -> Path:
-    return store.lock_file(store.IN_USE_DIR, folder)
-
-
-def hold(bundle: InstalledBundle) -> None:
-    """Mark the bundle's store folders as used by this process until it exits, so that the
-    clean-up of another launcher (another bundle, a lower keep count) leaves them alone.
-
-    Call with the store lock held (clean-up runs under it too, so the two cannot interleave).
-    """
-    hold_folders(_bundle_folders(bundle))
-
-
-def hold_folders(folders: list[Path]) -> None:
-    """Mark store ``folders`` as in use by this process (see ``hold``).
-
-    A shared lock: the operating system drops it when the process dies. POSIX only; on
-    Windows files in use cannot be deleted anyway. The mark folder is made by
-    ``store.ensure_usable`` (every store lock calls it).
-    """
-    if os.name == "nt":
-        return
-    for folder in folders:
-        key = str(folder)
-        if key in _LEASES:
-            continue
-        lease = FileLock(_lease_file(folder), shared=True)
-        try:
-            held = lease.try_acquire()
-        except OSError as exc:
-            log.debug("cannot mark %s as in use: %s", folder, exc)
-            continue
-        if held:
-            _LEASES[key] = lease
-
-
-def claim(bundle: InstalledBundle) -> bool:
-    """For an offline start: mark ``bundle``'s folders as in use, under the store lock, if
-    they are all still there (another launcher's clean-up may have removed some since the
-    history was read). False when the bundle is no longer complete."""
-    with store.store_lock():
-        if not _still_complete(bundle):
-            return False
-        hold(bundle)
-    return True
-
-
-def release_leases() -> None:
-    """Drop this process's marks (tests; a process's marks otherwise end with it)."""
-    while _LEASES:
-        _key, lease = _LEASES.popitem()
-        lease.release()
-
-
-def _used_by_another_process(folder: Path) -> bool:
-    """True while another live launcher holds a mark on ``folder`` (store lock held); a mark
-    nobody holds any more is removed."""
-    if os.name == "nt":
-        return False
-    own = _LEASES.pop(str(folder), None)
-    if own is not None:
-        own.release()  # this process's own mark does not protect from its own clean-up
-    check = FileLock(_lease_file(folder), remove_on_release=True)
-    try:
-        if not check.try_acquire():
-            return True
-    except OSError:
-        return False  # no mark can be made there: none was
-    check.release()
-    return False
-
-
 def cleanup(history: list[InstalledBundle], current: InstalledBundle) -> list[Path]:
     """Move aside store folders used by none of the kept bundles (never the current one's)
-    and by no other running launcher; returns the moved folders, for ``store.purge`` once the
+    and by no other running launcher; returns the moved folders, for ``purge`` once the
     store lock is released (call with it held: renames are quick, deleting is not)."""
     keep = {Path(a.path).resolve() for b in [current, *history] for a in b.addons}
     keep |= {Path(b.dependency_package).resolve() for b in [current, *history]
@@ -249,13 +176,13 @@ def cleanup(history: list[InstalledBundle], current: InstalledBundle) -> list[Pa
                 continue
             if entry.resolve() in keep:
                 continue
-            if store.read_metadata(entry) is None:
+            if read_metadata(entry) is None:
                 continue  # not ours (or not complete): leave it alone
-            if _used_by_another_process(entry):
+            if used_by_another_process(entry):
                 log.debug("keeping %s: another running launcher uses it", entry.name)
                 continue
             try:
-                removed.append(store.move_to_trash(entry))
+                removed.append(move_to_trash(entry))
             except OSError as exc:
                 log.debug("cannot remove %s: %s", entry, exc)
     if removed:

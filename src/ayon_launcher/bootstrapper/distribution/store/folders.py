@@ -1,24 +1,20 @@
-"""The local store: item folders, their metadata file, atomic installs and the store locks."""
+"""The store's item folders: their metadata, atomic installs, trash and leftovers of killed runs."""
 
 from __future__ import annotations
 
 import json
 import os
 import shutil
-import threading
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ayon_launcher.bootstrapper.distribution import manifest
 from ayon_launcher.bootstrapper.distribution.manifest import METADATA_FILE
 from ayon_launcher.bootstrapper.distribution.models import DistItem
-from ayon_launcher.support import paths
+from ayon_launcher.bootstrapper.distribution.store.locks import item_lock_if_free
 from ayon_launcher.support.atomicfile import write_json_atomic
-from ayon_launcher.support.errors import DistributionError
-from ayon_launcher.support.locking import FileLock
 from ayon_launcher.support.log import get_logger
 
 if TYPE_CHECKING:
@@ -28,37 +24,7 @@ log = get_logger("distribution")
 
 TMP_PREFIX = ".tmp-"
 TRASH_PREFIX = ".trash-"
-LOCK_TIMEOUT_ENV = "AYON_LAUNCHER_LOCK_TIMEOUT"
-# Folders of per-folder lock files in the state folder (outside the store folders):
-LOCKS_DIR = "locks"  # item locks, held while an item is downloaded and installed
-IN_USE_DIR = "in_use"  # marks (shared locks) of the store folders running launchers use
 _TOKEN_SIZE = 6  # bytes: work folders end with "-" and 12 hex digits
-
-
-class StoreLockTimeout(DistributionError):
-    """Another launcher held a store lock for longer than AYON_LAUNCHER_LOCK_TIMEOUT."""
-
-
-def unusable(exc: OSError) -> DistributionError:
-    """The one-line error for a local folder that cannot be used (not a folder, read-only)."""
-    if isinstance(exc, FileExistsError) and exc.filename:
-        reason = f"{exc.filename} is not a folder"  # mkdir(exist_ok=True) on a file
-    else:
-        reason = exc.strerror or type(exc).__name__
-    return DistributionError(f"cannot use the add-on store {paths.local_dir()}: {reason} "
-                             f"({paths.LOCAL_DIR_ENV})")
-
-
-def ensure_usable(*folders: Path) -> None:
-    """Create the state folder with its lock folders (and ``folders``); a clear
-    DistributionError when impossible. Every lock of the store needs it called first (the
-    store lock calls it; ``sync_items`` before taking item locks)."""
-    state = paths.state_dir()
-    try:
-        for folder in (state, state / LOCKS_DIR, state / IN_USE_DIR, *folders):
-            folder.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise unusable(exc) from None
 
 
 def _token(size: int) -> str:
@@ -149,25 +115,18 @@ def _rewrite_metadata(folder: Path, meta: dict[str, Any],
     """Replace the metadata of ``folder`` by ``new`` (or what it returns), if the item's
     lock is free and the metadata still is ``meta``: never over a new install. False when
     not done (a read-only store checks the same again at the next start)."""
-    lock = FileLock(lock_file(LOCKS_DIR, folder))
-    try:
-        if not lock.try_acquire():
+    with item_lock_if_free(folder) as free:
+        if not free or read_metadata(folder) != meta:
             return False
-    except OSError:
-        return False
-    try:
-        if read_metadata(folder) != meta:
+        try:
+            write_json_atomic(folder / METADATA_FILE, new() if callable(new) else new)
+        except OSError as exc:
+            log.debug("cannot update the metadata of %s: %s", folder, exc)
             return False
-        write_json_atomic(folder / METADATA_FILE, new() if callable(new) else new)
         return True
-    except OSError as exc:
-        log.debug("cannot update the metadata of %s: %s", folder, exc)
-        return False
-    finally:
-        lock.release()
 
 
-def new_temp_dir(item: DistItem) -> Path:
+def new_work_folder(item: DistItem) -> Path:
     """A fresh work folder beside the item's target (same filesystem, so rename is atomic).
 
     Its name carries the target's name: the leftovers sweep asks that item's lock whether a
@@ -268,110 +227,9 @@ def remove_leftovers(*folders: Path) -> int:
                 purge(entry)
                 count += 1
                 continue
-            lock = FileLock(lock_file(LOCKS_DIR, folder / name))
-            try:
-                free = lock.try_acquire()
-            except OSError:
-                continue
-            if not free:
-                continue  # a live launcher is installing that item
-            try:
+            with item_lock_if_free(folder / name) as free:
+                if not free:
+                    continue  # a live launcher is installing that item (or unknown)
                 purge(entry)
                 count += 1
-            finally:
-                lock.release()
     return count
-
-
-def lock_path() -> Path:
-    return paths.state_dir() / "store.lock"
-
-
-def lock_file(kind: str, folder: Path) -> Path:
-    """The lock file of the store folder ``folder`` in the state folder ``kind`` (LOCKS_DIR,
-    IN_USE_DIR), named after the store folder and the folder itself."""
-    return paths.state_dir() / kind / f"{folder.parent.name}--{folder.name}.lock"
-
-
-def _lock_timeout(timeout: float | None) -> float:
-    if timeout is not None:
-        return timeout
-    from ayon_launcher.support.envconfig import env_number
-
-    return env_number(LOCK_TIMEOUT_ENV, 900.0, minimum=0)
-
-
-def _acquire(lock: FileLock, timeout: float, waiting: str,
-             check: Callable[[], None] | None) -> bool:
-    """Try ``lock`` until ``timeout``; False when it stays taken. ``check`` is called while
-    waiting (it raises to give up, e.g. when the sync is cancelled)."""
-    deadline = time.monotonic() + timeout
-    delay = 0.01
-    logged = False
-    while True:
-        try:
-            if lock.try_acquire():
-                return True
-        except OSError as exc:
-            raise unusable(exc) from None
-        if time.monotonic() >= deadline:
-            return False
-        if check is not None:
-            check()
-        if not logged:
-            log.info("%s", waiting)
-            logged = True
-        time.sleep(delay)
-        delay = min(delay * 2, 0.2)
-
-
-_STORE_THREADS = threading.Lock()
-
-
-@contextmanager
-def store_lock(timeout: float | None = None,
-               check: Callable[[], None] | None = None) -> Iterator[None]:
-    """Exclusive lock over the store, shared by every launcher process of this user.
-
-    Held only for short steps (rename into place, record, marks, clean-up, the sweep of
-    leftovers): downloads take their item's lock instead. The operating system drops the
-    lock of a killed process, so a crash never blocks the next start; a live holder is
-    waited for up to ``timeout`` seconds (AYON_LAUNCHER_LOCK_TIMEOUT), then StoreLockTimeout.
-    """
-    path = lock_path()
-    ensure_usable()
-    timeout = _lock_timeout(timeout)
-    # This process's own workers queue here, silently (each holds the lock for a short step,
-    # and a holder waiting for another process is bounded by ``timeout``): the file lock and
-    # its "another launcher" message are then only contended by other processes.
-    with _STORE_THREADS:
-        lock = FileLock(path)
-        if not _acquire(lock, timeout, "waiting for another AYON launcher to finish "
-                        "updating the add-on store", check):
-            raise StoreLockTimeout(
-                f"another AYON launcher holds the add-on store lock ({path}) for over "
-                f"{timeout:.0f}s")
-        try:
-            yield
-        finally:
-            lock.release()
-
-
-@contextmanager
-def item_lock(item: DistItem, timeout: float | None = None,
-              check: Callable[[], None] | None = None) -> Iterator[None]:
-    """Exclusive lock on one item across processes, held while it is downloaded, extracted
-    and installed: two launchers never fetch the same archive at once, and launchers that
-    need different items do not wait for each other. Call ``ensure_usable`` first."""
-    path = lock_file(LOCKS_DIR, item.target)
-    timeout = _lock_timeout(timeout)
-    lock = FileLock(path)
-    if not _acquire(lock, timeout, f"waiting for another AYON launcher to install "
-                    f"{item.label}", check):
-        raise StoreLockTimeout(
-            f"{item.label}: another AYON launcher has been installing it for over "
-            f"{timeout:.0f}s (lock {path})")
-    try:
-        yield
-    finally:
-        lock.release()

@@ -1,0 +1,217 @@
+"""The store's locks between launchers: the store lock, one lock per item, and in-use marks."""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from ayon_launcher.bootstrapper.distribution.models import DistItem
+from ayon_launcher.support import paths
+from ayon_launcher.support.errors import DistributionError
+from ayon_launcher.support.locking import FileLock
+from ayon_launcher.support.log import get_logger
+
+log = get_logger("distribution")
+
+LOCK_TIMEOUT_ENV = "AYON_LAUNCHER_LOCK_TIMEOUT"
+# Folders of per-folder lock files in the state folder (outside the store folders):
+LOCKS_DIR = "locks"  # item locks, held while an item is downloaded and installed
+IN_USE_DIR = "in_use"  # marks (shared locks) of the store folders running launchers use
+
+
+class StoreLockTimeout(DistributionError):
+    """Another launcher held a store lock for longer than AYON_LAUNCHER_LOCK_TIMEOUT."""
+
+
+def unusable(exc: OSError) -> DistributionError:
+    """The one-line error for a local folder that cannot be used (not a folder, read-only)."""
+    if isinstance(exc, FileExistsError) and exc.filename:
+        reason = f"{exc.filename} is not a folder"  # mkdir(exist_ok=True) on a file
+    else:
+        reason = exc.strerror or type(exc).__name__
+    return DistributionError(f"cannot use the add-on store {paths.local_dir()}: {reason} "
+                             f"({paths.LOCAL_DIR_ENV})")
+
+
+def ensure_usable(*folders: Path) -> None:
+    """Create the state folder with its lock folders (and ``folders``); a clear
+    DistributionError when impossible. Every lock of the store needs it called first (the
+    store lock calls it; the sync before taking item locks)."""
+    state = paths.state_dir()
+    try:
+        for folder in (state, state / LOCKS_DIR, state / IN_USE_DIR, *folders):
+            folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise unusable(exc) from None
+
+
+def lock_path() -> Path:
+    return paths.state_dir() / "store.lock"
+
+
+def lock_file(kind: str, folder: Path) -> Path:
+    """The lock file of the store folder ``folder`` in the state folder ``kind`` (LOCKS_DIR,
+    IN_USE_DIR), named after the store folder and the folder itself."""
+    return paths.state_dir() / kind / f"{folder.parent.name}--{folder.name}.lock"
+
+
+def _lock_timeout(timeout: float | None) -> float:
+    if timeout is not None:
+        return timeout
+    from ayon_launcher.support.envconfig import env_number
+
+    return env_number(LOCK_TIMEOUT_ENV, 900.0, minimum=0)
+
+
+def _acquire(lock: FileLock, timeout: float, waiting: str,
+             check: Callable[[], None] | None) -> bool:
+    """Try ``lock`` until ``timeout``; False when it stays taken. ``check`` is called while
+    waiting (it raises to give up, e.g. when the sync is cancelled)."""
+    deadline = time.monotonic() + timeout
+    delay = 0.01
+    logged = False
+    while True:
+        try:
+            if lock.try_acquire():
+                return True
+        except OSError as exc:
+            raise unusable(exc) from None
+        if time.monotonic() >= deadline:
+            return False
+        if check is not None:
+            check()
+        if not logged:
+            log.info("%s", waiting)
+            logged = True
+        time.sleep(delay)
+        delay = min(delay * 2, 0.2)
+
+
+_STORE_THREADS = threading.Lock()
+
+
+@contextmanager
+def store_lock(timeout: float | None = None,
+               check: Callable[[], None] | None = None) -> Iterator[None]:
+    """Exclusive lock over the store, shared by every launcher process of this user.
+
+    Held only for short steps (rename into place, record, marks, clean-up, the sweep of
+    leftovers): downloads take their item's lock instead. The operating system drops the
+    lock of a killed process, so a crash never blocks the next start; a live holder is
+    waited for up to ``timeout`` seconds (AYON_LAUNCHER_LOCK_TIMEOUT), then StoreLockTimeout.
+    """
+    path = lock_path()
+    ensure_usable()
+    timeout = _lock_timeout(timeout)
+    # This process's own workers queue here, silently (each holds the lock for a short step,
+    # and a holder waiting for another process is bounded by ``timeout``): the file lock and
+    # its "another launcher" message are then only contended by other processes.
+    with _STORE_THREADS:
+        lock = FileLock(path)
+        if not _acquire(lock, timeout, "waiting for another AYON launcher to finish "
+                        "updating the add-on store", check):
+            raise StoreLockTimeout(
+                f"another AYON launcher holds the add-on store lock ({path}) for over "
+                f"{timeout:.0f}s")
+        try:
+            yield
+        finally:
+            lock.release()
+
+
+@contextmanager
+def item_lock(item: DistItem, timeout: float | None = None,
+              check: Callable[[], None] | None = None) -> Iterator[None]:
+    """Exclusive lock on one item across processes, held while it is downloaded, extracted
+    and installed: two launchers never fetch the same archive at once, and launchers that
+    need different items do not wait for each other. Call ``ensure_usable`` first."""
+    path = lock_file(LOCKS_DIR, item.target)
+    timeout = _lock_timeout(timeout)
+    lock = FileLock(path)
+    if not _acquire(lock, timeout, f"waiting for another AYON launcher to install "
+                    f"{item.label}", check):
+        raise StoreLockTimeout(
+            f"{item.label}: another AYON launcher has been installing it for over "
+            f"{timeout:.0f}s (lock {path})")
+    try:
+        yield
+    finally:
+        lock.release()
+
+
+@contextmanager
+def item_lock_if_free(folder: Path) -> Iterator[bool]:
+    """The lock of the item installed in ``folder`` when nobody holds it: yields True with
+    it held, False (nothing held) when a live launcher has it or it cannot be taken."""
+    lock = FileLock(lock_file(LOCKS_DIR, folder))
+    try:
+        free = lock.try_acquire()
+    except OSError:
+        free = False
+    try:
+        yield free
+    finally:
+        if free:
+            lock.release()
+
+
+# Store folders this process uses: path -> the shared lock on its mark in IN_USE_DIR.
+_MARKS: dict[str, FileLock] = {}
+
+
+def _mark_file(folder: Path) -> Path:
+    return lock_file(IN_USE_DIR, folder)
+
+
+def hold_folders(folders: list[Path]) -> None:
+    """Mark store ``folders`` as in use by this process until it exits, so that the clean-up
+    of another launcher (another bundle, a lower keep count) leaves them alone. Call with
+    the store lock held (clean-up runs under it too, so the two cannot interleave).
+
+    A shared lock: the operating system drops it when the process dies. POSIX only; on
+    Windows files in use cannot be deleted anyway. The mark folder is made by
+    ``ensure_usable`` (every store lock calls it).
+    """
+    if os.name == "nt":
+        return
+    for folder in folders:
+        key = str(folder)
+        if key in _MARKS:
+            continue
+        mark = FileLock(_mark_file(folder), shared=True)
+        try:
+            held = mark.try_acquire()
+        except OSError as exc:
+            log.debug("cannot mark %s as in use: %s", folder, exc)
+            continue
+        if held:
+            _MARKS[key] = mark
+
+
+def release_marks() -> None:
+    """Drop this process's marks (tests; a process's marks otherwise end with it)."""
+    while _MARKS:
+        _key, mark = _MARKS.popitem()
+        mark.release()
+
+
+def used_by_another_process(folder: Path) -> bool:
+    """True while another live launcher holds a mark on ``folder`` (store lock held); a mark
+    nobody holds any more is removed."""
+    if os.name == "nt":
+        return False
+    own = _MARKS.pop(str(folder), None)
+    if own is not None:
+        own.release()  # this process's own mark does not protect from its own clean-up
+    check = FileLock(_mark_file(folder), remove_on_release=True)
+    try:
+        if not check.try_acquire():
+            return True
+    except OSError:
+        return False  # no mark can be made there: none was
+    check.release()
+    return False
