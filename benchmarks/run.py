@@ -1,8 +1,8 @@
 """AYON launcher benchmarks: every figure is a ratio against a baseline measured in the same run.
 
-Usage: ``python benchmarks/run.py [--quick] [--runs N] [--skip-sync] [--skip-official]``. Prints
-a table; each time is the median of several runs, ours and the baseline's alternately. Not part
-of the tests.
+Usage: ``python benchmarks/run.py [--quick] [--runs N] [--skip-sync] [--skip-official]
+[--skip-farm]``. Prints a table; each time is the median of several runs, ours and the
+baseline's alternately. Not part of the tests.
 
 * start-up: ``ayon --skip-bootstrap script.py`` vs ``python script.py``;
 * no-op bootstrap: ``ayon --headless script.py`` with everything up to date, against the local
@@ -13,7 +13,9 @@ of the tests.
 * start-up check of installed items (10 add-ons, 20,000 files) vs ``os.stat`` of every file;
 * side by side with ynput's official launcher from source (``official_benchmark.py``), on a
   private real AYON server with the studio bundle (ayon-core + applications): cold sync, warm
-  start of a script, peak RSS; skipped, saying why, without ``../shared/peers``.
+  start of a script, peak RSS; skipped, saying why, without ``../shared/peers``;
+* farm: 64 launchers started at once on one shared store (``AYON_LAUNCHER_STORAGE_DIR``) vs
+  one launcher alone, with the count of archive downloads (each must be 1) and of requests.
 """
 
 from __future__ import annotations
@@ -161,6 +163,26 @@ def sync_row(server: object, work: Path, size_mb: int, count: int, runs: int,
                "<= 1.2x", _verdict(times.ratio <= 1.2))
 
 
+def farm_row(launchers: int, size_mb: int) -> Row:
+    from farm_benchmark import measure
+
+    figure = f"farm: {launchers} launchers at once, one shared store"
+    try:
+        result = measure(launchers=launchers, addons=4, size_mb=size_mb)
+    except BenchFailure as exc:
+        return _failed(figure, exc)
+    downloads = sum(result.downloads.values())
+    single_cpu = result.single_cpu or float("nan")
+    return Row(f"{figure}, 4 add-ons, {size_mb} MB, cold",
+               f"{result.farm_seconds:.1f} s, {result.requests} requests",
+               f"1 launcher {result.single_seconds:.1f} s, {result.single_requests} requests",
+               f"{result.farm_seconds / result.single_seconds:.1f}x (cpu per launcher "
+               f"{result.farm_cpu / result.launchers / single_cpu:.2f}x)",
+               "each archive sent once, all start",
+               _verdict(result.ok) + f" ({downloads} downloads of {result.archives})")
+
+
+
 def official_rows(work: Path, runs: int, sync_runs: int) -> list[Row]:
     from official_benchmark import measure, speedup, unavailable
 
@@ -219,6 +241,8 @@ def main() -> int:
     parser.add_argument("--skip-official", action="store_true",
                         help="skip the comparison with ynput's official launcher (it starts a "
                              "real AYON server: about two minutes more)")
+    parser.add_argument("--skip-farm", action="store_true",
+                        help="skip the 64-launcher farm figure (1 to 2 minutes on 2 cores)")
     args = parser.parse_args()
     runs = args.runs or (5 if args.quick else 9)
     sync_runs = args.sync_runs or (2 if args.quick else 3)
@@ -252,6 +276,9 @@ def main() -> int:
             print(f"official launcher side by side ({runs} warm, {sync_runs} cold runs) ...",
                   file=sys.stderr)
             rows.extend(official_rows(work / "official", runs, sync_runs))
+    if not args.skip_farm:
+        print("farm: 64 launchers at once ...", file=sys.stderr)
+        rows.append(farm_row(64, 8 if args.quick else 20))
 
     header = (f"AYON launcher benchmarks: python {platform.python_version()}, "
               f"{os.cpu_count()} CPUs, {platform.system()} {platform.machine()}; medians")

@@ -13,7 +13,11 @@ from ayon_launcher.bootstrapper.distribution.store.folders import (
     move_to_trash,
     read_metadata,
 )
-from ayon_launcher.bootstrapper.distribution.store.locks import used_by_another_process
+from ayon_launcher.bootstrapper.distribution.store.locks import (
+    is_shared,
+    locks_dir,
+    used_by_another_process,
+)
 from ayon_launcher.support import paths
 from ayon_launcher.support.atomicfile import write_json_atomic
 from ayon_launcher.support.log import get_logger
@@ -95,7 +99,40 @@ def record_installed(bundle: InstalledBundle, keep: int) -> list[InstalledBundle
     history = history[:keep]
     # Private: it keeps the bundles' studio settings, which may hold add-on credentials.
     write_json_atomic(history_path(), {"bundles": [asdict(b) for b in history]}, private=True)
+    if is_shared():
+        _record_shared(bundle, keep)
     return history
+
+
+def shared_history_path() -> Path:
+    """Recent bundles of every machine using a shared storage (their folders only)."""
+    return locks_dir() / "recent_bundles.json"
+
+
+def _load_shared() -> list[dict[str, Any]]:
+    try:
+        data = json.loads(shared_history_path().read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return []
+    entries = data.get("bundles") if isinstance(data, dict) else None
+    return [e for e in entries or [] if isinstance(e, dict)]
+
+
+def _record_shared(bundle: InstalledBundle, keep: int) -> None:
+    """Put ``bundle``'s folders first in the shared storage's list of the ``keep`` most
+    recent bundles of all machines (store lock held): the clean-up of one machine keeps
+    them, as another machine may start from them offline. No settings: other users read it."""
+    entry = {"bundle_name": bundle.bundle_name, "server_url": bundle.server_url,
+             "folders": [str(f) for f in bundle_folders(bundle)],
+             "installed_at": bundle.installed_at}
+    recent = [e for e in _load_shared() if (e.get("bundle_name"), e.get("server_url"))
+              != (bundle.bundle_name, bundle.server_url)]
+    write_json_atomic(shared_history_path(), {"bundles": [entry, *recent][:keep]})
+
+
+def _shared_folders() -> set[Path]:
+    return {Path(f).resolve() for e in _load_shared() for f in e.get("folders") or []
+            if isinstance(f, str)}
 
 
 def bundle_folders(bundle: InstalledBundle) -> list[Path]:
@@ -167,6 +204,8 @@ def cleanup(history: list[InstalledBundle], current: InstalledBundle) -> list[Pa
     keep = {Path(a.path).resolve() for b in [current, *history] for a in b.addons}
     keep |= {Path(b.dependency_package).resolve() for b in [current, *history]
              if b.dependency_package}
+    if is_shared():
+        keep |= _shared_folders()
     removed = []
     for folder in (paths.addons_dir(), paths.dependency_packages_dir()):
         if not folder.is_dir():

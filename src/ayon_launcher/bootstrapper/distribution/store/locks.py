@@ -1,5 +1,10 @@
 """The store's locks between launchers: the store lock, one lock per item, and in-use marks."""
 
+# Two kinds, chosen by where the add-ons are stored. In the machine-local folder: flock locks
+# in ``{local}/state`` (the operating system drops them when a process dies). On a storage
+# shared by machines (AYON_LAUNCHER_STORAGE_DIR outside the local folder): lease lock files
+# in ``{storage}/.ayon-launcher-locks`` (``leases``), which hold on NFS and SMB.
+
 from __future__ import annotations
 
 import os
@@ -10,6 +15,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from ayon_launcher.bootstrapper.distribution.models import DistItem
+from ayon_launcher.bootstrapper.distribution.store import leases
 from ayon_launcher.support import paths
 from ayon_launcher.support.errors import DistributionError
 from ayon_launcher.support.locking import FileLock
@@ -18,7 +24,8 @@ from ayon_launcher.support.log import get_logger
 log = get_logger("distribution")
 
 LOCK_TIMEOUT_ENV = "AYON_LAUNCHER_LOCK_TIMEOUT"
-# Folders of per-folder lock files in the state folder (outside the store folders):
+SHARED_LOCKS_DIR = ".ayon-launcher-locks"  # in a shared storage folder
+# Folders of per-folder lock files in the lock folder (outside the store folders):
 LOCKS_DIR = "locks"  # item locks, held while an item is downloaded and installed
 IN_USE_DIR = "in_use"  # marks (shared locks) of the store folders running launchers use
 
@@ -33,30 +40,49 @@ def unusable(exc: OSError) -> DistributionError:
         reason = f"{exc.filename} is not a folder"  # mkdir(exist_ok=True) on a file
     else:
         reason = exc.strerror or type(exc).__name__
+    if is_shared():
+        return DistributionError(f"cannot use the shared add-on store {paths.storage_dir()}: "
+                                 f"{reason} ({paths.STORAGE_DIR_ENV})")
     return DistributionError(f"cannot use the add-on store {paths.local_dir()}: {reason} "
                              f"({paths.LOCAL_DIR_ENV})")
 
 
+def is_shared() -> bool:
+    """True when the add-ons are stored outside the machine-local folder
+    (AYON_LAUNCHER_STORAGE_DIR), where other machines may use them too: lease locks."""
+    return paths.storage_dir() != paths.local_dir()
+
+
+def locks_dir() -> Path:
+    """The folder of the store's locks: beside the store it guards."""
+    return paths.storage_dir() / SHARED_LOCKS_DIR if is_shared() else paths.state_dir()
+
+
+def _new_lock(path: Path) -> FileLock | leases.LeaseLock:
+    return leases.LeaseLock(path) if is_shared() else FileLock(path)
+
+
 def ensure_usable(*folders: Path) -> None:
-    """Create the state folder with its lock folders (and ``folders``); a clear
+    """Create the state folder, the lock folders (and ``folders``); a clear
     DistributionError when impossible. Every lock of the store needs it called first (the
     store lock calls it; the sync before taking item locks)."""
-    state = paths.state_dir()
+    root = locks_dir()
     try:
-        for folder in (state, state / LOCKS_DIR, state / IN_USE_DIR, *folders):
+        for folder in (paths.state_dir(), root, root / LOCKS_DIR, root / IN_USE_DIR,
+                       *folders):
             folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise unusable(exc) from None
 
 
 def lock_path() -> Path:
-    return paths.state_dir() / "store.lock"
+    return locks_dir() / "store.lock"
 
 
 def lock_file(kind: str, folder: Path) -> Path:
-    """The lock file of the store folder ``folder`` in the state folder ``kind`` (LOCKS_DIR,
+    """The lock file of the store folder ``folder`` in the lock folder ``kind`` (LOCKS_DIR,
     IN_USE_DIR), named after the store folder and the folder itself."""
-    return paths.state_dir() / kind / f"{folder.parent.name}--{folder.name}.lock"
+    return locks_dir() / kind / f"{folder.parent.name}--{folder.name}.lock"
 
 
 def _lock_timeout(timeout: float | None) -> float:
@@ -67,7 +93,7 @@ def _lock_timeout(timeout: float | None) -> float:
     return env_number(LOCK_TIMEOUT_ENV, 900.0, minimum=0)
 
 
-def _acquire(lock: FileLock, timeout: float, waiting: str,
+def _acquire(lock: FileLock | leases.LeaseLock, timeout: float, waiting: str,
              check: Callable[[], None] | None) -> bool:
     """Try ``lock`` until ``timeout``; False when it stays taken. ``check`` is called while
     waiting (it raises to give up, e.g. when the sync is cancelled)."""
@@ -111,7 +137,7 @@ def store_lock(timeout: float | None = None,
     # and a holder waiting for another process is bounded by ``timeout``): the file lock and
     # its "another launcher" message are then only contended by other processes.
     with _STORE_THREADS:
-        lock = FileLock(path)
+        lock = _new_lock(path)
         if not _acquire(lock, timeout, "waiting for another AYON launcher to finish "
                         "updating the add-on store", check):
             raise StoreLockTimeout(
@@ -131,7 +157,7 @@ def item_lock(item: DistItem, timeout: float | None = None,
     need different items do not wait for each other. Call ``ensure_usable`` first."""
     path = lock_file(LOCKS_DIR, item.target)
     timeout = _lock_timeout(timeout)
-    lock = FileLock(path)
+    lock = _new_lock(path)
     if not _acquire(lock, timeout, f"waiting for another AYON launcher to install "
                     f"{item.label}", check):
         raise StoreLockTimeout(
@@ -147,7 +173,7 @@ def item_lock(item: DistItem, timeout: float | None = None,
 def item_lock_if_free(folder: Path) -> Iterator[bool]:
     """The lock of the item installed in ``folder`` when nobody holds it: yields True with
     it held, False (nothing held) when a live launcher has it or it cannot be taken."""
-    lock = FileLock(lock_file(LOCKS_DIR, folder))
+    lock = _new_lock(lock_file(LOCKS_DIR, folder))
     try:
         free = lock.try_acquire()
     except OSError:
@@ -159,12 +185,15 @@ def item_lock_if_free(folder: Path) -> Iterator[bool]:
             lock.release()
 
 
-# Store folders this process uses: path -> the shared lock on its mark in IN_USE_DIR.
-_MARKS: dict[str, FileLock] = {}
+# Store folders this process uses: path -> its mark in IN_USE_DIR (a shared flock, or on a
+# shared storage a lease file of this process in a folder of marks).
+_MARKS: dict[str, FileLock | leases.Mark] = {}
 
 
 def _mark_file(folder: Path) -> Path:
-    return lock_file(IN_USE_DIR, folder)
+    """The mark of ``folder``: a lock file, or on a shared storage a folder of lease files."""
+    path = lock_file(IN_USE_DIR, folder)
+    return path.with_suffix("") if is_shared() else path
 
 
 def hold_folders(folders: list[Path]) -> None:
@@ -174,8 +203,16 @@ def hold_folders(folders: list[Path]) -> None:
 
     A shared lock: the operating system drops it when the process dies. POSIX only; on
     Windows files in use cannot be deleted anyway. The mark folder is made by
-    ``ensure_usable`` (every store lock calls it).
+    ``ensure_usable`` (every store lock calls it). On a shared storage, a lease file (on
+    every platform: other machines' clean-up cannot know what a Windows node has open).
     """
+    if is_shared():
+        for folder in folders:
+            if str(folder) not in _MARKS:
+                lease = leases.Mark(_mark_file(folder))
+                if lease.hold():
+                    _MARKS[str(folder)] = lease
+        return
     if os.name == "nt":
         return
     for folder in folders:
@@ -202,11 +239,13 @@ def release_marks() -> None:
 def used_by_another_process(folder: Path) -> bool:
     """True while another live launcher holds a mark on ``folder`` (store lock held); a mark
     nobody holds any more is removed."""
-    if os.name == "nt":
+    if os.name == "nt" and not is_shared():
         return False
     own = _MARKS.pop(str(folder), None)
     if own is not None:
         own.release()  # this process's own mark does not protect from its own clean-up
+    if is_shared():
+        return leases.marked_by_others(_mark_file(folder))
     check = FileLock(_mark_file(folder), remove_on_release=True)
     try:
         if not check.try_acquire():
