@@ -5,7 +5,8 @@ Usage: ``python benchmarks/farm_benchmark.py [--launchers 64] [--addons 4] [--si
 ``tests/test_farm.py`` with fewer launchers. Starts the embedded server on a loopback port
 (with a count of the requests it answers), uploads a bundle, then:
 
-1. one launcher alone, cold (its own empty shared store): the time of a single start;
+1. one launcher alone, cold (its own empty shared store): the time of a single start
+   (median of ``SINGLE_RUNS``);
 2. ``--launchers`` launchers started at once (separate processes, each with its own local
    folder as on its own node, all with the same ``AYON_LAUNCHER_STORAGE_DIR``), cold.
 
@@ -21,6 +22,7 @@ import argparse
 import json
 import os
 import resource
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -39,6 +41,7 @@ from common import BenchFailure, ayon_command, launcher_env  # noqa: E402
 from sync_benchmark import BUNDLE, VERSION, upload_bench_bundle  # noqa: E402
 
 MAX_LAUNCHERS = 128
+SINGLE_RUNS = 3
 SCRIPT = """import pathlib, sys
 pathlib.Path(sys.argv[1]).write_text("started")
 """
@@ -102,6 +105,7 @@ class FarmResult:
     farm_seconds: float
     single_cpu: float  # user + system seconds of the launcher processes
     farm_cpu: float
+    server_cpu: float  # of the embedded server (this process) during the farm's start
     requests: int
     single_requests: int
     downloads: dict[str, int]
@@ -114,10 +118,10 @@ class FarmResult:
 
 
 def _launch(server: Any, work: Path, storage: Path, index: int) -> tuple[subprocess.Popen, Path]:
-    local = work / "nodes" / f"node{index:03d}"
+    local = work / "nodes" / (f"node{index:03d}" if index >= 0 else f"single{-index}")
     env = launcher_env(server, work, local)
     env["AYON_LAUNCHER_STORAGE_DIR"] = str(storage)
-    started = work / "started" / f"{index:03d}"
+    started = work / "started" / f"{index:03d}"  # the script writes it
     cmd = [*ayon_command(), "--headless", "--bundle", BUNDLE, str(work / "script.py"),
            str(started)]
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
@@ -127,6 +131,11 @@ def _launch(server: Any, work: Path, storage: Path, index: int) -> tuple[subproc
 
 def _children_cpu() -> float:
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _own_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
     return usage.ru_utime + usage.ru_stime
 
 
@@ -160,13 +169,20 @@ def run_farm(launchers: int, addons: int, size_mb: int, timeout: float,
     (work / "script.py").write_text(SCRIPT)
     with counting_server(work / "server") as (server, counter):
         names = upload_bench_bundle(server, work, size_mb, addons)
-        counter.reset()
-        single, single_cpu, failed = _run_wave(server, work, work / "storage-single", 1, 0, timeout)
-        if failed:
-            raise BenchFailure(f"a single launcher failed: {failed[0]}")
+        singles = []
+        for run in range(SINGLE_RUNS):  # one launcher alone, cold: median of a few
+            counter.reset()
+            singles.append(_run_wave(server, work, work / f"storage-single{run}", 1, -1 - run,
+                                     timeout))
+            if singles[-1][2]:
+                raise BenchFailure(f"a single launcher failed: {singles[-1][2][0]}")
         single_requests = counter.total()
+        single = statistics.median(wall for wall, _cpu, _failed in singles)
+        single_cpu = statistics.median(cpu for _wall, cpu, _failed in singles)
         counter.reset()
-        farm, farm_cpu, failed = _run_wave(server, work, work / "storage", launchers, 1, timeout)
+        server_cpu = _own_cpu()
+        farm, farm_cpu, failed = _run_wave(server, work, work / "storage", launchers, 0, timeout)
+        server_cpu = _own_cpu() - server_cpu
         downloads = counter.downloads()
         requests = counter.total()
     for name in names:
@@ -175,8 +191,8 @@ def run_farm(launchers: int, addons: int, size_mb: int, timeout: float,
     stray = sorted(p.name for p in (work / "nodes").glob("*/addons"))
     if stray:
         failed.append(f"{len(stray)} node(s) installed add-ons in their local folder")
-    return FarmResult(launchers, len(names), single, farm, single_cpu, farm_cpu, requests,
-                      single_requests, downloads, failed)
+    return FarmResult(launchers, len(names), single, farm, single_cpu, farm_cpu, server_cpu,
+                      requests, single_requests, downloads, failed)
 
 
 def measure(launchers: int = 64, addons: int = 4, size_mb: int = 20,
@@ -203,13 +219,17 @@ def main() -> int:
     else:
         print(f"{result.launchers} launchers at once, one shared store, {result.archives} "
               f"add-ons ({args.size_mb} MB), cold")
-        print(f"  single launcher:   {result.single_seconds:7.2f} s, cpu "
+        floor = result.launchers * result.single_cpu / (os.cpu_count() or 1)
+        print(f"  single launcher:   {result.single_seconds:7.2f} s (median of {SINGLE_RUNS}), cpu "
               f"{result.single_cpu:.2f} s, {result.single_requests} server requests")
         print(f"  {result.launchers} launchers:     {result.farm_seconds:7.2f} s "
               f"({result.farm_seconds / result.single_seconds:.1f}x the single launcher's), "
               f"cpu {result.farm_cpu:.1f} s ({result.farm_cpu / result.launchers:.2f} s per "
               f"launcher, {os.cpu_count()} cores), {result.requests} server requests "
-              f"({result.requests / result.launchers:.1f} per launcher)")
+              f"({result.requests / result.launchers:.1f} per launcher, server cpu "
+              f"{result.server_cpu:.1f} s)")
+        print(f"  cpu floor:         {floor:7.2f} s ({result.launchers} x the single launcher's "
+              f"cpu / {os.cpu_count()} cores)")
         print(f"  archive downloads: {sum(result.downloads.values())} for {result.archives} "
               f"archives ({', '.join(f'{n}x' for n in result.downloads.values())})")
         for failure in result.failed:

@@ -173,9 +173,11 @@ def farm_row(launchers: int, size_mb: int) -> Row:
         return _failed(figure, exc)
     downloads = sum(result.downloads.values())
     single_cpu = result.single_cpu or float("nan")
+    floor = launchers * result.single_cpu / (os.cpu_count() or 1)
     return Row(f"{figure}, 4 add-ons, {size_mb} MB, cold",
                f"{result.farm_seconds:.1f} s, {result.requests} requests",
-               f"1 launcher {result.single_seconds:.1f} s, {result.single_requests} requests",
+               f"1 launcher {result.single_seconds:.1f} s, {result.single_requests} requests "
+               f"(cpu floor {floor:.1f} s)",
                f"{result.farm_seconds / result.single_seconds:.1f}x (cpu per launcher "
                f"{result.farm_cpu / result.launchers / single_cpu:.2f}x)",
                "each archive sent once, all start",

@@ -236,6 +236,8 @@ class LeaseLock:
                             "held it", self.path)
         except FileNotFoundError:
             log.warning("the lock %s was removed while this launcher held it", self.path)
+        except OSError as exc:  # Windows: another process has it open; its lease runs out
+            log.debug("cannot remove the lock %s: %s", self.path, exc)
 
 
 class Mark:
@@ -259,7 +261,10 @@ class Mark:
 
     def release(self) -> None:
         _HEARTBEAT.discard(self.path)
-        self.path.unlink(missing_ok=True)
+        try:
+            self.path.unlink(missing_ok=True)
+        except OSError as exc:  # not refreshed any more: it goes stale after a lease
+            log.debug("cannot remove the mark %s: %s", self.path, exc)
 
 
 def marked_by_others(marks: Path) -> bool:

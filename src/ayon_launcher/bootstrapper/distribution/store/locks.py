@@ -13,13 +13,16 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ayon_launcher.bootstrapper.distribution.models import DistItem
-from ayon_launcher.bootstrapper.distribution.store import leases
 from ayon_launcher.support import paths
 from ayon_launcher.support.errors import DistributionError
 from ayon_launcher.support.locking import FileLock
 from ayon_launcher.support.log import get_logger
+
+if TYPE_CHECKING:
+    from ayon_launcher.bootstrapper.distribution.store import leases
 
 log = get_logger("distribution")
 
@@ -59,7 +62,11 @@ def locks_dir() -> Path:
 
 
 def _new_lock(path: Path) -> FileLock | leases.LeaseLock:
-    return leases.LeaseLock(path) if is_shared() else FileLock(path)
+    if is_shared():
+        from ayon_launcher.bootstrapper.distribution.store.leases import LeaseLock
+
+        return LeaseLock(path)
+    return FileLock(path)
 
 
 def ensure_usable(*folders: Path) -> None:
@@ -207,9 +214,11 @@ def hold_folders(folders: list[Path]) -> None:
     every platform: other machines' clean-up cannot know what a Windows node has open).
     """
     if is_shared():
+        from ayon_launcher.bootstrapper.distribution.store.leases import Mark
+
         for folder in folders:
             if str(folder) not in _MARKS:
-                lease = leases.Mark(_mark_file(folder))
+                lease = Mark(_mark_file(folder))
                 if lease.hold():
                     _MARKS[str(folder)] = lease
         return
@@ -245,7 +254,9 @@ def used_by_another_process(folder: Path) -> bool:
     if own is not None:
         own.release()  # this process's own mark does not protect from its own clean-up
     if is_shared():
-        return leases.marked_by_others(_mark_file(folder))
+        from ayon_launcher.bootstrapper.distribution.store.leases import marked_by_others
+
+        return marked_by_others(_mark_file(folder))
     check = FileLock(_mark_file(folder), remove_on_release=True)
     try:
         if not check.try_acquire():
