@@ -86,6 +86,21 @@ def test_another_machines_lease_is_taken_over_only_once_it_is_older_than_a_lease
     lock.release()
 
 
+def test_a_lease_of_a_live_process_of_this_host_not_refreshed_is_taken_over(shared,
+                                                                           monkeypatch):
+    """Its process id was reused by another program (its launcher died long ago)."""
+    monkeypatch.setenv("AYON_LAUNCHER_LEASE_SECONDS", "30")
+    locks.ensure_usable()
+    path = locks.lock_path()
+    path.write_text(json.dumps({"host": leases.HOST, "pid": os.getppid(), "token": "cd34"}))
+    assert not leases.LeaseLock(path).try_acquire()  # fresh: its holder may be working
+    then = time.time() - 120
+    os.utime(path, (then, then))
+    lock = leases.LeaseLock(path)
+    assert lock.try_acquire()
+    lock.release()
+
+
 def test_a_held_lease_is_kept_fresh_by_the_heartbeat(shared, monkeypatch):
     monkeypatch.setenv("AYON_LAUNCHER_LEASE_SECONDS", "1")
     locks.ensure_usable()

@@ -92,10 +92,12 @@ def _alive(pid: int) -> bool:
 
 
 def is_stale(owner: dict[str, Any], mtime: float, folder: Path) -> bool:
-    """A dead process of this host, or not touched for a lease (file system clock)."""
+    """A dead process of this host, or not touched for a lease (file system clock; also
+    for a live process of this host: its id may have been reused)."""
     pid = owner.get("pid")
-    if owner.get("host") == HOST and isinstance(pid, int) and os.name != "nt":
-        return not _alive(pid)
+    if owner.get("host") == HOST and isinstance(pid, int) and os.name != "nt" \
+            and not _alive(pid):
+        return True
     return fs_now(folder) - mtime > lease_seconds()
 
 
@@ -164,8 +166,11 @@ def _create(path: Path) -> bytes | None:
         return None
     try:
         os.write(fd, content)
-    finally:
+    except OSError:
         os.close(fd)
+        path.unlink(missing_ok=True)  # never an ownerless lock left behind (disk full)
+        raise
+    os.close(fd)
     return content
 
 
