@@ -269,7 +269,9 @@ def error_line(done) -> str:
 
 @pytest.mark.parametrize("fault,where", [
     ("500", "/api/"),            # every API call answers 500
-    ("hang", "/api/info"),       # the server accepts connections but never answers
+    # The server accepts connections but never answers (the whole API: a warm start's one
+    # look at the bundles is no call to /api/info).
+    ("hang", "/api/"),
     ("close", "/api/bundles"),   # the server dies after the login check
 ])
 def test_cli_starts_offline_from_the_last_complete_bundle(tmp_path, local_server, proxy, fault,

@@ -76,9 +76,6 @@ def bootstrap(
     """
     if ctx.skip_bootstrap:
         return BootstrapResult(server_url=ctx.server_url)
-    from ayon_launcher.bootstrapper.connection import connect
-    from ayon_launcher.bootstrapper.distribution.distribute import distribute, fetch_bundles
-
     if offline:
         installed = _offline_bundle(ctx, ServerUnreachableError("offline start chosen"))
         return _load(ctx, installed, None, True)
@@ -88,20 +85,61 @@ def bootstrap(
     if isinstance(unreachable, ServerUnreachableError):
         return _load(ctx, _offline_bundle(ctx, unreachable), None, True)
     try:
-        api = api or _reused_connection(ctx) or connect(ctx)
-        studio, bundle = fetch_bundles(
-            api, bundle_name=ctx.bundle_name, project_bundle_name=ctx.project_bundle_name,
-            project_name=ctx.project_name, use_staging=ctx.use_staging, use_dev=ctx.use_dev)
-        if studio.is_dev and not ctx.use_dev:
-            ctx.use_dev = True  # a dev bundle asked for by name runs in dev mode
-        _follow_launcher_version(api, studio)
-        installed = distribute(api, bundle, _item_progress(progress), cancel=cancel,
-                               studio=studio, verify=ctx.verify)
+        api = api or _reused_connection(ctx)
+        if api is None:
+            warm = _warm_start(ctx)
+            if warm is not None:
+                return warm
+        installed, api = _full_bootstrap(ctx, api, progress, cancel)
     except ServerUnreachableError as exc:
         installed = _offline_bundle(ctx, exc)
         offline = True
         api = None
     return _load(ctx, installed, api, offline)
+
+
+def _full_bootstrap(ctx: LauncherContext, api: ayon_api.ServerAPI | None,
+                    progress: ProgressCallback | None,
+                    cancel: threading.Event | None,
+                    ) -> tuple[InstalledBundle, ayon_api.ServerAPI]:
+    """Log in (unless ``api``), choose the bundle, sync it, and record what the start
+    depended on for the next start's warm check; the installed bundle and the connection."""
+    from ayon_launcher.bootstrapper import warmstart
+    from ayon_launcher.bootstrapper.connection import connect
+    from ayon_launcher.bootstrapper.distribution.distribute import distribute, fetch_bundles
+
+    api = api or connect(ctx)
+    seen: dict[str, Any] = {}
+    studio, bundle = fetch_bundles(
+        api, bundle_name=ctx.bundle_name, project_bundle_name=ctx.project_bundle_name,
+        project_name=ctx.project_name, use_staging=ctx.use_staging, use_dev=ctx.use_dev,
+        seen=seen)
+    if studio.is_dev and not ctx.use_dev:
+        ctx.use_dev = True  # a dev bundle asked for by name runs in dev mode
+    _follow_launcher_version(api, studio)
+    installed = distribute(api, bundle, _item_progress(progress), cancel=cancel,
+                           studio=studio, verify=ctx.verify)
+    warmstart.remember(ctx, studio, bundle, installed, seen.get("project_bundles"))
+    return installed, api
+
+
+def _warm_start(ctx: LauncherContext) -> BootstrapResult | None:
+    """The start from the recorded bundle when the server confirms nothing changed since
+    the last good start (see warmstart.py): no ayon_api until a command uses the
+    connection. None: the full bootstrap runs."""
+    from ayon_launcher.bootstrapper import warmstart
+    from ayon_launcher.pipeline.handoff import warm_start_made_here
+
+    found = warm_start_made_here() or warmstart.warm_start(ctx)
+    if found is None:
+        return None
+    installed, session = found
+    from ayon_launcher.bootstrapper.connection import activate
+
+    activate(ctx, session)
+    log.debug("bundle %s is up to date (warm start)", installed.bundle_name)
+    api = warmstart.LazyServerAPI(session)
+    return _load(ctx, installed, api, False)  # type: ignore[arg-type]
 
 
 def _reused_connection(ctx: LauncherContext) -> ayon_api.ServerAPI | None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import secrets
 
 SITE_ID_ENV = "AYON_SITE_ID"
 SITE_ID_FILE = "site_id"
@@ -21,6 +20,8 @@ _THIRD = ("badger", "beaver", "crane", "falcon", "fox", "gecko", "heron", "ibex"
 
 
 def new_site_id() -> str:
+    import secrets  # here: made once per machine, while every start reads the file
+
     return "-".join(secrets.choice(words) for words in (_FIRST, _SECOND, _THIRD))
 
 
@@ -50,7 +51,7 @@ def local_site_id() -> str:
     site_id = new_site_id()
     # Written whole beside the file, then linked into place: two launchers starting at once
     # agree on one id, and nobody reads a half-written file.
-    tmp = f"{path}.{os.getpid()}.{secrets.token_hex(4)}.tmp"
+    tmp = f"{path}.{os.getpid()}.{os.urandom(4).hex()}.tmp"
     try:
         os.makedirs(os.path.dirname(path), exist_ok=True)
         with open(tmp, "w", encoding="utf-8") as handle:

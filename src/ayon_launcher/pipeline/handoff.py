@@ -197,6 +197,8 @@ _SESSION: Session | None = None  # the session the look at the bundle logged in 
 
 
 _UNREACHABLE: Exception | None = None  # why that look found the server unreachable
+# What that look's warm check found (warmstart.py): the bundle and session, nothing changed.
+_WARM: tuple[InstalledBundle, Session] | None = None
 
 
 def unreachable_here() -> Exception | None:
@@ -205,6 +207,15 @@ def unreachable_here() -> Exception | None:
     once: a later bootstrap (the tray's Retry) asks the server again."""
     global _UNREACHABLE
     found, _UNREACHABLE = _UNREACHABLE, None
+    return found
+
+
+def warm_start_made_here() -> tuple[InstalledBundle, Session] | None:
+    """What the look at the bundle's warm check found (the recorded bundle, confirmed by the
+    server, and the session): the bootstrap that follows starts from it without asking the
+    server again. Given once."""
+    global _WARM
+    found, _WARM = _WARM, None
     return found
 
 
@@ -245,8 +256,14 @@ def bundle_needs_core(launcher: LauncherContext) -> tuple[bool, ayon_api.ServerA
         UsageError,
     )
 
-    global _SESSION
+    global _SESSION, _WARM
     try:
+        from ayon_launcher.bootstrapper.warmstart import warm_start
+
+        warm = warm_start(launcher)
+        if warm is not None:  # nothing changed since the last good start: no ayon_api
+            _WARM = warm
+            return is_core_bundle({a.name for a in warm[0].addons}), None
         from ayon_launcher.bootstrapper.connection import activate, open_api, resolve_session
         from ayon_launcher.bootstrapper.distribution.distribute import fetch_bundles
 
@@ -311,8 +328,8 @@ def hand_off(args: list[str], launcher: LauncherContext | None = None) -> int | 
     """Run ``ayon ARGS`` through ayon-core when the bundle has the core add-on: bootstrap
     here, then ``ayon_core.cli.main()``; its exit code. None: the bundle has no core add-on
     (or the command is this launcher's own), the built-in commands run it."""
-    global _SESSION, _UNREACHABLE
-    _SESSION = _UNREACHABLE = None  # what a look left for its bootstrap is this run's only
+    global _SESSION, _UNREACHABLE, _WARM
+    _SESSION = _UNREACHABLE = _WARM = None  # what a look left for its bootstrap is this run's
     if launcher is None:
         if any(arg in LAUNCHER_ANSWERS or arg in LAUNCHER_COMMANDS for arg in args[:1]):
             return None  # `ayon --help`, `ayon server`...: no need to read the flags

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import logging.handlers
 import os
 import re
 import sys
@@ -97,8 +96,35 @@ class _RedactingFormatter(logging.Formatter):
         return redact(super().format(record))
 
 
-class _QuietRotatingHandler(logging.handlers.RotatingFileHandler):
-    """A log file that cannot be written (disk full, folder gone) never disturbs the run."""
+class _RotatingLogFile(logging.FileHandler):
+    """The support log: rotated as logging.handlers.RotatingFileHandler rotates (``ayon.log``
+    moved to ``ayon.log.1``, ... up to LOG_FILE_BACKUPS) once it reaches LOG_FILE_MAX_BYTES,
+    without importing logging.handlers (sockets, pickle, queues: a visible share of a warm
+    start). A file that cannot be written (disk full, folder gone) never disturbs the run."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            if self.stream is None:
+                self.stream = self._open()
+            if self.stream.tell() + len(self.format(record)) >= LOG_FILE_MAX_BYTES:
+                self._rotate()
+        except (OSError, ValueError):
+            pass
+        super().emit(record)
+
+    def _rotate(self) -> None:
+        import os
+
+        if self.stream is not None:
+            self.stream.close()
+            self.stream = None  # type: ignore[assignment]
+        base = self.baseFilename
+        for index in range(LOG_FILE_BACKUPS - 1, 0, -1):
+            if os.path.exists(f"{base}.{index}"):
+                os.replace(f"{base}.{index}", f"{base}.{index + 1}")
+        if os.path.exists(base):
+            os.replace(base, f"{base}.1")
+        self.stream = self._open()
 
     def handleError(self, record: logging.LogRecord) -> None:  # noqa: N802 - logging's name
         pass
@@ -158,8 +184,7 @@ def _open_log_file() -> logging.Handler | None:
     try:
         folder = logs_dir()
         folder.mkdir(parents=True, exist_ok=True)
-        handler = _QuietRotatingHandler(folder / LOG_FILE_NAME, maxBytes=LOG_FILE_MAX_BYTES,
-                                        backupCount=LOG_FILE_BACKUPS, encoding="utf-8")
+        handler = _RotatingLogFile(folder / LOG_FILE_NAME, encoding="utf-8")
     except OSError as exc:
         # Quiet (seen with --debug): an unusable local folder has its own error, if it matters.
         get_logger("log").debug("no log file (%s): %s", exc.strerror or exc,

@@ -5,8 +5,6 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-import platformdirs
-
 APP_NAME = "AYON"
 APP_AUTHOR = "Ynput"
 
@@ -21,6 +19,14 @@ CONFIG_DIR_ENV = "AYON_LAUNCHER_CONFIG_DIR"
 SERVER_DATA_DIR_ENV = "AYON_LOCAL_SERVER_DIR"
 
 
+def _platformdirs():  # noqa: ANN202 - the module
+    """platformdirs, imported when a folder is not given by its variable (a farm sets them;
+    the import is a visible share of a script's start)."""
+    import platformdirs
+
+    return platformdirs
+
+
 def _from_env(name: str) -> Path | None:
     value = os.environ.get(name)
     # Absolute: children (DCCs) change their working folder, and state files keep paths.
@@ -29,12 +35,13 @@ def _from_env(name: str) -> Path | None:
 
 def local_dir() -> Path:
     """Root of downloaded add-ons, dependency packages and launcher state."""
-    return _from_env(LOCAL_DIR_ENV) or Path(platformdirs.user_data_dir(APP_NAME, APP_AUTHOR))
+    return _from_env(LOCAL_DIR_ENV) or Path(_platformdirs().user_data_dir(APP_NAME, APP_AUTHOR))
 
 
 def config_dir() -> Path:
     """Per-user configuration (credentials fallback file, preferences)."""
-    return _from_env(CONFIG_DIR_ENV) or Path(platformdirs.user_config_dir(APP_NAME, APP_AUTHOR))
+    return _from_env(CONFIG_DIR_ENV) or Path(
+        _platformdirs().user_config_dir(APP_NAME, APP_AUTHOR))
 
 
 def storage_dir() -> Path:
@@ -63,5 +70,5 @@ def state_dir() -> Path:
 def local_server_dir() -> Path:
     """Default data directory of the embedded local AYON server."""
     return _from_env(SERVER_DATA_DIR_ENV) or Path(
-        platformdirs.user_data_dir("AYON-local-server", APP_AUTHOR)
+        _platformdirs().user_data_dir("AYON-local-server", APP_AUTHOR)
     )

@@ -7,9 +7,7 @@ the CLI can tell "server down" (exit 3) from "wrong password" (exit 4).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
-
-import requests
+from typing import TYPE_CHECKING, Any
 
 from ayon_launcher.support.errors import (
     AuthenticationRequired,
@@ -17,6 +15,9 @@ from ayon_launcher.support.errors import (
     ServerUnreachableError,
 )
 from ayon_launcher.support.log import register_secret
+
+if TYPE_CHECKING:
+    import requests
 
 TIMEOUT_ENV = "AYON_SERVER_TIMEOUT"  # as ayon-python-api reads it
 DEFAULT_TIMEOUT = 10.0
@@ -45,6 +46,8 @@ def timeout() -> float:
 def _request(method: str, url: str, **kwargs: Any) -> requests.Response:
     """One request with the time-out and the TLS settings (tls.py); a network failure is a
     ServerUnreachableError that says why in words."""
+    import requests
+
     from ayon_launcher.bootstrapper.connection.tls import network_reason, request_settings
 
     waited = kwargs.setdefault("timeout", timeout())

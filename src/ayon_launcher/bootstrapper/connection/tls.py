@@ -10,8 +10,6 @@ server and from http sources all use :func:`request_settings`.
 from __future__ import annotations
 
 import os
-import socket
-import ssl
 from pathlib import Path
 from typing import Any
 
@@ -109,6 +107,9 @@ _CLOSED = "the server closed the connection"
 
 
 def _reason(exc: BaseException, waited: float | None) -> str:
+    import socket  # here: the request settings above are read at every start, these not
+    import ssl
+
     chain = _chain(exc)
     text = " ".join(str(e) for e in chain)
     lower = text.lower()

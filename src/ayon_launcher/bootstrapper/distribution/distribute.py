@@ -115,9 +115,13 @@ def fetch_bundle(api: ayon_api.ServerAPI, *, bundle_name: str | None, use_stagin
 
 def fetch_bundles(api: ayon_api.ServerAPI, *, bundle_name: str | None,
                   project_bundle_name: str | None = None, project_name: str | None = None,
-                  use_staging: bool = False, use_dev: bool = False) -> tuple[Bundle, Bundle]:
+                  use_staging: bool = False, use_dev: bool = False,
+                  seen: dict[str, Any] | None = None) -> tuple[Bundle, Bundle]:
     """(studio bundle, bundle to use): the second is the project bundle when one applies
-    (with the add-on versions the server resolves for the pair), else the studio bundle."""
+    (with the add-on versions the server resolves for the pair), else the studio bundle.
+
+    ``seen`` (when given) gets the project's ``data.bundle`` read for ``project_name`` under
+    ``"project_bundles"``: what the warm-start record compares at the next start."""
     from urllib.parse import quote, urlencode
 
     payload = server_get(api, "bundles", "the bundles")
@@ -130,6 +134,8 @@ def fetch_bundles(api: ayon_api.ServerAPI, *, bundle_name: str | None,
     project_bundles = None
     if project_name and not project_bundle_name and not studio.is_dev:
         project_bundles = _project_bundles(api, project_name)
+        if seen is not None:
+            seen["project_bundles"] = project_bundles
     name = project_bundle_wanted(studio, project_bundle_name=project_bundle_name,
                                  project_bundles=project_bundles,
                                  use_staging=use_staging)

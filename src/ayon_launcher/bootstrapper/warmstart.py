@@ -1,0 +1,478 @@
+"""Warm start: one look at the server tells that nothing changed since the last good start.
+
+A start whose bundle is installed already (the common case: a farm node runs ``ayon
+script.py`` thousands of times a day) needs from the server only the answer to "is what I
+installed last time still what I must run, with these credentials?". After each complete
+online bootstrap, :func:`remember` keeps what that start depended on, per server, credential
+and bundle choice, in ``state/warm_start.json`` (private: it holds the bundle's studio
+settings). The next start asks the server over a plain socket (no ayon_api, requests, urllib3
+or http.client to import):
+
+* ``GET /api/bundles``: it answers only a valid token or API key (401 otherwise) and lists
+  the bundles; the bundle chosen from it (production, staging, ``--bundle``, project bundle)
+  must be the recorded one, field for field (add-on versions, dependency packages, launcher
+  version, flags). The real server has no ETag or change counter for bundles, so the answer
+  is compared with the record.
+* ``GET /api/projects/{name}`` only with ``--project`` (the project's ``data.bundle`` names its
+  project bundle, which can change without any bundle changing);
+* ``GET /api/settings?bundle_name=...&variant=...`` only for a bundle without the ``core``
+  add-on: the built-in pipeline gives the add-ons their studio settings, which can change
+  without the bundle changing (ayon-core reads its settings itself).
+
+When all answers match, the recorded bundle is claimed (marked in use under the store lock)
+and its installed items get the usual start-up check (``state.damaged_items``); then it starts
+as the full bootstrap would, with the connection (ayon_api) made only when a command uses it.
+Anything else (no record, another server, user or token, a changed bundle or settings, a
+refused token, a damaged item, a proxy, ``--verify``, ``--use-dev``) returns None and the full
+bootstrap runs, with its own errors and repairs. A server that cannot be reached raises the
+same ServerUnreachableError as the full bootstrap's login check (the caller starts offline).
+
+Known limit: an archive replaced on the server under the same add-on version or dependency
+package file name is not looked for (add-on archives have no checksum in the server's listing
+anyway); a changed bundle, ``--verify`` or a damaged install brings the full bootstrap.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from pathlib import Path
+    from typing import Any
+
+    import ayon_api
+
+    from ayon_launcher.bootstrapper.connection.login import Session
+    from ayon_launcher.bootstrapper.context import LauncherContext
+    from ayon_launcher.bootstrapper.distribution.models import Bundle
+    from ayon_launcher.bootstrapper.distribution.state import InstalledBundle
+
+RECORD_FILE = "warm_start.json"
+FORMAT = 1
+MAX_ENTRIES = 8  # records kept (server x credential x bundle choice), most recent first
+CORE_ADDON = "core"
+
+
+def record_path() -> Path:
+    """``warm_start.json`` in the launcher's state folder."""
+    from ayon_launcher.support import paths
+
+    return paths.state_dir() / RECORD_FILE
+
+
+# -- the record ------------------------------------------------------------------------------
+
+
+def _fingerprint(token: str) -> str:
+    """A one-way digest of the token: tells a changed credential, never gives it back."""
+    import hashlib
+
+    return hashlib.sha256(b"ayon-launcher warm start\0" + token.encode()).hexdigest()
+
+
+def _key(ctx: LauncherContext, server_url: str, token: str) -> str:
+    """What a record is valid for: launcher version, server, credential, bundle choice and
+    store folders."""
+    from ayon_launcher import __version__
+    from ayon_launcher.support import paths
+
+    parts = [FORMAT, __version__, server_url.rstrip("/"), _fingerprint(token), ctx.bundle_name,
+             ctx.project_bundle_name, ctx.project_name, bool(ctx.use_staging),
+             str(paths.addons_dir()), str(paths.dependency_packages_dir())]
+    return json.dumps(parts)
+
+
+def _read_entries() -> dict[str, Any]:
+    try:
+        with open(record_path(), encoding="utf-8") as handle:
+            data = json.load(handle)
+    except (OSError, ValueError):
+        return {}
+    if not isinstance(data, dict) or data.get("format") != FORMAT:
+        return {}
+    entries = data.get("entries")
+    return entries if isinstance(entries, dict) else {}
+
+
+def remember(ctx: LauncherContext, studio: Bundle, bundle: Bundle,
+             installed: InstalledBundle, project_bundles: dict[str, Any] | None) -> None:
+    """Record what this complete online start depended on, for the next start's check.
+
+    Called after the full bootstrap installed ``installed`` (``bundle`` over ``studio``).
+    Dev bundles are not recorded (their add-ons come from folders being worked on). A record
+    that cannot be written only costs the next start its warm path.
+    """
+    import time
+    from dataclasses import asdict
+
+    from ayon_launcher.support.log import get_logger
+
+    token, url = ctx.token, ctx.server_url
+    if not token or not url or ctx.use_dev or studio.is_dev:
+        return
+    core = any(addon.name == CORE_ADDON for addon in installed.addons)
+    entry = {
+        "studio": studio.raw,
+        "bundle": None if bundle is studio else bundle.raw,
+        "project_bundles": project_bundles if ctx.project_name else None,
+        # The settings request of distribute.fetch_settings, for a built-in pipeline bundle.
+        "settings_query": None if core else {"bundle_name": bundle.name,
+                                             "variant": bundle.variant},
+        "installed": asdict(installed),
+        "username": ctx.extra.get("username"),
+        "is_service": bool(ctx.extra.get("is_service")),
+        "used": time.time(),
+    }
+    entries = _read_entries()
+    entries[_key(ctx, url, token)] = entry
+    kept = sorted(entries.items(), key=lambda item: -float(item[1].get("used") or 0))
+    try:
+        from ayon_launcher.support.atomicfile import write_json_atomic
+
+        # Private: it keeps the bundle's studio settings, which may hold add-on credentials.
+        write_json_atomic(record_path(), {"format": FORMAT, "entries": dict(kept[:MAX_ENTRIES])},
+                          private=True)
+    except OSError as exc:
+        get_logger("bootstrap").debug("cannot write the warm-start record: %s", exc)
+
+
+def forget() -> None:
+    """Drop every record (the next start runs the full bootstrap)."""
+    try:
+        os.remove(record_path())
+    except OSError:
+        pass
+
+
+# -- the check -------------------------------------------------------------------------------
+
+
+def _proxied() -> bool:
+    """A proxy is configured: requests would use it, the plain socket here would not."""
+    return any(name.lower().endswith("_proxy") and name.lower() != "no_proxy" and value
+               for name, value in os.environ.items())
+
+
+def _server_url(ctx: LauncherContext) -> str | None:
+    """The URL the full bootstrap would use (the environment's wins over the stored one)."""
+    from ayon_launcher.bootstrapper.connection.urls import SERVER_URL_ENV, normalize_server_url
+    from ayon_launcher.support.errors import UsageError
+
+    try:
+        if os.environ.get(SERVER_URL_ENV):
+            return normalize_server_url(os.environ[SERVER_URL_ENV])
+        if ctx.server_url:
+            return normalize_server_url(ctx.server_url)
+        from ayon_launcher.bootstrapper.connection.credentials import credential_store
+
+        stored = credential_store().server_url()
+        return normalize_server_url(stored) if stored else None
+    except UsageError:
+        return None  # the full bootstrap says what is wrong with it
+
+
+def _token(url: str) -> str | None:
+    """AYON_API_KEY, else this launcher's stored token for ``url`` (the official launcher's
+    is adopted by the full bootstrap first)."""
+    from ayon_launcher.bootstrapper.connection.session import API_KEY_ENV
+
+    key = os.environ.get(API_KEY_ENV)
+    if key:
+        return key
+    from ayon_launcher.bootstrapper.connection.credentials import credential_store
+
+    stored = credential_store().load(url)
+    return None if stored.from_official else stored.token
+
+
+class _Unreachable(Exception):
+    def __init__(self, error: BaseException) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
+class _Client:
+    """GET requests on one kept-alive HTTP/1.1 connection, with the full bootstrap's time-out
+    and TLS settings (tls.py). A socket and a few lines: http.client alone (with the email
+    package it parses headers with) costs a warm start more than its requests take."""
+
+    def __init__(self, server_url: str, token: str, is_service: bool) -> None:
+        from urllib.parse import urlsplit
+
+        from ayon_launcher.bootstrapper.connection.login import timeout
+
+        parts = urlsplit(server_url)
+        self.scheme = parts.scheme.lower()
+        self.host = parts.hostname or ""
+        self.port = parts.port or (443 if self.scheme == "https" else 80)
+        self.base = parts.path.rstrip("/")
+        self.timeout = timeout()
+        header = "X-Api-Key" if is_service else "Authorization"
+        value = token if is_service else f"Bearer {token}"
+        self.headers = (f"Host: {parts.netloc}\r\nAccept: application/json\r\n"
+                        f"User-Agent: ayon-launcher\r\n{header}: {value}\r\n\r\n").encode()
+        self.sock: Any = None
+        self.reader: Any = None
+
+    def _connect(self) -> None:
+        import socket
+
+        # An ASCII host name as bytes: a str one is encoded with the idna codec (and the
+        # unicodedata tables it imports), the same bytes.
+        host = self.host.encode("ascii") if self.host.isascii() else self.host
+        sock = socket.create_connection((host, self.port), timeout=self.timeout)
+        if self.scheme == "https":
+            try:
+                sock = self._tls_context().wrap_socket(sock, server_hostname=self.host)
+            except BaseException:
+                sock.close()
+                raise
+        self.sock = sock
+        self.reader = sock.makefile("rb")
+
+    @staticmethod
+    def _tls_context() -> Any:
+        import ssl
+
+        from ayon_launcher.bootstrapper.connection.tls import request_settings
+
+        tls = request_settings()
+        verify = tls["verify"]
+        if verify is True:  # as requests: certifi's bundle
+            import certifi
+
+            verify = certifi.where()
+        context = ssl.create_default_context(cafile=verify)
+        if tls["cert"]:
+            context.load_cert_chain(tls["cert"])
+        return context
+
+    def get(self, path: str) -> tuple[int, Any]:
+        """(status, JSON body of a 200 answer or None) of ``GET {server}{path}``;
+        _Unreachable on a network failure (or an answer that is not HTTP)."""
+        try:
+            if self.sock is None:
+                self._connect()
+            self.sock.sendall(f"GET {self.base}{path} HTTP/1.1\r\n".encode() + self.headers)
+            status, body = self._response()
+        except (OSError, ValueError) as exc:
+            self.close()
+            raise _Unreachable(exc) from None
+        try:
+            data = json.loads(body) if status == 200 else None
+        except ValueError:
+            data = None
+        return status, data
+
+    def _line(self) -> bytes:
+        line = self.reader.readline(65537)
+        if not line:
+            raise ConnectionResetError("the server closed the connection")
+        return line
+
+    def _response(self) -> tuple[int, bytes]:
+        parts = self._line().split(None, 2)
+        if len(parts) < 2 or not parts[0].startswith(b"HTTP/"):
+            raise ValueError("not an HTTP answer")
+        status = int(parts[1])
+        headers: dict[bytes, bytes] = {}
+        while True:
+            line = self._line()
+            if line in (b"\r\n", b"\n"):
+                break
+            name, _, value = line.partition(b":")
+            headers[name.strip().lower()] = value.strip()
+        if b"chunked" in headers.get(b"transfer-encoding", b"").lower():
+            body = self._chunked()
+        elif b"content-length" in headers:
+            body = self._exactly(int(headers[b"content-length"]))
+        else:  # to the end of the connection
+            body = self.reader.read()
+            self.close()
+        if headers.get(b"connection", b"").lower() == b"close":
+            self.close()
+        return status, body
+
+    def _exactly(self, size: int) -> bytes:
+        body = self.reader.read(size)
+        if len(body) != size:
+            raise ConnectionResetError("the answer was cut short")
+        return body
+
+    def _chunked(self) -> bytes:
+        chunks = []
+        while True:
+            size = int(self._line().split(b";", 1)[0].strip(), 16)
+            if size == 0:
+                while self._line() not in (b"\r\n", b"\n"):  # trailers
+                    pass
+                return b"".join(chunks)
+            chunks.append(self._exactly(size))
+            self._line()  # the CRLF after the chunk
+
+    def close(self) -> None:
+        for part in (self.reader, self.sock):
+            if part is not None:
+                try:
+                    part.close()
+                except OSError:
+                    pass
+        self.sock = self.reader = None
+
+
+def _chosen(ctx: LauncherContext, client: _Client,
+            payload: dict[str, Any]) -> tuple[Bundle, Bundle, dict[str, Any] | None] | None:
+    """(studio bundle, bundle, project's data.bundle) chosen from a ``GET /api/bundles``
+    answer as ``distribute.fetch_bundles`` chooses them; None when the choice needs the full
+    bootstrap (a dev bundle, an error to report, a project that cannot be read)."""
+    from urllib.parse import quote
+
+    from ayon_launcher.bootstrapper.distribution.bundles import (
+        choose_bundle,
+        choose_project_bundle,
+        project_bundle_wanted,
+        studio_bundle_name,
+    )
+    from ayon_launcher.support.errors import LauncherError
+
+    try:
+        project_bundle_name = ctx.project_bundle_name
+        studio_name = studio_bundle_name(payload, ctx.bundle_name, project_bundle_name)
+        if studio_name and studio_name == project_bundle_name:
+            project_bundle_name = None
+        studio = choose_bundle(payload, bundle_name=studio_name, use_staging=ctx.use_staging)
+        if studio.is_dev:
+            return None
+        project_bundles = None
+        if ctx.project_name and not project_bundle_name:
+            status, project = client.get(f"/api/projects/{quote(ctx.project_name, safe='')}")
+            if status != 200 or not isinstance(project, dict):
+                return None
+            found = (project.get("data") or {}).get("bundle")
+            project_bundles = found if isinstance(found, dict) else {}
+        name = project_bundle_wanted(studio, project_bundle_name=project_bundle_name,
+                                     project_bundles=project_bundles,
+                                     use_staging=ctx.use_staging)
+        bundle = choose_project_bundle(payload, studio, name)
+    except (LauncherError, KeyError, TypeError, AttributeError):
+        return None  # the full bootstrap reports it in its words
+    return studio, bundle, project_bundles
+
+
+def _settings_unchanged(client: _Client, query: dict[str, str],
+                        recorded: dict[str, Any]) -> bool:
+    from urllib.parse import urlencode
+
+    status, data = client.get(f"/api/settings?{urlencode(query)}")
+    if status != 200 or not isinstance(data, dict):
+        return False
+    try:
+        now = {addon["name"]: addon["settings"] for addon in data.get("addons") or []}
+    except (KeyError, TypeError):
+        return False
+    return now == recorded
+
+
+def _unchanged(ctx: LauncherContext, client: _Client, entry: dict[str, Any]) -> bool:
+    """Whether the server's answers are those the record was made from."""
+    from ayon_launcher.bootstrapper.selfupdate import wants_other_launcher
+
+    status, payload = client.get("/api/bundles")
+    if status != 200 or not isinstance(payload, dict):
+        return False  # refused credentials, a server error...: the full bootstrap's to say
+    chosen = _chosen(ctx, client, payload)
+    if chosen is None:
+        return False
+    studio, bundle, project_bundles = chosen
+    if studio.raw != entry.get("studio"):
+        return False
+    if (None if bundle is studio else bundle.raw) != entry.get("bundle"):
+        return False
+    if ctx.project_name and project_bundles != entry.get("project_bundles"):
+        return False
+    if wants_other_launcher(studio.raw.get("installerVersion")):
+        return False  # the self-update decides
+    query = entry.get("settings_query")
+    if query is not None:
+        settings = (entry.get("installed") or {}).get("settings") or {}
+        return _settings_unchanged(client, query, settings)
+    return True
+
+
+def _usable_here(installed: InstalledBundle) -> bool:
+    """Claim the bundle's folders (in use by this process) and run the start-up check of its
+    installed items; False when the full bootstrap must install or repair something."""
+    from ayon_launcher.bootstrapper.distribution import state
+    from ayon_launcher.support.log import get_logger
+
+    state.keep_count()  # a bad AYON_LAUNCHER_KEEP_BUNDLES fails as in the full bootstrap
+    if not state.claim(installed):
+        return False
+    damaged = state.damaged_items(installed)
+    if damaged:  # the full bootstrap repairs them, and says so
+        get_logger("bootstrap").debug("no warm start: %s", "; ".join(damaged))
+        return False
+    return True
+
+
+def warm_start(ctx: LauncherContext) -> tuple[InstalledBundle, Session] | None:
+    """The recorded bundle and the session, when the server confirms nothing changed since
+    the last good start of ``ctx``; None: run the full bootstrap.
+
+    Raises ServerUnreachableError, in the full bootstrap's words, when the server cannot be
+    reached (the caller starts offline as it would).
+    """
+    if ctx.verify or ctx.use_dev or _proxied():
+        return None
+    url = _server_url(ctx)
+    token = _token(url) if url else None
+    if not url or not token:
+        return None
+    entry = _read_entries().get(_key(ctx, url, token))
+    if not isinstance(entry, dict) or not isinstance(entry.get("installed"), dict):
+        return None
+    from ayon_launcher.bootstrapper.connection.login import Session
+    from ayon_launcher.bootstrapper.distribution.state import InstalledBundle
+    from ayon_launcher.support.log import register_secret
+
+    register_secret(token)
+    is_service = bool(entry.get("is_service"))
+    try:
+        installed = InstalledBundle.from_dict(entry["installed"])
+    except (KeyError, TypeError):
+        return None
+    client = _Client(url, token, is_service)
+    try:
+        unchanged = _unchanged(ctx, client, entry)
+    except _Unreachable as exc:
+        from ayon_launcher.bootstrapper.connection.tls import network_reason
+        from ayon_launcher.support.errors import ServerUnreachableError
+
+        reason = network_reason(exc.error, client.timeout, url)
+        raise ServerUnreachableError(f"AYON server {url} cannot be reached ({reason})") from None
+    finally:
+        client.close()
+    if not unchanged or not _usable_here(installed):
+        return None
+    return installed, Session(url, token, entry.get("username"), is_service)
+
+
+class LazyServerAPI:
+    """Stands for the ayon_api connection of a warm start: made (ayon_api imported) at the
+    first use, by the command or add-on that needs it."""
+
+    def __init__(self, session: Session) -> None:
+        self._session = session
+        self._api: ayon_api.ServerAPI | None = None
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("__"):
+            raise AttributeError(name)
+        api = self.__dict__.get("_api")
+        if api is None:
+            from ayon_launcher.bootstrapper.connection.session import open_api
+
+            api = self._api = open_api(self._session)
+        return getattr(api, name)

@@ -1,0 +1,198 @@
+"""The warm start (warmstart.py): a start whose bundle is up to date asks the server one
+question (two for a bundle without ayon-core, whose add-ons get their settings), imports
+neither ayon_api nor requests, and still notices on the same start a changed bundle, changed
+settings, a revoked token, a damaged install, another server URL or another user.
+
+Each case runs against the embedded server and against ynput's real one (``any_server``),
+through a loopback proxy that counts the requests (tests/failure_helpers.py).
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import uuid
+from pathlib import Path
+
+import pytest
+
+from conftest import isolated_env, run_ayon
+from failure_helpers import FaultProxy
+
+PROJECT, FOLDER, TASK, APP = "demo_Commercial", "robot", "modeling", "maya/2024"
+HEAVY = ("ayon_api", "requests", "urllib3", "http.client", "click")
+SCRIPT = f"""\
+import json, os, sys
+print(json.dumps({{"heavy": [m for m in {HEAVY!r} if m in sys.modules],
+                  "bundle": os.environ.get("AYON_BUNDLE_NAME"),
+                  "url": os.environ.get("AYON_SERVER_URL")}}))
+"""
+
+
+@pytest.fixture
+def proxy(any_server):
+    counting = FaultProxy(any_server.url)
+    yield counting
+    counting.close()
+
+
+@pytest.fixture
+def env(tmp_path, proxy, any_server) -> dict[str, str]:
+    return {**isolated_env(tmp_path, proxy.url), "AYON_API_KEY": any_server.service_api_key}
+
+
+@pytest.fixture
+def script(tmp_path) -> Path:
+    path = tmp_path / "probe.py"
+    path.write_text(SCRIPT)
+    return path
+
+
+def run_script(env: dict[str, str], script: Path, *flags: str) -> dict:
+    done = run_ayon(["--headless", *flags, str(script)], env)
+    assert done.returncode == 0, done.stderr
+    assert "Traceback" not in done.stderr
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def requests_of(proxy: FaultProxy) -> dict[str, int]:
+    seen = dict(proxy.hits)
+    proxy.hits.clear()
+    return seen
+
+
+def settings_query(bundle: str) -> str:
+    return f"/api/settings?bundle_name={bundle}&variant=production"
+
+
+def test_warm_script_run_asks_once_per_dependency_and_imports_no_http_client(proxy, env,
+                                                                             script):
+    cold = run_script(env, script)
+    assert cold["bundle"] == "demo_production"
+    assert "/api/users/me" in requests_of(proxy)  # the full bootstrap logged in
+    warm = run_script(env, script)
+    assert warm["bundle"] == "demo_production" and warm["url"] == env["AYON_SERVER_URL"]
+    # The script runs in the bootstrapped process: nothing heavy was imported to start it.
+    assert warm["heavy"] == []
+    # One look at the bundles; this bundle has no ayon-core, so the built-in pipeline gives
+    # its add-ons their studio settings, which change without the bundle: a second request.
+    assert requests_of(proxy) == {"/api/bundles": 1,
+                                  settings_query("demo_production"): 1}
+
+
+def test_warm_command_uses_the_connection_only_when_it_needs_it(proxy, env, tmp_path):
+    hello = ["--headless", "addon", "demo_tools", "hello", "--name", "Ann"]
+    assert run_ayon(hello, env).returncode == 0
+    requests_of(proxy)
+    warm = run_ayon(hello, env)
+    assert warm.returncode == 0, warm.stderr
+    assert "(demo_tools 1.0.0)" in warm.stdout
+    assert requests_of(proxy) == {"/api/bundles": 1, settings_query("demo_production"): 1}
+    # A command that reads the server gets its connection (ayon_api) when it asks for it.
+    out = tmp_path / "env.json"
+    args = ["--headless", "extractenvironments", str(out), "--project", PROJECT, "--asset",
+            FOLDER, "--task", TASK, "--app", APP]
+    assert run_ayon(args, env).returncode == 0
+    done = run_ayon(args, env)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(out.read_text())["AYON_APP_NAME"] == APP
+
+
+def test_a_changed_production_bundle_is_used_on_the_same_start(any_server, proxy, env,
+                                                                 script):
+    assert run_script(env, script)["bundle"] == "demo_production"
+    assert run_script(env, script)["bundle"] == "demo_production"
+    current = any_server.bundle("demo_production")
+    name = f"warm_next_{uuid.uuid4().hex[:6]}"
+    any_server.create_bundle(name, current["addons"], current.get("dependencyPackages"),
+                             is_production=True)
+    try:
+        assert run_script(env, script)["bundle"] == name
+        assert run_script(env, script)["bundle"] == name
+        # The same bundle changed in place (another dependency package): noticed too.
+        any_server.update_bundle(name, dependencyPackages={})
+        requests_of(proxy)
+        assert run_script(env, script)["bundle"] == name
+        assert "/api/addons?details=1" in requests_of(proxy)  # the full bootstrap ran
+    finally:
+        any_server.update_bundle("demo_production", isProduction=True)
+        any_server.delete_bundle(name)
+    assert run_script(env, script)["bundle"] == "demo_production"
+
+
+def test_changed_addon_settings_are_used_on_the_same_start(any_server, env, tmp_path):
+    out = tmp_path / "env.json"
+    args = ["--headless", "extractenvironments", str(out), "--project", PROJECT, "--asset",
+            FOLDER, "--task", TASK, "--app", APP]
+    version = any_server.bundle("demo_production")["addons"]["applications"]
+    original = any_server.addon_settings("applications", version)
+    assert run_ayon(args, env).returncode == 0
+    assert run_ayon(args, env).returncode == 0  # warm
+    probe = uuid.uuid4().hex
+    changed = json.loads(json.dumps(original))
+    variant = changed["applications"]["maya"]["variants"][0]
+    environment = json.loads(variant["environment"])
+    environment["WARM_PROBE"] = probe
+    variant["environment"] = json.dumps(environment)
+    any_server.set_addon_settings("applications", version, changed)
+    try:
+        done = run_ayon(args, env)
+        assert done.returncode == 0, done.stderr
+        assert json.loads(out.read_text()).get("WARM_PROBE") == probe
+    finally:
+        any_server.set_addon_settings("applications", version, original)
+    done = run_ayon(args, env)
+    assert done.returncode == 0, done.stderr
+    assert "WARM_PROBE" not in json.loads(out.read_text())
+
+
+def test_a_revoked_token_is_the_documented_auth_error_on_the_same_start(any_server, proxy,
+                                                                        tmp_path, script):
+    token = any_server.login_token()
+    env = {**isolated_env(tmp_path, proxy.url), "AYON_API_KEY": token}
+    run_script(env, script)
+    run_script(env, script)
+    any_server.revoke_token(token)
+    done = run_ayon(["--headless", str(script)], env)
+    assert done.returncode == 4, done.stderr
+    lines = done.stderr.strip().splitlines()
+    assert lines[-1].startswith("ayon: error: ") and "AYON_API_KEY" in lines[-1]
+    assert token not in done.stderr and "Traceback" not in done.stderr
+
+
+def test_a_damaged_install_is_repaired_on_the_same_start(env, tmp_path, script):
+    run_script(env, script)
+    run_script(env, script)
+    package = tmp_path / "local" / "addons" / "demo_tools_1.0.0" / "ayon_demo_tools"
+    shutil.rmtree(package)
+    done = run_ayon(["--headless", str(script)], env)
+    assert done.returncode == 0, done.stderr
+    damaged = [line for line in done.stderr.splitlines() if "is damaged" in line]
+    assert len(damaged) == 1 and "demo_tools 1.0.0" in damaged[0], done.stderr
+    assert (package / "addon.py").is_file()
+
+
+def test_another_user_or_server_url_gets_the_full_bootstrap(any_server, proxy, env, script):
+    run_script(env, script)
+    run_script(env, script)
+    requests_of(proxy)
+    # Another user (an admin's session token instead of the service key): logs in again.
+    other = {**env, "AYON_API_KEY": any_server.login_token()}
+    run_script(other, script)
+    assert "/api/users/me" in requests_of(proxy)
+    # The same server under another URL (direct, not through the proxy): nothing recorded
+    # for it, so the full bootstrap, which connects to that URL.
+    direct = {**env, "AYON_SERVER_URL": any_server.url}
+    assert run_script(direct, script)["url"] == any_server.url
+    assert requests_of(proxy) == {}
+    # And back: the record of the first is still good, one look is enough.
+    run_script(env, script)
+    assert "/api/users/me" not in requests_of(proxy)
+
+
+def test_a_server_down_after_a_good_start_starts_offline(any_server, proxy, env, script):
+    run_script(env, script)
+    proxy.fail("/api/", "close")
+    done = run_ayon(["--headless", str(script)], env)
+    assert done.returncode == 0, done.stderr
+    assert "OFFLINE" in done.stderr and "cannot be reached" in done.stderr
