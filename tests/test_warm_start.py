@@ -120,14 +120,16 @@ def test_a_changed_production_bundle_is_used_on_the_same_start(any_server, proxy
     assert run_script(env, script)["bundle"] == "demo_production"
 
 
-def test_changed_addon_settings_are_used_on_the_same_start(any_server, env, tmp_path):
+def test_changed_addon_settings_are_used_on_the_same_start(any_server, proxy, env, tmp_path):
     out = tmp_path / "env.json"
     args = ["--headless", "extractenvironments", str(out), "--project", PROJECT, "--asset",
             FOLDER, "--task", TASK, "--app", APP]
     version = any_server.bundle("demo_production")["addons"]["applications"]
     original = any_server.addon_settings("applications", version)
     assert run_ayon(args, env).returncode == 0
-    assert run_ayon(args, env).returncode == 0  # warm
+    requests_of(proxy)
+    assert run_ayon(args, env).returncode == 0
+    assert "/api/addons?details=1" not in requests_of(proxy)  # a warm start
     probe = uuid.uuid4().hex
     changed = json.loads(json.dumps(original))
     variant = changed["applications"]["maya"]["variants"][0]
@@ -172,20 +174,35 @@ def test_a_damaged_install_is_repaired_on_the_same_start(env, tmp_path, script):
     assert (package / "addon.py").is_file()
 
 
-def test_another_user_or_server_url_gets_the_full_bootstrap(any_server, proxy, env, script):
-    run_script(env, script)
+WARM_USER, WARM_PASSWORD = "warm_artist", "Warm-Artist-Passw0rd!"
+
+
+def installed_urls(tmp_path: Path) -> set[str]:
+    """The servers the full bootstrap recorded an installed bundle of (never a warm start)."""
+    data = json.loads((tmp_path / "local" / "state" / "installed_bundles.json").read_text())
+    return {entry["server_url"] for entry in data["bundles"]}
+
+
+def test_another_user_or_server_url_gets_the_full_bootstrap(any_server, proxy, tmp_path,
+                                                            script):
+    if WARM_USER not in getattr(any_server, "_passwords", {}):
+        any_server.create_user(WARM_USER, WARM_PASSWORD)
+    env = {**isolated_env(tmp_path, proxy.url), "AYON_API_KEY": any_server.login_token()}
     run_script(env, script)
     requests_of(proxy)
-    # Another user (an admin's session token instead of the service key): logs in again.
-    other = {**env, "AYON_API_KEY": any_server.login_token()}
+    run_script(env, script)
+    assert "/api/users/me" not in requests_of(proxy)
+    # Another user's session, same bundle: logs in (and is recorded) on its own.
+    other = {**env, "AYON_API_KEY": any_server.login_token(WARM_USER)}
     run_script(other, script)
     assert "/api/users/me" in requests_of(proxy)
     # The same server under another URL (direct, not through the proxy): nothing recorded
-    # for it, so the full bootstrap, which connects to that URL.
+    # for it, so the full bootstrap, which records the bundle installed for that URL.
     direct = {**env, "AYON_SERVER_URL": any_server.url}
     assert run_script(direct, script)["url"] == any_server.url
+    assert installed_urls(tmp_path) == {proxy.url, any_server.url}
     assert requests_of(proxy) == {}
-    # And back: the record of the first is still good, one look is enough.
+    # And back: the first record is still good, one look is enough.
     run_script(env, script)
     assert "/api/users/me" not in requests_of(proxy)
 

@@ -130,7 +130,10 @@ def _warm_start(ctx: LauncherContext) -> BootstrapResult | None:
     from ayon_launcher.bootstrapper import warmstart
     from ayon_launcher.pipeline.handoff import warm_start_made_here
 
-    found = warm_start_made_here() or warmstart.warm_start(ctx)
+    found = warm_start_made_here()  # taken in any case: it is this start's only
+    if ctx.verify or ctx.use_dev:
+        return None  # every file read, or a dev bundle: the full bootstrap
+    found = found or warmstart.warm_start(ctx)
     if found is None:
         return None
     installed, session = found

@@ -246,9 +246,35 @@ def force_login(launcher: LauncherContext) -> None:
     _LOGGED_IN = True
 
 
-def bundle_needs_core(launcher: LauncherContext) -> tuple[bool, ayon_api.ServerAPI | None]:
+def _warm_look(launcher: LauncherContext, project_of_command: bool) -> tuple[bool, bool]:
+    """(answered, core) from the warm check (warmstart.py): nothing changed since the last
+    good start, so the bundle is known without ayon_api; what it found is kept for the
+    bootstrap. ``project_of_command``: ``--project`` came only after the command, where the
+    built-in commands read it as their own option (their bootstrap has no project): a
+    bundle without ayon-core is then looked for as they start it."""
+    global _WARM
+    from ayon_launcher.bootstrapper.warmstart import warm_start
+
+    warm = warm_start(launcher)
+    if warm is None and project_of_command:
+        import copy
+
+        plain = copy.copy(launcher)
+        plain.project_name = None
+        warm = warm_start(plain)
+        if warm is not None and is_core_bundle({a.name for a in warm[0].addons}):
+            warm = None  # ayon-core reads --project anywhere: its bundle may differ
+    if warm is None:
+        return False, False
+    _WARM = warm
+    return True, is_core_bundle({a.name for a in warm[0].addons})
+
+
+def bundle_needs_core(launcher: LauncherContext, project_of_command: bool = False,
+                      ) -> tuple[bool, ayon_api.ServerAPI | None]:
     """Whether the bundle ``launcher`` starts has the core add-on (the connection made to
-    find out is returned for the bootstrap). Offline: the bundle an offline start would use."""
+    find out is returned for the bootstrap). Offline: the bundle an offline start would use.
+    ``project_of_command``: see ``_warm_look``."""
     from ayon_launcher.bootstrapper.connection.session import LoginCancelled
     from ayon_launcher.support.errors import (
         AuthenticationRequired,
@@ -256,14 +282,11 @@ def bundle_needs_core(launcher: LauncherContext) -> tuple[bool, ayon_api.ServerA
         UsageError,
     )
 
-    global _SESSION, _WARM
+    global _SESSION
     try:
-        from ayon_launcher.bootstrapper.warmstart import warm_start
-
-        warm = warm_start(launcher)
-        if warm is not None:  # nothing changed since the last good start: no ayon_api
-            _WARM = warm
-            return is_core_bundle({a.name for a in warm[0].addons}), None
+        answered, core = _warm_look(launcher, project_of_command)
+        if answered:  # nothing changed since the last good start: no ayon_api
+            return core, None
         from ayon_launcher.bootstrapper.connection import activate, open_api, resolve_session
         from ayon_launcher.bootstrapper.distribution.distribute import fetch_bundles
 
@@ -338,7 +361,12 @@ def hand_off(args: list[str], launcher: LauncherContext | None = None) -> int | 
         return None
     if "--ayon-login" in args:
         force_login(launcher)
-    core, api = bundle_needs_core(launcher)
+    command = command_of(args)
+    before = args if command is None else args[:args.index(command)]
+    launcher.verify = launcher.verify or "--verify" in before  # this launcher's own flag
+    project_of_command = bool(launcher.project_name) and not os.environ.get(
+        "AYON_PROJECT_NAME") and not any(arg.partition("=")[0] == "--project" for arg in before)
+    core, api = bundle_needs_core(launcher, project_of_command)
     if not core:
         return None
     from ayon_launcher.bootstrapper.cli.common import prepare
