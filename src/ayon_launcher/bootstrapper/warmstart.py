@@ -67,9 +67,14 @@ def record_path() -> Path:
 
 def _fingerprint(token: str) -> str:
     """A one-way digest of the token: tells a changed credential, never gives it back."""
-    import hashlib
-
-    return hashlib.sha256(b"ayon-launcher warm start\0" + token.encode()).hexdigest()
+    try:  # CPython's own small sha256 module: hashlib would load OpenSSL's library first
+        from _sha2 import sha256  # type: ignore[import-not-found]  # Python 3.12+
+    except ImportError:
+        try:
+            from _sha256 import sha256  # type: ignore[import-not-found,no-redef]
+        except ImportError:
+            from hashlib import sha256  # type: ignore[no-redef]
+    return sha256(b"ayon-launcher warm start\0" + token.encode()).hexdigest()
 
 
 def _key(ctx: LauncherContext, server_url: str, token: str) -> str:
