@@ -213,3 +213,17 @@ def test_a_server_down_after_a_good_start_starts_offline(any_server, proxy, env,
     done = run_ayon(["--headless", str(script)], env)
     assert done.returncode == 0, done.stderr
     assert "OFFLINE" in done.stderr and "cannot be reached" in done.stderr
+
+
+def test_a_warm_start_keeps_its_bundle_the_most_recent(env, tmp_path, script):
+    """The clean-up keeps the versions of the most recent bundles: a bundle started warm
+    every day stays first in the history, as a full bootstrap would put it."""
+    def order() -> list[str]:
+        data = json.loads((tmp_path / "local" / "state" / "installed_bundles.json").read_text())
+        return [entry["bundle_name"] for entry in data["bundles"]]
+
+    run_script(env, script)
+    run_script(env, script, "--use-staging")
+    assert order() == ["demo_staging", "demo_production"]
+    assert run_script(env, script)["bundle"] == "demo_production"  # warm
+    assert order() == ["demo_production", "demo_staging"]

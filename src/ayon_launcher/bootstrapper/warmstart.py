@@ -19,8 +19,9 @@ or http.client to import):
   add-on: the built-in pipeline gives the add-ons their studio settings, which can change
   without the bundle changing (ayon-core reads its settings itself).
 
-When all answers match, the recorded bundle is claimed (marked in use under the store lock)
-and its installed items get the usual start-up check (``state.damaged_items``); then it starts
+When all answers match, the recorded bundle is claimed (marked in use under the store lock),
+its installed items get the usual start-up check (``state.damaged_items``) and it stays the
+most recent in the history of installed bundles (the clean-up's order); then it starts
 as the full bootstrap would, with the connection (ayon_api) made only when a command uses it.
 Anything else (no record, another server, user or token, a changed bundle or settings, a
 refused token, a damaged item, a proxy, ``--verify``, ``--use-dev``) returns None and the full
@@ -419,7 +420,28 @@ def _usable_here(installed: InstalledBundle) -> bool:
     if damaged:  # the full bootstrap repairs them, and says so
         get_logger("bootstrap").debug("no warm start: %s", "; ".join(damaged))
         return False
+    _most_recent(installed)
     return True
+
+
+def _most_recent(installed: InstalledBundle) -> None:
+    """Keep the bundle first in the history of installed bundles, as the full bootstrap
+    does: the clean-up keeps the versions of the most recent bundles, and a bundle started
+    warm every day must not lose its folders to three others installed since. A write only
+    when another bundle was used in between."""
+    from ayon_launcher.bootstrapper.distribution import state, store
+    from ayon_launcher.support.log import get_logger
+
+    history = state.load_history()
+    if history and (history[0].bundle_name, history[0].server_url) == (
+            installed.bundle_name, installed.server_url):
+        return
+    try:
+        with store.store_lock():
+            state.record_installed(installed, state.keep_count())
+    except (OSError, store.StoreLockTimeout) as exc:
+        get_logger("bootstrap").debug("cannot record bundle %s as the most recent: %s",
+                                      installed.bundle_name, exc)
 
 
 def warm_start(ctx: LauncherContext) -> tuple[InstalledBundle, Session] | None:
