@@ -410,38 +410,80 @@ def _unchanged(ctx: LauncherContext, client: _Client, entry: dict[str, Any]) -> 
 def _usable_here(installed: InstalledBundle) -> bool:
     """Claim the bundle's folders (in use by this process) and run the start-up check of its
     installed items; False when the full bootstrap must install or repair something."""
-    from ayon_launcher.bootstrapper.distribution import state
+    from ayon_launcher.bootstrapper.distribution import state, store
     from ayon_launcher.support.log import get_logger
 
+    log = get_logger("bootstrap")
     state.keep_count()  # a bad AYON_LAUNCHER_KEEP_BUNDLES fails as in the full bootstrap
-    if not state.claim(installed):
-        return False
+    locked = True
+    try:
+        if not state.claim(installed):
+            return False
+    except store.StoreLockTimeout as exc:
+        # As the full bootstrap: a complete bundle starts anyway, marked in use without the
+        # lock, not recorded; an incomplete one cannot.
+        state.hold(installed)
+        if not all(os.path.isdir(addon.path) for addon in installed.addons if not addon.dev) \
+                or not (installed.dependency_package is None
+                        or os.path.isdir(installed.dependency_package)):
+            raise
+        log.warning("%s; bundle %s is complete here: starting without recording it", exc,
+                    installed.bundle_name)
+        locked = False
     damaged = state.damaged_items(installed)
     if damaged:  # the full bootstrap repairs them, and says so
-        get_logger("bootstrap").debug("no warm start: %s", "; ".join(damaged))
+        log.debug("no warm start: %s", "; ".join(damaged))
         return False
-    _most_recent(installed)
+    if locked:
+        _history_and_clean_up(installed)
     return True
 
 
-def _most_recent(installed: InstalledBundle) -> None:
-    """Keep the bundle first in the history of installed bundles, as the full bootstrap
-    does: the clean-up keeps the versions of the most recent bundles, and a bundle started
-    warm every day must not lose its folders to three others installed since. A write only
-    when another bundle was used in between."""
+def _unused_folders(kept: set[str]) -> bool:
+    """Whether the store has an item folder that no bundle of the history uses (a listing of
+    the two store folders: the clean-up itself, under the store lock, decides)."""
+    from ayon_launcher.support import paths
+
+    for folder in (paths.addons_dir(), paths.dependency_packages_dir()):
+        try:
+            names = os.listdir(folder)
+        except OSError:
+            continue
+        if any(not name.startswith(".") and os.path.join(folder, name) not in kept
+               for name in names):
+            return True
+    return False
+
+
+def _history_and_clean_up(installed: InstalledBundle) -> None:
+    """What the full bootstrap does at every start, when there is something to do: keep the
+    bundle first in the history of installed bundles (the clean-up keeps the versions of the
+    most recent ones: a bundle started warm every day must not lose its folders to three
+    others installed since), and remove the folders no kept bundle and no running launcher
+    uses (one left by a launcher that has ended since). Nothing is written, and the store
+    lock is not taken, when the bundle is first already and no folder is unused."""
     from ayon_launcher.bootstrapper.distribution import state, store
     from ayon_launcher.support.log import get_logger
 
     history = state.load_history()
-    if history and (history[0].bundle_name, history[0].server_url) == (
-            installed.bundle_name, installed.server_url):
+    first = bool(history) and (history[0].bundle_name, history[0].server_url) == (
+        installed.bundle_name, installed.server_url)
+    kept = {os.path.normpath(addon.path) for bundle in [installed, *history]
+            for addon in bundle.addons}
+    kept |= {os.path.normpath(bundle.dependency_package) for bundle in [installed, *history]
+             if bundle.dependency_package}
+    if first and not _unused_folders(kept):
         return
+    trash = []
     try:
         with store.store_lock():
-            state.record_installed(installed, state.keep_count())
+            if not first:  # (a bundle may leave the history: its folders are unused then)
+                history = state.record_installed(installed, state.keep_count())
+            trash = state.cleanup(history, installed)
     except (OSError, store.StoreLockTimeout) as exc:
-        get_logger("bootstrap").debug("cannot record bundle %s as the most recent: %s",
-                                      installed.bundle_name, exc)
+        get_logger("bootstrap").debug("history or clean-up skipped on a warm start: %s", exc)
+    if trash:
+        store.purge(*trash)
 
 
 def warm_start(ctx: LauncherContext) -> tuple[InstalledBundle, Session] | None:
