@@ -1,10 +1,11 @@
-"""Dependencies point down: the layers below the command line and the GUI never import them.
+"""Dependencies point down: the layers below the commands and the GUI never import them.
 
 Read from the sources with ``ast`` (every import statement, at module level or inside a
 function, and ``importlib.import_module("...")`` calls), so a lazy import counts as much as
-one at the top: the connection, distribution, environment and support modules must never
-know that Qt, the command line or the local server exist. What they need from above (the
-login dialog) the caller passes in.
+one at the top: the bootstrapper's connection, distribution and self-update, the pipeline's
+add-ons, environment and publish modules and the support modules must never know that Qt, the
+command line or the local server exist. What they need from above (the login dialog) the
+caller passes in.
 """
 
 from __future__ import annotations
@@ -18,20 +19,24 @@ import pytest
 
 from ayon_launcher.gui.display import LOGIN_DIALOG_TEST_HOOK_ENV
 from conftest import isolated_env, run_ayon
+from failure_helpers import error_messages
 
 PACKAGE = Path(__file__).resolve().parents[1] / "src" / "ayon_launcher"
 
-# Below the command line and the GUI: the bootstrapper's layers and the support modules.
-LOWER = ("connection", "distribution", "environment", "selfupdate", "addons", "publish",
-         "bootstrap.py", "context.py", "errors.py", "log.py", "paths.py", "locking.py",
-         "atomicfile.py", "envconfig.py", "display.py", "version.py")
-UPWARD = ("ayon_launcher.bootstrapper.cli", "ayon_launcher.gui", "ayon_launcher.localserver",
+# Below the commands and the GUI: the parts' inner layers and the support modules.
+LOWER = ("bootstrapper/connection", "bootstrapper/distribution", "bootstrapper/selfupdate",
+         "bootstrapper/bootstrap.py", "bootstrapper/warmstart.py", "bootstrapper/context.py",
+         "bootstrapper/runtime.py", "bootstrapper/site_id.py", "pipeline/environment",
+         "pipeline/addons", "pipeline/publish", "pipeline/handoff.py", "support",
+         "gui/display.py")
+UPWARD = ("ayon_launcher.bootstrapper.cli", "ayon_launcher.pipeline.commands",
+          "ayon_launcher.gui", "ayon_launcher.localserver",
           "qtpy", "PySide6", "PySide2", "PyQt5", "PyQt6", "shiboken6")
 # The [server] extra (pyproject.toml): only the local server imports it.
 SERVER_EXTRA = ("fastapi", "starlette", "uvicorn", "argon2", "graphql", "multipart",
                 "python_multipart")
 # The only modules outside localserver/ that may start it (after require_installed()).
-LOCAL_SERVER_USERS = ("cli/main.py", "cli/server.py")
+LOCAL_SERVER_USERS = ("bootstrapper/cli/main.py",)
 
 
 def module_name(path: Path) -> str:
@@ -115,14 +120,15 @@ def test_the_check_sees_lazy_and_relative_imports(tmp_path, monkeypatch):
     """The parser resolves what the checks rely on: a relative import inside a function, a
     ``from .. import`` of a package and an ``importlib.import_module`` call."""
     fake = tmp_path / "ayon_launcher"
-    (fake / "connection").mkdir(parents=True)
-    source = fake / "connection" / "session.py"
-    source.write_text("def f():\n    from ..gui.login_dialog import ask_login\n"
+    (fake / "bootstrapper" / "connection").mkdir(parents=True)
+    source = fake / "bootstrapper" / "connection" / "session.py"
+    source.write_text("def f():\n    from ...gui.login_dialog import ask_login\n"
                       "    from .. import cli\n"
                       "    import importlib\n    importlib.import_module('qtpy.QtCore')\n")
     monkeypatch.setattr(sys.modules[__name__], "PACKAGE", fake)
     found = {module for _line, module in imported_modules(source)}
-    assert {"ayon_launcher.gui.login_dialog", "ayon_launcher.bootstrapper.cli", "qtpy.QtCore"} <= found
+    assert {"ayon_launcher.gui.login_dialog", "ayon_launcher.bootstrapper.cli",
+            "qtpy.QtCore"} <= found
     assert all(is_under(m, UPWARD) for m in ("ayon_launcher.gui.login_dialog",
                                                "ayon_launcher.bootstrapper.cli", "qtpy.QtCore"))
 
@@ -138,8 +144,8 @@ def test_the_command_line_hands_the_login_dialog_down(tmp_path, local_server):
     cancelled = run_ayon(["login"], {**env, LOGIN_DIALOG_TEST_HOOK_ENV: "cancel"})
     assert cancelled.returncode == 4
     # (Qt's offscreen plug-in adds its own notices on stderr.)
-    assert [line for line in cancelled.stderr.splitlines() if line.startswith("ayon")] == [
-        "ayon: error: login cancelled"]
+    assert error_messages([line for line in cancelled.stderr.splitlines()
+                           if line.startswith("ayon")]) == ["ayon: error: login cancelled"]
 
 
 def test_the_connection_layer_alone_never_loads_qt(tmp_path, local_server):

@@ -41,7 +41,7 @@ def test_show_log_shows_the_whole_run_from_the_file_and_follows_it(  # noqa: F81
     try:
         assert launcher_log.log_file() == str(path)
         # Before the tray (and its in-memory buffer) exists, and from a library.
-        logging.getLogger("ayon_launcher.bootstrapper.cli").warning("a warning before the tray started")
+        logging.getLogger("ayon_launcher.cli").warning("a warning before the tray started")
         logging.getLogger("ayon_api").warning("a library warning")
         tray, _ = make_tray(LauncherContext())
         tray.start()
