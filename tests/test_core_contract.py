@@ -273,8 +273,8 @@ def test_site_id_is_made_once_and_shared(monkeypatch, tmp_path):
 def test_core_bundle_paths_are_in_the_official_order(tmp_path):
     from ayon_launcher.bootstrapper.bootstrap import BootstrapResult
     from ayon_launcher.bootstrapper.distribution.store import InstalledAddon, InstalledBundle
-    from ayon_launcher.bootstrapper.runtime import python_path
-    from ayon_launcher.pipeline.handoff import core_paths, core_sys_path, launcher_python_paths
+    from ayon_launcher.bootstrapper.runtime import core_paths, launcher_python_paths, python_path
+    from ayon_launcher.pipeline.handoff import core_sys_path
 
     package = tmp_path / "deps_pkg"
     (package / "dependencies").mkdir(parents=True)

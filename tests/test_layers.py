@@ -27,9 +27,11 @@ PACKAGE = Path(__file__).resolve().parents[1] / "src" / "ayon_launcher"
 LOWER = ("bootstrapper/connection", "bootstrapper/distribution", "bootstrapper/selfupdate",
          "bootstrapper/bootstrap.py", "bootstrapper/warmstart.py", "bootstrapper/context.py",
          "bootstrapper/runtime.py", "bootstrapper/site_id.py", "pipeline/environment",
-         "pipeline/addons", "pipeline/publish", "pipeline/handoff.py", "support",
-         "gui/display.py")
+         "pipeline/addons", "pipeline/publish", "support", "gui/display.py")
+# The pipeline's two entries (the hand-off to ayon-core, the built-in commands) sit beside the
+# command line: what the bootstrap needs of a look at the bundle comes through early_look.py.
 UPWARD = ("ayon_launcher.bootstrapper.cli", "ayon_launcher.pipeline.commands",
+          "ayon_launcher.pipeline.handoff",
           "ayon_launcher.gui", "ayon_launcher.localserver",
           "qtpy", "PySide6", "PySide2", "PyQt5", "PyQt6", "shiboken6")
 # The [server] extra (pyproject.toml): only the local server imports it.

@@ -79,9 +79,9 @@ def bootstrap(
     if offline:
         installed = _offline_bundle(ctx, ServerUnreachableError("offline start chosen"))
         return _load(ctx, installed, None, True)
-    from ayon_launcher.pipeline.handoff import unreachable_here
+    from ayon_launcher.bootstrapper import early_look
 
-    unreachable = unreachable_here() if api is None else None
+    unreachable = early_look.take_unreachable() if api is None else None
     if isinstance(unreachable, ServerUnreachableError):
         return _load(ctx, _offline_bundle(ctx, unreachable), None, True)
     try:
@@ -127,10 +127,9 @@ def _warm_start(ctx: LauncherContext) -> BootstrapResult | None:
     """The start from the recorded bundle when the server confirms nothing changed since
     the last good start (see warmstart.py): no ayon_api until a command uses the
     connection. None: the full bootstrap runs."""
-    from ayon_launcher.bootstrapper import warmstart
-    from ayon_launcher.pipeline.handoff import warm_start_made_here
+    from ayon_launcher.bootstrapper import early_look, warmstart
 
-    found = warm_start_made_here()  # taken in any case: it is this start's only
+    found = early_look.take_warm()  # taken in any case: it is this start's only
     if ctx.verify or ctx.use_dev:
         return None  # every file read, or a dev bundle: the full bootstrap
     found = found or warmstart.warm_start(ctx)
@@ -150,9 +149,9 @@ def _reused_connection(ctx: LauncherContext) -> ayon_api.ServerAPI | None:
     at the bundle before the built-in commands run), made this context's."""
     import os
 
-    from ayon_launcher.pipeline.handoff import session_made_here
+    from ayon_launcher.bootstrapper import early_look
 
-    session = session_made_here()
+    session = early_look.take_session()
     url = (ctx.server_url or os.environ.get("AYON_SERVER_URL") or "").rstrip("/")
     if session is None or session.server_url.rstrip("/") != url:
         return None
@@ -268,7 +267,7 @@ def _core_result(ctx: LauncherContext, installed: InstalledBundle,
                  api: ayon_api.ServerAPI | None, offline: bool) -> BootstrapResult:
     """A bundle run by ayon-core: its add-ons are put on the path, not imported (ayon-core's
     AddonsManager does that, and a script must not pay for it)."""
-    from ayon_launcher.pipeline.handoff import core_paths
+    from ayon_launcher.bootstrapper.runtime import core_paths
 
     python_paths, sys_paths = core_paths(installed)
     return BootstrapResult(

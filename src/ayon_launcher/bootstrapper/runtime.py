@@ -10,6 +10,9 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from ayon_launcher.bootstrapper.bootstrap import BootstrapResult
     from ayon_launcher.bootstrapper.context import LauncherContext
+    from ayon_launcher.bootstrapper.distribution.store import InstalledBundle
+
+CORE_ADDON = "core"  # a bundle with this add-on is run by ayon-core (pipeline/handoff.py)
 
 # Older names that studios' tools still read; each mirrors the AYON variable.
 OPENPYPE_ALIASES = {
@@ -185,8 +188,6 @@ def python_path(result: BootstrapResult | None, current: str | None) -> str | No
     existing = [part for part in (current or "").split(os.pathsep) if part]
     bundle = list(result.python_paths) if result else []
     if result is not None and result.core:
-        from ayon_launcher.pipeline.handoff import launcher_python_paths
-
         own = launcher_python_paths()
         parts = own + [p for p in existing if p not in own] + bundle
     else:
@@ -217,3 +218,41 @@ def apply_environment(env: dict[str, str]) -> None:
     for key in [k for k in os.environ if k not in env]:
         del os.environ[key]
     os.environ.update(env)
+
+
+def is_core_bundle(addon_names: object) -> bool:
+    return CORE_ADDON in addon_names  # type: ignore[operator]
+
+
+def core_paths(installed: InstalledBundle) -> tuple[list[str], list[str]]:
+    """(PYTHONPATH part, sys.path-only part) of a core bundle, as the official launcher has
+    them: the add-on folders (``$AYON_ADDONS_DIR/{name}_{version}``) then the dependency
+    package's ``dependencies``; its ``runtime`` folder only on sys.path."""
+    python_paths = [addon.path for addon in installed.addons if os.path.isdir(addon.path)]
+    sys_paths: list[str] = []
+    package = installed.dependency_package
+    if package:
+        dependencies = os.path.join(package, "dependencies")
+        python_paths.append(dependencies if os.path.isdir(dependencies) else package)
+        runtime = os.path.join(package, "runtime")
+        if os.path.isdir(runtime):
+            sys_paths.append(runtime)
+    return python_paths, sys_paths
+
+
+def launcher_python_paths() -> list[str]:
+    """Folders of this launcher's own modules that children of a core bundle get first on
+    PYTHONPATH, as the official launcher gives its ``common`` and its own site-packages:
+    DCC integrations import ``ayon_api`` (and ``ayon_common``) from the launcher, since
+    dependency packages leave them out."""
+    import importlib.util
+
+    folders: list[str] = []
+    for module in ("ayon_common", "ayon_api"):
+        spec = importlib.util.find_spec(module)
+        origin = spec.origin if spec is not None else None
+        if origin:
+            folder = os.path.dirname(os.path.dirname(origin))  # the package's parent
+            if folder not in folders:
+                folders.append(folder)
+    return folders

@@ -20,7 +20,7 @@ or http.client to import):
   without the bundle changing (ayon-core reads its settings itself).
 
 When all answers match, the recorded bundle is claimed (marked in use under the store lock),
-its installed items get the usual start-up check (``state.damaged_items``) and it stays the
+its installed items get the usual start-up check (``store.damaged_items``) and it stays the
 most recent in the history of installed bundles (the clean-up's order); then it starts
 as the full bootstrap would, with the connection (ayon_api) made only when a command uses it.
 Anything else (no record, another server, user or token, a changed bundle or settings, a
@@ -48,12 +48,11 @@ if TYPE_CHECKING:
     from ayon_launcher.bootstrapper.connection.login import Session
     from ayon_launcher.bootstrapper.context import LauncherContext
     from ayon_launcher.bootstrapper.distribution.models import Bundle
-    from ayon_launcher.bootstrapper.distribution.state import InstalledBundle
+    from ayon_launcher.bootstrapper.distribution.store import InstalledBundle
 
 RECORD_FILE = "warm_start.json"
 FORMAT = 1
 MAX_ENTRIES = 8  # records kept (server x credential x bundle choice), most recent first
-CORE_ADDON = "core"
 
 
 def record_path() -> Path:
@@ -113,12 +112,13 @@ def remember(ctx: LauncherContext, studio: Bundle, bundle: Bundle,
     import time
     from dataclasses import asdict
 
+    from ayon_launcher.bootstrapper.runtime import is_core_bundle
     from ayon_launcher.support.log import get_logger
 
     token, url = ctx.token, ctx.server_url
     if not token or not url or ctx.use_dev or studio.is_dev:
         return
-    core = any(addon.name == CORE_ADDON for addon in installed.addons)
+    core = is_core_bundle({addon.name for addon in installed.addons})
     entry = {
         "studio": studio.raw,
         "bundle": None if bundle is studio else bundle.raw,
@@ -410,19 +410,19 @@ def _unchanged(ctx: LauncherContext, client: _Client, entry: dict[str, Any]) -> 
 def _usable_here(installed: InstalledBundle) -> bool:
     """Claim the bundle's folders (in use by this process) and run the start-up check of its
     installed items; False when the full bootstrap must install or repair something."""
-    from ayon_launcher.bootstrapper.distribution import state, store
+    from ayon_launcher.bootstrapper.distribution import store
     from ayon_launcher.support.log import get_logger
 
     log = get_logger("bootstrap")
-    state.keep_count()  # a bad AYON_LAUNCHER_KEEP_BUNDLES fails as in the full bootstrap
+    store.keep_count()  # a bad AYON_LAUNCHER_KEEP_BUNDLES fails as in the full bootstrap
     locked = True
     try:
-        if not state.claim(installed):
+        if not store.claim(installed):
             return False
     except store.StoreLockTimeout as exc:
         # As the full bootstrap: a complete bundle starts anyway, marked in use without the
         # lock, not recorded; an incomplete one cannot.
-        state.hold(installed)
+        store.hold(installed)
         if not all(os.path.isdir(addon.path) for addon in installed.addons if not addon.dev) \
                 or not (installed.dependency_package is None
                         or os.path.isdir(installed.dependency_package)):
@@ -430,7 +430,7 @@ def _usable_here(installed: InstalledBundle) -> bool:
         log.warning("%s; bundle %s is complete here: starting without recording it", exc,
                     installed.bundle_name)
         locked = False
-    damaged = state.damaged_items(installed)
+    damaged = store.damaged_items(installed)
     if damaged:  # the full bootstrap repairs them, and says so
         log.debug("no warm start: %s", "; ".join(damaged))
         return False
@@ -462,10 +462,10 @@ def _history_and_clean_up(installed: InstalledBundle) -> None:
     others installed since), and remove the folders no kept bundle and no running launcher
     uses (one left by a launcher that has ended since). Nothing is written, and the store
     lock is not taken, when the bundle is first already and no folder is unused."""
-    from ayon_launcher.bootstrapper.distribution import state, store
+    from ayon_launcher.bootstrapper.distribution import store
     from ayon_launcher.support.log import get_logger
 
-    history = state.load_history()
+    history = store.load_history()
     first = bool(history) and (history[0].bundle_name, history[0].server_url) == (
         installed.bundle_name, installed.server_url)
     kept = {os.path.normpath(addon.path) for bundle in [installed, *history]
@@ -478,8 +478,8 @@ def _history_and_clean_up(installed: InstalledBundle) -> None:
     try:
         with store.store_lock():
             if not first:  # (a bundle may leave the history: its folders are unused then)
-                history = state.record_installed(installed, state.keep_count())
-            trash = state.cleanup(history, installed)
+                history = store.record_installed(installed, store.keep_count())
+            trash = store.cleanup(history, installed)
     except (OSError, store.StoreLockTimeout) as exc:
         get_logger("bootstrap").debug("history or clean-up skipped on a warm start: %s", exc)
     if trash:
@@ -503,7 +503,7 @@ def warm_start(ctx: LauncherContext) -> tuple[InstalledBundle, Session] | None:
     if not isinstance(entry, dict) or not isinstance(entry.get("installed"), dict):
         return None
     from ayon_launcher.bootstrapper.connection.login import Session
-    from ayon_launcher.bootstrapper.distribution.state import InstalledBundle
+    from ayon_launcher.bootstrapper.distribution.store import InstalledBundle
     from ayon_launcher.support.log import register_secret
 
     register_secret(token)

@@ -15,15 +15,14 @@ import os
 import sys
 from typing import TYPE_CHECKING
 
+from ayon_launcher.bootstrapper.runtime import is_core_bundle
+
 if TYPE_CHECKING:
     import ayon_api
 
     from ayon_launcher.bootstrapper.bootstrap import BootstrapResult
-    from ayon_launcher.bootstrapper.connection.login import Session
     from ayon_launcher.bootstrapper.context import LauncherContext
-    from ayon_launcher.bootstrapper.distribution.store import InstalledBundle
 
-CORE_ADDON = "core"
 
 # The official launcher takes these out of the command line wherever they are (with their
 # value), before ayon-core sees it; `--project` it reads but leaves for ayon-core.
@@ -92,44 +91,6 @@ def may_go_to_core(args: list[str], launcher: LauncherContext) -> bool:
     return not any(arg in LAUNCHER_ANSWERS for arg in before)
 
 
-def is_core_bundle(addon_names: object) -> bool:
-    return CORE_ADDON in addon_names  # type: ignore[operator]
-
-
-def core_paths(installed: InstalledBundle) -> tuple[list[str], list[str]]:
-    """(PYTHONPATH part, sys.path-only part) of a core bundle, as the official launcher has
-    them: the add-on folders (``$AYON_ADDONS_DIR/{name}_{version}``) then the dependency
-    package's ``dependencies``; its ``runtime`` folder only on sys.path."""
-    python_paths = [addon.path for addon in installed.addons if os.path.isdir(addon.path)]
-    sys_paths: list[str] = []
-    package = installed.dependency_package
-    if package:
-        dependencies = os.path.join(package, "dependencies")
-        python_paths.append(dependencies if os.path.isdir(dependencies) else package)
-        runtime = os.path.join(package, "runtime")
-        if os.path.isdir(runtime):
-            sys_paths.append(runtime)
-    return python_paths, sys_paths
-
-
-def launcher_python_paths() -> list[str]:
-    """Folders of this launcher's own modules that children of a core bundle get first on
-    PYTHONPATH, as the official launcher gives its ``common`` and its own site-packages:
-    DCC integrations import ``ayon_api`` (and ``ayon_common``) from the launcher, since
-    dependency packages leave them out."""
-    import importlib.util
-
-    folders: list[str] = []
-    for module in ("ayon_common", "ayon_api"):
-        spec = importlib.util.find_spec(module)
-        origin = spec.origin if spec is not None else None
-        if origin:
-            folder = os.path.dirname(os.path.dirname(origin))  # the package's parent
-            if folder not in folders:
-                folders.append(folder)
-    return folders
-
-
 def core_sys_path(result: BootstrapResult) -> list[str]:
     """The folders a core bundle puts first on sys.path, in order: ``runtime``, then the
     dependency package, then the add-ons (the official launcher inserts them one by one at
@@ -193,41 +154,6 @@ def launcher_for(args: list[str]) -> LauncherContext:
 
 
 _LOGGED_IN = False  # --ayon-login was answered in this process
-_SESSION: Session | None = None  # the session the look at the bundle logged in with
-
-
-_UNREACHABLE: Exception | None = None  # why that look found the server unreachable
-# What that look's warm check found (warmstart.py): the bundle and session, nothing changed.
-_WARM: tuple[InstalledBundle, Session] | None = None
-
-
-def unreachable_here() -> Exception | None:
-    """Why the look at the bundle found the server unreachable in this process (None: it did
-    not): the bootstrap that follows starts offline at once, one decision per start. Given
-    once: a later bootstrap (the tray's Retry) asks the server again."""
-    global _UNREACHABLE
-    found, _UNREACHABLE = _UNREACHABLE, None
-    return found
-
-
-def warm_start_made_here() -> tuple[InstalledBundle, Session] | None:
-    """What the look at the bundle's warm check found (the recorded bundle, confirmed by the
-    server, and the session): the bootstrap that follows starts from it without asking the
-    server again. Given once."""
-    global _WARM
-    found, _WARM = _WARM, None
-    return found
-
-
-def session_made_here() -> Session | None:
-    """The session this process already logged in with to find the bundle, if any: the
-    bootstrap reuses it rather than logging in twice (a login that could not be stored would
-    be asked for again). Given once, and only for the same server."""
-    global _SESSION
-    found, _SESSION = _SESSION, None
-    return found
-
-
 def force_login(launcher: LauncherContext) -> None:
     """``--ayon-login``: show the login first (log in again or as another user); once."""
     global _LOGGED_IN
@@ -252,7 +178,7 @@ def _warm_look(launcher: LauncherContext, project_of_command: bool) -> tuple[boo
     bootstrap. ``project_of_command``: ``--project`` came only after the command, where the
     built-in commands read it as their own option (their bootstrap has no project): a
     bundle without ayon-core is then looked for as they start it."""
-    global _WARM
+    from ayon_launcher.bootstrapper import early_look
     from ayon_launcher.bootstrapper.warmstart import warm_start
 
     warm = warm_start(launcher)
@@ -266,7 +192,7 @@ def _warm_look(launcher: LauncherContext, project_of_command: bool) -> tuple[boo
             warm = None  # ayon-core reads --project anywhere: its bundle may differ
     if warm is None:
         return False, False
-    _WARM = warm
+    early_look.remember_warm(warm)
     return True, is_core_bundle({a.name for a in warm[0].addons})
 
 
@@ -275,6 +201,7 @@ def bundle_needs_core(launcher: LauncherContext, project_of_command: bool = Fals
     """Whether the bundle ``launcher`` starts has the core add-on (the connection made to
     find out is returned for the bootstrap). Offline: the bundle an offline start would use.
     ``project_of_command``: see ``_warm_look``."""
+    from ayon_launcher.bootstrapper import early_look
     from ayon_launcher.bootstrapper.connection.session import LoginCancelled
     from ayon_launcher.support.errors import (
         AuthenticationRequired,
@@ -282,7 +209,6 @@ def bundle_needs_core(launcher: LauncherContext, project_of_command: bool = Fals
         UsageError,
     )
 
-    global _SESSION
     try:
         answered, core = _warm_look(launcher, project_of_command)
         if answered:  # nothing changed since the last good start: no ayon_api
@@ -292,7 +218,7 @@ def bundle_needs_core(launcher: LauncherContext, project_of_command: bool = Fals
 
         session = resolve_session(launcher)
         activate(launcher, session)
-        _SESSION = session  # the bootstrap of whichever path runs next uses it (one login)
+        early_look.remember_session(session)  # the next bootstrap uses it (one login)
         api = open_api(session)
         choice = dict(bundle_name=launcher.bundle_name,
                       project_bundle_name=launcher.project_bundle_name,
@@ -307,8 +233,7 @@ def bundle_needs_core(launcher: LauncherContext, project_of_command: bool = Fals
     except ServerUnreachableError as exc:
         from ayon_launcher.bootstrapper.bootstrap import offline_bundle
 
-        global _UNREACHABLE
-        _UNREACHABLE = exc  # the bootstrap that follows starts offline on this answer
+        early_look.remember_unreachable(exc)  # the next bootstrap starts offline on it
 
         installed = offline_bundle(launcher)
         if installed is None:
@@ -351,8 +276,9 @@ def hand_off(args: list[str], launcher: LauncherContext | None = None) -> int | 
     """Run ``ayon ARGS`` through ayon-core when the bundle has the core add-on: bootstrap
     here, then ``ayon_core.cli.main()``; its exit code. None: the bundle has no core add-on
     (or the command is this launcher's own), the built-in commands run it."""
-    global _SESSION, _UNREACHABLE, _WARM
-    _SESSION = _UNREACHABLE = _WARM = None  # what a look left for its bootstrap is this run's
+    from ayon_launcher.bootstrapper import early_look
+
+    early_look.forget()  # what a look leaves for its bootstrap is this run's
     if launcher is None:
         if any(arg in LAUNCHER_ANSWERS or arg in LAUNCHER_COMMANDS for arg in args[:1]):
             return None  # `ayon --help`, `ayon server`...: no need to read the flags

@@ -69,10 +69,11 @@ if TYPE_CHECKING:
 
 __all__ = [
     "DEV_VARIANT", "METADATA_FILE", "InstalledAddon", "InstalledBundle", "StoreLockTimeout",
-    "check_installed", "claim", "damaged_items", "hold_if_complete", "installed_metadata",
-    "is_installed", "item_lock", "keep_count", "last_installed", "load_history",
-    "new_work_folder", "prepare", "put_in_place", "read_metadata", "record_bundle",
-    "recorded_sha256", "release_marks", "store_lock", "unusable",
+    "check_installed", "claim", "cleanup", "damaged_items", "hold", "hold_if_complete",
+    "installed_metadata", "is_installed", "item_lock", "keep_count", "last_installed",
+    "load_history", "new_work_folder", "prepare", "purge", "put_in_place", "read_metadata",
+    "record_bundle", "record_installed", "recorded_sha256", "release_marks", "store_lock",
+    "unusable",
 ]
 
 log = get_logger("distribution")
@@ -128,6 +129,12 @@ def record_bundle(installed: InstalledBundle, items: list[DistItem], keep: int) 
         log.info("removed %d leftover folder(s) of an interrupted run", removed)
     purge(*trash)
     return True
+
+
+def hold(bundle: InstalledBundle) -> None:
+    """Mark ``bundle``'s folders in use by this process without the store lock (when it stays
+    taken and the bundle is complete here: it starts, not recorded)."""
+    hold_folders(bundle_folders(bundle))
 
 
 def claim(bundle: InstalledBundle) -> bool:

@@ -42,7 +42,6 @@ class IntegrateDemoProduct(pyblish.api.InstancePlugin):
             new_representation_entity,
             new_version_entity,
         )
-
         from ayon_launcher.publish.api import sequence_frame
 
         context = instance.context
