@@ -106,6 +106,10 @@ def _acquire(lock: FileLock | leases.LeaseLock, timeout: float, waiting: str,
     waiting (it raises to give up, e.g. when the sync is cancelled)."""
     deadline = time.monotonic() + timeout
     delay = 0.01
+    # On a shared storage every try is a file creation on the file server, by every waiting
+    # node: try less often, at spread times (no herd at each release).
+    spread = not isinstance(lock, FileLock)
+    max_delay = 0.5 if spread else 0.2
     logged = False
     while True:
         try:
@@ -120,8 +124,8 @@ def _acquire(lock: FileLock | leases.LeaseLock, timeout: float, waiting: str,
         if not logged:
             log.info("%s", waiting)
             logged = True
-        time.sleep(delay)
-        delay = min(delay * 2, 0.2)
+        time.sleep(delay * (0.5 + os.urandom(1)[0] / 255) if spread else delay)
+        delay = min(delay * 2, max_delay)
 
 
 _STORE_THREADS = threading.Lock()
