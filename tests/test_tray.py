@@ -55,6 +55,9 @@ def launcher_dirs(tmp_path, monkeypatch):
     monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.fail.Keyring")
     monkeypatch.setenv("AYON_TRAY_BUNDLE_CHECK_SECONDS", "0")
     monkeypatch.setattr(credentials, "_STORE", None)
+    from ayon_launcher.support.log import close_log_file
+
+    close_log_file()  # no log file an earlier in-process test opened elsewhere
     logger = logging.getLogger("ayon_launcher")
     level = logger.level
     logger.setLevel(logging.DEBUG)  # as `--verbose debug` would: the log window shows it all

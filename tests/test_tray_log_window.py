@@ -37,6 +37,7 @@ def test_show_log_shows_the_whole_run_from_the_file_and_follows_it(  # noqa: F81
     loggers = [logging.getLogger(name) for name in (launcher_log.LOGGER_NAME,
                                                      *launcher_log.LIBRARY_LOGGERS)]
     saved = [(lg, list(lg.handlers), lg.propagate, lg.level) for lg in loggers]
+    launcher_log.close_log_file()  # one an earlier in-process test opened
     launcher_log.setup_logging(logging.INFO)  # as `ayon tray` does: the run's log file opens
     try:
         assert launcher_log.log_file() == str(path)
@@ -90,3 +91,17 @@ def test_the_reader_follows_a_rotation_and_keeps_multi_line_records(tmp_path):
     assert reader.read_new() == (f"{STAMP} 7 INFO x: half a line\n"
                                  f"{STAMP} 7 INFO x: in the new file")
     assert reader.read_new() == ""
+
+
+def test_the_reader_stays_with_the_file_this_process_writes_to(tmp_path):
+    """Another launcher rotated the shared log: this process still writes to the renamed
+    file (its handler holds it open), and so the reader reads on there."""
+    path = tmp_path / "ayon.log"
+    path.write_text("")
+    ours = path.stat().st_ino
+    reader = RunLogReader(str(path), ours, 0, pid=7, stream_inode=lambda: ours)
+    path.rename(tmp_path / "ayon.log.1")
+    path.write_text(f"{STAMP} 7 INFO x: not written by us after all\n")
+    with (tmp_path / "ayon.log.1").open("a") as handle:
+        handle.write(f"{STAMP} 7 INFO x: still ours\n")
+    assert reader.read_new() == f"{STAMP} 7 INFO x: still ours"

@@ -8,6 +8,8 @@ import logging
 import os
 import re
 import threading
+from collections.abc import Callable
+from typing import BinaryIO
 
 from qtpy import QtCore, QtGui, QtWidgets
 
@@ -27,45 +29,46 @@ _RECORD = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d+ (\d+) ")
 class RunLogReader:
     """This process's records in the support log file, from where its run started (install
     lines, library warnings and all), read as the file grows; other processes' lines that
-    share the file are left out. A rotation mid-run is followed (the rest of the old file is
-    ``ayon.log.1``)."""
+    share the file are left out.
 
-    def __init__(self, path: str, inode: int, offset: int, pid: int | None = None) -> None:
+    The reader holds the file open, so it follows the file this process writes to even when
+    another process renames it (rotation); when this process's own log moves on to a new
+    file (``stream_inode`` changes), the rest of the old one is read, then the new one.
+    """
+
+    def __init__(self, path: str, inode: int, offset: int, pid: int | None = None,
+                 stream_inode: Callable[[], int | None] | None = None) -> None:
         self.path = path
-        self.inode = inode
-        self.offset = offset
         self.pid = pid if pid is not None else os.getpid()
+        self._stream_inode = stream_inode or (lambda: _inode(path))
         self._partial = ""
         self._mine = False  # whether the record being read is this process's
+        self._handle = _open_inode(path, inode)
+        if self._handle is not None:
+            self._handle.seek(offset)
 
     def read_new(self) -> str:
         """The text of this process's records added since the last call ("" when none)."""
-        try:
-            info = os.stat(self.path)
-        except OSError:
-            return ""
         data = b""
-        if info.st_ino != self.inode:  # rotated: the start of the run moved to ayon.log.1
-            try:
-                if os.stat(f"{self.path}.1").st_ino == self.inode:
-                    data += self._read(f"{self.path}.1", self.offset)
-            except OSError:
-                pass
-            self.inode, self.offset = info.st_ino, 0
-        elif info.st_size < self.offset:  # emptied by someone: start again from its top
-            self.offset = 0
-        new = self._read(self.path, self.offset)
-        self.offset += len(new)
-        return self._own_lines(data + new)
+        target = self._stream_inode()
+        if self._handle is not None:
+            data += self._handle.read()
+            if target is None or target == os.fstat(self._handle.fileno()).st_ino:
+                return self._own_lines(data)
+        # The log moved on to another file (or the start could not be found): follow it.
+        if target is not None:
+            handle = _open_inode(self.path, target)
+            if handle is not None:
+                if self._handle is not None:
+                    self._handle.close()
+                self._handle = handle
+                data += handle.read()
+        return self._own_lines(data)
 
-    @staticmethod
-    def _read(path: str, offset: int) -> bytes:
-        try:
-            with open(path, "rb") as handle:
-                handle.seek(offset)
-                return handle.read()
-        except OSError:
-            return b""
+    def close(self) -> None:
+        if self._handle is not None:
+            self._handle.close()
+            self._handle = None
 
     def _own_lines(self, data: bytes) -> str:
         text = self._partial + data.decode("utf-8", errors="replace")
@@ -81,12 +84,34 @@ class RunLogReader:
         return "\n".join(kept)
 
 
+def _inode(path: str) -> int | None:
+    try:
+        return os.stat(path).st_ino
+    except OSError:
+        return None
+
+
+def _open_inode(path: str, inode: int) -> BinaryIO | None:
+    """The log file (or one of its rotated copies, ``ayon.log.1`` ...) that is ``inode``."""
+    for candidate in (path, *(f"{path}.{index}" for index in range(1, 10))):
+        try:
+            handle = open(candidate, "rb")  # noqa: SIM115 - held open by the reader
+        except OSError:
+            continue
+        if os.fstat(handle.fileno()).st_ino == inode:
+            return handle
+        handle.close()
+    return None
+
+
 def run_log_reader() -> RunLogReader | None:
     """A reader of this run's part of the support log file; None when there is no file."""
-    from ayon_launcher.support.log import run_log_start
+    from ayon_launcher.support.log import run_log_start, run_log_stream_inode
 
     start = run_log_start()
-    return RunLogReader(*start) if start is not None else None
+    if start is None:
+        return None
+    return RunLogReader(*start, stream_inode=run_log_stream_inode)
 
 
 class _Relay(QtCore.QObject):

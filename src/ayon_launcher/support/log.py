@@ -131,8 +131,21 @@ class _RotatingLogFile(logging.FileHandler):
 
 
 def run_log_start() -> tuple[str, int, int] | None:
-    """Where this run starts in the log file: (path, inode, offset); None without a file."""
-    return _RUN_START if _FILE_HANDLER is not None else None
+    """Where this run starts in the log file: (path, inode, offset); None when this process
+    keeps no log file (or its records no longer go there)."""
+    if _FILE_HANDLER is None or _FILE_HANDLER not in logging.getLogger(LOGGER_NAME).handlers:
+        return None
+    return _RUN_START
+
+
+def run_log_stream_inode() -> int | None:
+    """The inode of the file this process's log records go to now (it changes when the log
+    rotates); None without a log file."""
+    stream = getattr(_FILE_HANDLER, "stream", None)
+    try:
+        return os.fstat(stream.fileno()).st_ino if stream is not None else None
+    except (OSError, ValueError):
+        return None
 
 
 def close_log_file() -> None:
