@@ -207,12 +207,18 @@ def test_another_user_or_server_url_gets_the_full_bootstrap(any_server, proxy, t
     assert "/api/users/me" not in requests_of(proxy)
 
 
-def test_a_server_down_after_a_good_start_starts_offline(any_server, proxy, env, script):
+@pytest.mark.parametrize("where,fault,times,words", [
+    ("/api/", "close", None, "cannot be reached"),
+    # One answer 500: the server is unavailable, as the full bootstrap's request finds it.
+    ("/api/bundles", "500", 1, "HTTP 500"),
+])
+def test_a_server_down_after_a_good_start_starts_offline(any_server, proxy, env, script,
+                                                         where, fault, times, words):
     run_script(env, script)
-    proxy.fail("/api/", "close")
+    proxy.fail(where, fault, times=times)
     done = run_ayon(["--headless", str(script)], env)
     assert done.returncode == 0, done.stderr
-    assert "OFFLINE" in done.stderr and "cannot be reached" in done.stderr
+    assert "OFFLINE" in done.stderr and words in done.stderr
 
 
 def test_a_warm_start_keeps_its_bundle_the_most_recent(env, tmp_path, script):

@@ -341,7 +341,7 @@ def _chosen(ctx: LauncherContext, client: _Client,
         project_bundle_wanted,
         studio_bundle_name,
     )
-    from ayon_launcher.support.errors import LauncherError
+    from ayon_launcher.support.errors import LauncherError, ServerUnreachableError
 
     try:
         project_bundle_name = ctx.project_bundle_name
@@ -354,6 +354,7 @@ def _chosen(ctx: LauncherContext, client: _Client,
         project_bundles = None
         if ctx.project_name and not project_bundle_name:
             status, project = client.get(f"/api/projects/{quote(ctx.project_name, safe='')}")
+            _unavailable(status, f"project {ctx.project_name}")
             if status != 200 or not isinstance(project, dict):
                 return None
             found = (project.get("data") or {}).get("bundle")
@@ -362,9 +363,21 @@ def _chosen(ctx: LauncherContext, client: _Client,
                                      project_bundles=project_bundles,
                                      use_staging=ctx.use_staging)
         bundle = choose_project_bundle(payload, studio, name)
+    except ServerUnreachableError:
+        raise
     except (LauncherError, KeyError, TypeError, AttributeError):
         return None  # the full bootstrap reports it in its words
     return studio, bundle, project_bundles
+
+
+def _unavailable(status: int, what: str) -> None:
+    """A 5xx answer: the server is unavailable, as the full bootstrap's request would find
+    (it starts offline from there)."""
+    if status >= 500:
+        from ayon_launcher.support.errors import ServerUnreachableError
+
+        raise ServerUnreachableError(
+            f"the AYON server is unavailable: reading {what} answered HTTP {status}")
 
 
 def _settings_unchanged(client: _Client, query: dict[str, str],
@@ -386,6 +399,7 @@ def _unchanged(ctx: LauncherContext, client: _Client, entry: dict[str, Any]) -> 
     from ayon_launcher.bootstrapper.selfupdate import wants_other_launcher
 
     status, payload = client.get("/api/bundles")
+    _unavailable(status, "the bundles")
     if status != 200 or not isinstance(payload, dict):
         return False  # refused credentials, a server error...: the full bootstrap's to say
     chosen = _chosen(ctx, client, payload)
