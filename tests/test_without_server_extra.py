@@ -23,6 +23,7 @@ from pathlib import Path
 from ayon_launcher.gui.display import LOGIN_DIALOG_TEST_HOOK_ENV, TRAY_TEST_HOOK_ENV
 from ayon_launcher.localserver import EXTRA_MODULES
 from conftest import isolated_env, run_ayon
+from failure_helpers import error_messages
 from pty_helpers import run_ayon_pty
 
 BLOCKED = sorted({"starlette", *(n for names in EXTRA_MODULES
@@ -88,7 +89,7 @@ def test_server_commands_say_which_extra_to_install(tmp_path):
                  ["--local-server", "--headless"]):
         done = run_ayon(args, {**env, "AYON_LOCAL_SERVER_DIR": str(data)})
         assert done.returncode == 2, (args, done.stderr)
-        assert done.stderr.strip().splitlines() == [EXTRA_ERROR], args
+        assert error_messages(done.stderr.strip().splitlines()) == [EXTRA_ERROR], args
         assert done.stdout == ""
     assert not data.exists()  # nothing half-made
     assert "fastapi" in attempted(attempts)  # it was tried, and the import failed

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import html
 
-from qtpy import QtWidgets
+from qtpy import QtGui, QtWidgets
 
 from ayon_launcher.support.errors import (
     AuthenticationRequired,
@@ -83,6 +83,14 @@ class StartFailureBox(QtWidgets.QMessageBox):
         self.offline_button = self.addButton(START_OFFLINE, role.ActionRole) if offline else None
         self.quit_button = self.addButton(QUIT, role.RejectRole)
         self.setDefaultButton(self.retry_button)
+
+    def showEvent(self, event: QtGui.QShowEvent) -> None:  # noqa: N802 - Qt's name
+        # Qt sizes its own "Show Details..." button before the AYON stylesheet's padding
+        # applies: give every button the room its styled text needs.
+        for button in self.findChildren(QtWidgets.QPushButton):
+            button.ensurePolished()
+            button.setMinimumWidth(button.minimumSizeHint().width())
+        super().showEvent(event)
 
     def button_labels(self) -> list[str]:
         """The ways forward offered, in order (not Qt's own "Show Details..." button)."""
