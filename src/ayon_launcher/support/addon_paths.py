@@ -7,10 +7,14 @@ answers the old names with the very same module objects (so ``AYONAddon`` stays 
 
 from __future__ import annotations
 
-import importlib
 import sys
-from types import ModuleType
-from typing import Any
+
+# No typing/importlib imports at module level: ayon_launcher/__init__.py installs this finder
+# on every start, the farm's `ayon script.py` included.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from types import ModuleType
+    from typing import Any
 
 OLD_TO_NEW = {
     "ayon_launcher.addons": "ayon_launcher.pipeline.addons",
@@ -41,6 +45,7 @@ class AddonPathFinder:
         old = next((o for o in OLD_TO_NEW if fullname == o or fullname.startswith(o + ".")), None)
         if old is None:
             return None
+        import importlib
         from importlib.machinery import ModuleSpec
 
         module = importlib.import_module(OLD_TO_NEW[old] + fullname[len(old):])
