@@ -28,3 +28,15 @@ def test_old_addon_import_paths_are_the_same_modules_in_a_fresh_interpreter() ->
                             timeout=60)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "missing: ayon_launcher.pipeline.addons.no_such_module"
+
+
+def test_the_finder_costs_no_heavy_import_at_start() -> None:
+    # ayon_launcher/__init__ installs the finder on every start (farm scripts included): it
+    # must not pull typing, importlib's machinery or re into a process that needs none.
+    code = ("import sys\nimport ayon_launcher\n"
+            "print(sorted(m for m in ('typing', 're', 'importlib.util', 'inspect') "
+            "if m in sys.modules))\n")
+    result = subprocess.run([sys.executable, "-I", "-c", code], capture_output=True, text=True,
+                            timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"
