@@ -22,6 +22,7 @@ from pathlib import Path
 import pytest
 
 from conftest import ARTIFACTS_DIR, run_ayon
+from failure_helpers import FaultProxy
 
 studio = pytest.importorskip("harness.studio", reason="the studio bundle harness is missing")
 
@@ -281,3 +282,32 @@ def test_core_tray_offscreen(studio_bundle, tmp_path):
     finally:
         process.terminate()
         process.wait(timeout=30)
+
+
+def test_a_bundle_naming_the_official_launcher_starts_warm(studio_bundle, tmp_path):
+    """A real studio bundle names ynput's official launcher (installerVersion): once a full
+    start accepted running it under that launcher's contract, the next start is a warm one
+    (one request), saying which launcher the bundle names; a changed AYON_AUTO_UPDATE
+    brings the full start back."""
+    proxy = FaultProxy(studio_bundle.url)
+    try:
+        env = {**_base_env(tmp_path, studio_bundle), "AYON_SERVER_URL": proxy.url}
+        probe = tmp_path / "probe.py"
+        probe.write_text("import json, os, sys\nprint(json.dumps({'bundle': os.environ.get("
+                         "'AYON_BUNDLE_NAME'), 'api': 'ayon_api' in sys.modules}))\n")
+        args = ["--headless", "--bundle", studio_bundle.bundle_name, str(probe)]
+        cold = _ours(args, env)
+        assert cold.returncode == 0, _failure(cold)
+        proxy.hits.clear()
+        warm = _ours(args, env)
+        assert warm.returncode == 0, _failure(warm)
+        seen = json.loads(warm.stdout.strip().splitlines()[-1])
+        assert seen == {"bundle": studio_bundle.bundle_name, "api": False}, seen
+        assert dict(proxy.hits) == {"/api/bundles": 1}
+        assert f"names official AYON launcher {studio.INSTALLER_VERSION}" in warm.stderr
+        proxy.hits.clear()
+        skip = _ours(args, {**env, "AYON_AUTO_UPDATE": "skip"})
+        assert skip.returncode == 0, _failure(skip)
+        assert "/api/users/me" in proxy.hits  # the full bootstrap ran again
+    finally:
+        proxy.close()

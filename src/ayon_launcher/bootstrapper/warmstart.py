@@ -129,6 +129,8 @@ def remember(ctx: LauncherContext, studio: Bundle, bundle: Bundle,
         "installed": asdict(installed),
         "username": ctx.extra.get("username"),
         "is_service": bool(ctx.extra.get("is_service")),
+        # Reached only when the self-update let this launcher run the bundle.
+        "official_launcher": _official_launcher_run(studio),
         "used": time.time(),
     }
     entries = _read_entries()
@@ -394,9 +396,26 @@ def _settings_unchanged(client: _Client, query: dict[str, str],
     return now == recorded
 
 
+def _official_launcher_run(studio: Bundle) -> list[str] | None:
+    """[version, AYON_AUTO_UPDATE] when the bundle names ynput's official launcher, which this
+    one runs in its place under its contract (the self-update's check, made by the full
+    bootstrap, depends only on the bundle and that setting); None otherwise."""
+    from ayon_launcher.bootstrapper.selfupdate import (
+        auto_update_mode,
+        identity,
+        wants_other_launcher,
+    )
+
+    wanted = studio.raw.get("installerVersion")
+    if not wants_other_launcher(wanted) or identity.own_version_of(str(wanted)) is not None:
+        return None
+    return [str(wanted), auto_update_mode()]
+
+
 def _unchanged(ctx: LauncherContext, client: _Client, entry: dict[str, Any]) -> bool:
     """Whether the server's answers are those the record was made from."""
     from ayon_launcher.bootstrapper.selfupdate import wants_other_launcher
+    from ayon_launcher.support.errors import UsageError
 
     status, payload = client.get("/api/bundles")
     _unavailable(status, "the bundles")
@@ -413,7 +432,21 @@ def _unchanged(ctx: LauncherContext, client: _Client, entry: dict[str, Any]) -> 
     if ctx.project_name and project_bundles != entry.get("project_bundles"):
         return False
     if wants_other_launcher(studio.raw.get("installerVersion")):
-        return False  # the self-update decides
+        # Another version of this launcher: the self-update decides at every start. ynput's
+        # official launcher: its contract was checked by the start this record comes from,
+        # on this very bundle (unchanged, above) and the same AYON_AUTO_UPDATE.
+        try:
+            official = _official_launcher_run(studio)
+        except UsageError:
+            return False  # a bad AYON_AUTO_UPDATE: the full bootstrap says so
+        if official is None or official != entry.get("official_launcher"):
+            return False
+        from ayon_launcher.support.log import get_logger
+
+        get_logger("selfupdate").warning(
+            "bundle %s names official AYON launcher %s; running this launcher in its place "
+            "(its add-ons' launcher ranges were checked at the last full start)",
+            studio.name, official[0])
     query = entry.get("settings_query")
     if query is not None:
         settings = (entry.get("installed") or {}).get("settings") or {}

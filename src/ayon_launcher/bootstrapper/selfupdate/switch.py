@@ -12,7 +12,12 @@ import sys
 from typing import TYPE_CHECKING, Any
 
 from ayon_launcher import __version__
-from ayon_launcher.bootstrapper.selfupdate import identity, registry
+from ayon_launcher.bootstrapper.selfupdate import (
+    AUTO_UPDATE_ENV,
+    auto_update_mode,
+    identity,
+    registry,
+)
 from ayon_launcher.support.errors import DistributionError, LauncherError, UsageError
 from ayon_launcher.support.log import get_logger
 
@@ -23,18 +28,8 @@ if TYPE_CHECKING:
 
 log = get_logger("selfupdate")
 
-AUTO_UPDATE_ENV = "AYON_AUTO_UPDATE"
 # Set for the launcher a switch starts: the version it came from (a second switch is a loop).
 SWITCHED_FROM_ENV = "AYON_LAUNCHER_SWITCHED_FROM"
-
-
-def auto_update_mode() -> str:
-    """``AYON_AUTO_UPDATE``: "" (follow the bundle), "skip" or "block"."""
-    value = os.environ.get(AUTO_UPDATE_ENV, "").strip().lower()
-    if value in ("", "skip", "block"):
-        return value
-    raise UsageError(f"invalid {AUTO_UPDATE_ENV}={value!r}: use 'skip' or 'block' (or leave "
-                     "it unset to follow the bundle)")
 
 
 def follow_bundle(api: ayon_api.ServerAPI, bundle: Bundle) -> None:
