@@ -7,9 +7,11 @@ cannot be resolved (the .invalid top-level domain never resolves).
 
 from __future__ import annotations
 
+import contextlib
 import re
 import socket
 import threading
+from collections.abc import Callable, Iterator
 
 import pytest
 
@@ -25,9 +27,9 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-@pytest.fixture
-def silent_server():
-    """Accepts connections and never answers."""
+@contextlib.contextmanager
+def loopback_server(handle: Callable[[socket.socket], None]) -> Iterator[str]:
+    """A raw TCP listener on loopback whose accepted connections go to ``handle``; its URL."""
     listener = socket.socket()
     listener.bind(("127.0.0.1", 0))
     listener.listen(8)
@@ -38,44 +40,44 @@ def silent_server():
         listener.settimeout(0.2)
         while not stop.is_set():
             try:
-                held.append(listener.accept()[0])
+                conn = listener.accept()[0]
             except OSError:
                 continue
+            held.append(conn)
+            handle(conn)
 
     thread = threading.Thread(target=accept, daemon=True)
     thread.start()
-    yield f"http://127.0.0.1:{listener.getsockname()[1]}"
-    stop.set()
-    thread.join(5)
-    for conn in held:
-        conn.close()
-    listener.close()
+    try:
+        yield f"http://127.0.0.1:{listener.getsockname()[1]}"
+    finally:
+        stop.set()
+        thread.join(5)
+        for conn in held:
+            conn.close()
+        listener.close()
+
+
+def _hang_up(conn: socket.socket) -> None:
+    try:
+        conn.recv(1024)
+    except OSError:
+        pass
+    conn.close()
+
+
+@pytest.fixture
+def silent_server():
+    """Accepts connections and never answers."""
+    with loopback_server(lambda conn: None) as url:
+        yield url
 
 
 @pytest.fixture
 def hanging_up_server():
     """Accepts connections and closes them at once."""
-    listener = socket.socket()
-    listener.bind(("127.0.0.1", 0))
-    listener.listen(8)
-    stop = threading.Event()
-
-    def accept() -> None:
-        listener.settimeout(0.2)
-        while not stop.is_set():
-            try:
-                conn = listener.accept()[0]
-                conn.recv(1024)
-                conn.close()
-            except OSError:
-                continue
-
-    thread = threading.Thread(target=accept, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{listener.getsockname()[1]}"
-    stop.set()
-    thread.join(5)
-    listener.close()
+    with loopback_server(_hang_up) as url:
+        yield url
 
 
 def error_line_of(tmp_path, url: str, **extra: str) -> str:

@@ -37,6 +37,7 @@ from test_tray import (  # noqa: E402,F401  (fixtures used by name)
     _cleanup_qt,
     launcher_dirs,
     make_tray,
+    offer_new_production_bundle,
     started_tray,
     wait_ready,
 )
@@ -329,13 +330,7 @@ def test_tray_windows_connected(qapp, local_server, artifacts_dir, monkeypatch):
 def test_tray_restart_needed_box_and_menu(qapp, fresh_server, artifacts_dir,
                                           monkeypatch):
     tray, _ = started_tray(fresh_server, monkeypatch)
-    production = next(b for b in fresh_server.bundles() if b["name"] == "demo_production")
-    fresh_server.create_bundle("demo_production_2", production["addons"],
-                               production.get("dependencyPackages") or {}, is_production=True)
-    offered: list[str] = []
-    tray.restart_offered.connect(offered.append)
-    tray.check_bundle()
-    assert wait_for(lambda: offered == ["demo_production_2"])
+    offer_new_production_bundle(tray, fresh_server)
     assert tray.state == "update"
     assert icon_family(tray.tray_icon.icon().pixmap(22, 22)) == "blue"
     box = tray.restart_box

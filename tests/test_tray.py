@@ -110,6 +110,18 @@ def wait_ready(tray: TrayApp, timeout_ms: int = 120000) -> None:
         pytest.fail(f"start-up failed: {tray.error_box.text()}\n{tray.error_box.detailedText()}")
 
 
+def offer_new_production_bundle(tray: TrayApp, server, name: str = "demo_production_2") -> None:
+    """A new production bundle like the demo one on ``server``; the tray's next check offers
+    to restart into it."""
+    production = next(b for b in server.bundles() if b["name"] == "demo_production")
+    server.create_bundle(name, production["addons"], production.get("dependencyPackages") or {},
+                         is_production=True)
+    offered: list[str] = []
+    tray.restart_offered.connect(offered.append)
+    tray.check_bundle()
+    assert wait_for(lambda: offered == [name])
+
+
 def started_tray(server, monkeypatch) -> tuple[TrayApp, Restarts]:
     """A tray started as the service user of ``server`` (no login dialog), once ready."""
     monkeypatch.setenv("AYON_SERVER_URL", server.url)
@@ -293,13 +305,7 @@ def test_bundle_change_is_detected_and_a_restart_offered(qapp, fresh_server, lau
     assert wait_for(lambda: checks == ["demo_production"])
     assert tray.pending_bundle is None and tray.restart_box is None
 
-    production = next(b for b in fresh_server.bundles() if b["name"] == "demo_production")
-    fresh_server.create_bundle("demo_production_2", production["addons"],
-                               production.get("dependencyPackages") or {}, is_production=True)
-    offered: list[str] = []
-    tray.restart_offered.connect(offered.append)
-    tray.check_bundle()
-    assert wait_for(lambda: offered == ["demo_production_2"])
+    offer_new_production_bundle(tray, fresh_server)
     assert tray.state == "update"
     assert "Restart to apply bundle demo_production_2" in tray.menu_texts()
     box = tray.restart_box
