@@ -141,6 +141,17 @@ def locked_keyring_env(env: dict[str, str], keychain: Path) -> dict[str, str]:
             "TEST_KEYRING_FILE": str(keychain), "PYTHONPATH": str(TESTS_DIR)}
 
 
+def nowhere_to_store_env(env: dict[str, str], tmp_path: Path) -> dict[str, str]:
+    """A locked (empty) keychain and a config folder that cannot be made (under a file):
+    a login cannot be stored anywhere."""
+    keychain = tmp_path / "keychain.json"
+    keychain.write_text("{}")
+    blocker = tmp_path / "afile"
+    blocker.write_text("")
+    return {**locked_keyring_env(env, keychain),
+            "AYON_LAUNCHER_CONFIG_DIR": str(blocker / "sub")}
+
+
 def test_locked_keyring_falls_back_to_the_private_file(env, server, tmp_path, script):
     keychain = tmp_path / "keychain.json"
     # What the keychain kept from an earlier session: this server, and a token long expired.
@@ -183,18 +194,13 @@ def test_locked_keyring_falls_back_to_the_private_file(env, server, tmp_path, sc
 
 
 def test_locked_keyring_and_unwritable_folder_still_runs(env, server, tmp_path, script):
-    keychain = tmp_path / "keychain.json"
-    keychain.write_text("{}")
-    blocker = tmp_path / "afile"
-    blocker.write_text("")
-    env = {**locked_keyring_env(env, keychain),
-           "AYON_LAUNCHER_CONFIG_DIR": str(blocker / "sub")}
+    env = nowhere_to_store_env(env, tmp_path)
     seen = tmp_path / "seen.json"
     done = run_ayon_pty(["--headless", str(script), str(seen)], env, answers())
     assert done.returncode == 0, done.output
     assert_no_crash(done.output)
     assert "the login is used for this run only" in done.output
-    assert keychain.read_text() == "{}"
+    assert (tmp_path / "keychain.json").read_text() == "{}"
 
 
 # ------------------------------------------------------------ damaged credentials.json
@@ -355,12 +361,7 @@ def test_url_rules_for_forms():
 def test_unstorable_login_is_asked_once_for_a_command(env, server, tmp_path):
     # A command (not a script) first looks at the bundle (does it have ayon-core?), then the
     # built-in command bootstraps: both use the one login, even when it cannot be stored.
-    keychain = tmp_path / "keychain.json"
-    keychain.write_text("{}")
-    blocker = tmp_path / "afile"
-    blocker.write_text("")
-    env = {**locked_keyring_env(env, keychain),
-           "AYON_LAUNCHER_CONFIG_DIR": str(blocker / "sub")}
+    env = nowhere_to_store_env(env, tmp_path)
     out = tmp_path / "env.json"
     done = run_ayon_pty(["--headless", "extractenvironments", str(out)], env, answers())
     assert done.returncode == 0, done.output
