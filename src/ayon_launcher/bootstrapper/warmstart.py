@@ -113,6 +113,7 @@ def remember(ctx: LauncherContext, studio: Bundle, bundle: Bundle,
     from dataclasses import asdict
 
     from ayon_launcher.bootstrapper.runtime import is_core_bundle
+    from ayon_launcher.bootstrapper.selfupdate import official_launcher_run
     from ayon_launcher.support.log import get_logger
 
     token, url = ctx.token, ctx.server_url
@@ -130,7 +131,7 @@ def remember(ctx: LauncherContext, studio: Bundle, bundle: Bundle,
         "username": ctx.extra.get("username"),
         "is_service": bool(ctx.extra.get("is_service")),
         # Reached only when the self-update let this launcher run the bundle.
-        "official_launcher": _official_launcher_run(studio),
+        "official_launcher": official_launcher_run(studio.raw.get("installerVersion")),
         "used": time.time(),
     }
     entries = _read_entries()
@@ -396,25 +397,9 @@ def _settings_unchanged(client: _Client, query: dict[str, str],
     return now == recorded
 
 
-def _official_launcher_run(studio: Bundle) -> list[str] | None:
-    """[version, AYON_AUTO_UPDATE] when the bundle names ynput's official launcher, which this
-    one runs in its place under its contract (the self-update's check, made by the full
-    bootstrap, depends only on the bundle and that setting); None otherwise."""
-    from ayon_launcher.bootstrapper.selfupdate import (
-        auto_update_mode,
-        identity,
-        wants_other_launcher,
-    )
-
-    wanted = studio.raw.get("installerVersion")
-    if not wants_other_launcher(wanted) or identity.own_version_of(str(wanted)) is not None:
-        return None
-    return [str(wanted), auto_update_mode()]
-
-
 def _unchanged(ctx: LauncherContext, client: _Client, entry: dict[str, Any]) -> bool:
     """Whether the server's answers are those the record was made from."""
-    from ayon_launcher.bootstrapper.selfupdate import wants_other_launcher
+    from ayon_launcher.bootstrapper.selfupdate import official_launcher_run, wants_other_launcher
     from ayon_launcher.support.errors import UsageError
 
     status, payload = client.get("/api/bundles")
@@ -431,26 +416,29 @@ def _unchanged(ctx: LauncherContext, client: _Client, entry: dict[str, Any]) -> 
         return False
     if ctx.project_name and project_bundles != entry.get("project_bundles"):
         return False
+    official = None
     if wants_other_launcher(studio.raw.get("installerVersion")):
         # Another version of this launcher: the self-update decides at every start. ynput's
         # official launcher: its contract was checked by the start this record comes from,
         # on this very bundle (unchanged, above) and the same AYON_AUTO_UPDATE.
         try:
-            official = _official_launcher_run(studio)
+            official = official_launcher_run(studio.raw.get("installerVersion"))
         except UsageError:
             return False  # a bad AYON_AUTO_UPDATE: the full bootstrap says so
         if official is None or official != entry.get("official_launcher"):
             return False
+    query = entry.get("settings_query")
+    if query is not None:
+        settings = (entry.get("installed") or {}).get("settings") or {}
+        if not _settings_unchanged(client, query, settings):
+            return False
+    if official is not None:  # said once the start is known to be warm (else the full one says)
         from ayon_launcher.support.log import get_logger
 
         get_logger("selfupdate").warning(
             "bundle %s names official AYON launcher %s; running this launcher in its place "
             "(its add-ons' launcher ranges were checked at the last full start)",
             studio.name, official[0])
-    query = entry.get("settings_query")
-    if query is not None:
-        settings = (entry.get("installed") or {}).get("settings") or {}
-        return _settings_unchanged(client, query, settings)
     return True
 
 
