@@ -69,22 +69,33 @@ def main(out: Path, data_dir: Path) -> None:
 
         tray = TrayApp(LauncherContext(), prepare, restart=lambda: None)
 
+        shown: list[str | None] = [None]
+
         def seen() -> dict[str, int]:
             if tray.fallback_window is None:
                 rect = tray.tray_icon.geometry()
             else:
                 label = tray._fallback_logo
                 rect = label.rect().translated(label.mapToGlobal(label.rect().topLeft()))
-            pump(app, lambda: False, 0.3)  # let the tray host repaint
-            image = app.primaryScreen().grabWindow(0, rect.x(), rect.y(), rect.width(),
-                                                   rect.height()).toImage()
-            counts: dict[str, int] = {}
-            for x in range(image.width()):
-                for y in range(image.height()):
-                    family = hue_class(QtGui.QColor(image.pixel(x, y)))
-                    if family:
-                        counts[family] = counts.get(family, 0) + 1
-            return counts
+            # The tray host repaints in its own time (trayer can take over a second on a
+            # loaded machine): grab until the icon shows a colour other than the last
+            # state's, or give up after 15 s and report what is there.
+            deadline = time.monotonic() + 15
+            while True:
+                pump(app, lambda: False, 0.3)
+                image = app.primaryScreen().grabWindow(0, rect.x(), rect.y(), rect.width(),
+                                                       rect.height()).toImage()
+                counts: dict[str, int] = {}
+                for x in range(image.width()):
+                    for y in range(image.height()):
+                        family = hue_class(QtGui.QColor(image.pixel(x, y)))
+                        if family:
+                            counts[family] = counts.get(family, 0) + 1
+                family, count = max(counts.items(), key=lambda item: item[1],
+                                    default=(None, 0))
+                if (count >= 8 and family != shown[0]) or time.monotonic() > deadline:
+                    shown[0] = family
+                    return counts
 
         tray.start()
         pump(app, lambda: tray.tray_icon.geometry().width() > 0
