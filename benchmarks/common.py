@@ -27,9 +27,11 @@ def ayon_command() -> list[str]:
 
 
 def clean_env() -> dict[str, str]:
-    """os.environ without any AYON/OpenPype variable of the calling shell."""
+    """os.environ without any AYON/OpenPype variable of the calling shell, nor a CA bundle
+    setting (a farm node usually has none, and then the launcher has certifi's to find)."""
     return {k: v for k, v in os.environ.items()
-            if not k.startswith(("AYON_", "OPENPYPE_", "USE_AYON"))}
+            if not k.startswith(("AYON_", "OPENPYPE_", "USE_AYON"))
+            and k not in ("SSL_CERT_FILE", "REQUESTS_CA_BUNDLE")}
 
 
 def launcher_env(server: Any, work: Path, local: Path) -> dict[str, str]:

@@ -1,7 +1,5 @@
 """The launcher's run context: global flags and derived settings shared by every command."""
 
-from __future__ import annotations
-
 from ayon_launcher.support.errors import UsageError
 
 TYPE_CHECKING = False

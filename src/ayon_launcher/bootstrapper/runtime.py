@@ -1,7 +1,5 @@
 """The runtime AYON_* variables (and OPENPYPE_* aliases) every child process gets."""
 
-from __future__ import annotations
-
 import os
 import sys
 
@@ -75,14 +73,14 @@ def _flag(value: bool) -> str | None:
     return "1" if value else None
 
 
-def settings_variant(ctx: LauncherContext, bundle_name: str | None) -> str:
+def settings_variant(ctx: "LauncherContext", bundle_name: str | None) -> str:
     """AYON_DEFAULT_SETTINGS_VARIANT: the dev bundle's name, staging or production."""
     if ctx.use_dev and bundle_name:
         return bundle_name
     return "staging" if ctx.use_staging else "production"
 
 
-def login_mode(ctx: LauncherContext) -> str:
+def login_mode(ctx: "LauncherContext") -> str:
     """AYON_IN_LOGIN_MODE: "1" when the login is the user's (login UI, stored token), "0" when
     the caller gave AYON_API_KEY; inherited by children, decided once by the first launcher."""
     if ctx.login_mode is not None:
@@ -93,8 +91,8 @@ def login_mode(ctx: LauncherContext) -> str:
     return "0" if os.environ.get("AYON_API_KEY") else "1"
 
 
-def runtime_environment(ctx: LauncherContext,
-                        result: BootstrapResult | None = None) -> dict[str, str | None]:
+def runtime_environment(ctx: "LauncherContext",
+                        result: "BootstrapResult | None" = None) -> dict[str, str | None]:
     """The AYON runtime variables for ``ctx`` (and the bundle of ``result``); None: unset.
 
     Their meaning is the official launcher's: AYON_BUNDLE_NAME is the bundle in use (the
@@ -107,7 +105,7 @@ def runtime_environment(ctx: LauncherContext,
               else ctx.project_bundle_name or ctx.bundle_name)
     studio = (result.studio_bundle_name if result and result.studio_bundle_name
               else ctx.bundle_name or bundle)
-    storage = str(paths.storage_dir())
+    storage = paths.storage_folder()
     env: dict[str, str | None] = {
         "USE_AYON_SERVER": "1",
         "AYON_VERSION": __version__,
@@ -126,21 +124,18 @@ def runtime_environment(ctx: LauncherContext,
         "AYON_DEFAULT_SETTINGS_VARIANT": settings_variant(ctx, bundle),
         "AYON_IN_LOGIN_MODE": login_mode(ctx),
         "AYON_LAUNCHER_STORAGE_DIR": storage,
-        "AYON_LAUNCHER_LOCAL_DIR": str(paths.local_dir()),
-        "AYON_ADDONS_DIR": str(paths.addons_dir()),
-        "AYON_DEPENDENCIES_DIR": str(paths.dependency_packages_dir()),
+        "AYON_LAUNCHER_LOCAL_DIR": paths.local_folder(),
+        "AYON_ADDONS_DIR": paths.addons_folder(),
+        "AYON_DEPENDENCIES_DIR": paths.dependency_packages_folder(),
     }
     if ctx.project_name:
         env["AYON_PROJECT_NAME"] = ctx.project_name
     if not os.environ.get("SSL_CERT_FILE"):
         # As the official launcher: children (DCCs too) verify TLS with certifi's bundle,
         # unless the studio set its own.
-        try:
-            import certifi
-        except ImportError:  # pragma: no cover - a dependency of requests
-            pass
-        else:
-            env["SSL_CERT_FILE"] = certifi.where()
+        bundle = certifi_bundle()
+        if bundle:
+            env["SSL_CERT_FILE"] = bundle
     site_id = os.environ.get("AYON_SITE_ID")
     if not site_id and not ctx.skip_bootstrap:
         from ayon_launcher.bootstrapper.site_id import local_site_id
@@ -160,7 +155,26 @@ def runtime_environment(ctx: LauncherContext,
     return env
 
 
-def addon_environment(result: BootstrapResult | None) -> dict[str, str]:
+def certifi_bundle() -> str | None:
+    """certifi's ``cacert.pem``: the file of the ``certifi`` package that ``import certifi``
+    finds, read off ``sys.path`` (``certifi.where()`` imports importlib.resources and zipfile,
+    a third of a script's start); ``certifi.where()`` itself when that is not a plain file."""
+    if "certifi" not in sys.modules:
+        for entry in sys.path:
+            package = os.path.join(entry or os.curdir, "certifi")
+            if os.path.isfile(os.path.join(package, "__init__.py")):
+                bundle = os.path.join(package, "cacert.pem")
+                if os.path.isfile(bundle):
+                    return os.path.abspath(bundle)
+                break
+    try:
+        import certifi
+    except ImportError:  # pragma: no cover - a dependency of requests
+        return None
+    return certifi.where()
+
+
+def addon_environment(result: "BootstrapResult | None") -> dict[str, str]:
     """Variables the loaded add-ons contribute (a failing add-on is logged and skipped)."""
     env: dict[str, str] = {}
     for addon in result.addons if result else []:
@@ -177,7 +191,7 @@ def addon_environment(result: BootstrapResult | None) -> dict[str, str]:
     return env
 
 
-def python_path(result: BootstrapResult | None, current: str | None) -> str | None:
+def python_path(result: "BootstrapResult | None", current: str | None) -> str | None:
     """PYTHONPATH for children.
 
     This launcher's own bundles: the bundle's folders first, then what was there before. A
@@ -197,7 +211,7 @@ def python_path(result: BootstrapResult | None, current: str | None) -> str | No
     return os.pathsep.join(ordered) if ordered else None
 
 
-def child_environment(ctx: LauncherContext, result: BootstrapResult | None = None,
+def child_environment(ctx: "LauncherContext", result: "BootstrapResult | None" = None,
                       base: dict[str, str] | None = None) -> dict[str, str]:
     """``base`` (os.environ by default) + add-on variables + runtime variables + PYTHONPATH."""
     env = dict(os.environ if base is None else base)
@@ -224,7 +238,7 @@ def is_core_bundle(addon_names: object) -> bool:
     return CORE_ADDON in addon_names  # type: ignore[operator]
 
 
-def core_paths(installed: InstalledBundle) -> tuple[list[str], list[str]]:
+def core_paths(installed: "InstalledBundle") -> tuple[list[str], list[str]]:
     """(PYTHONPATH part, sys.path-only part) of a core bundle, as the official launcher has
     them: the add-on folders (``$AYON_ADDONS_DIR/{name}_{version}``) then the dependency
     package's ``dependencies``; its ``runtime`` folder only on sys.path."""

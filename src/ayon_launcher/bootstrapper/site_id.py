@@ -28,7 +28,7 @@ def new_site_id() -> str:
 def site_id_path() -> str:
     from ayon_launcher.support import paths
 
-    return str(paths.local_dir() / SITE_ID_FILE)
+    return os.path.join(paths.local_folder(), SITE_ID_FILE)
 
 
 def local_site_id() -> str:

@@ -85,7 +85,7 @@ def _key(ctx: LauncherContext, server_url: str, token: str) -> str:
 
     parts = [FORMAT, __version__, server_url.rstrip("/"), _fingerprint(token), ctx.bundle_name,
              ctx.project_bundle_name, ctx.project_name, bool(ctx.use_staging),
-             str(paths.addons_dir()), str(paths.dependency_packages_dir())]
+             paths.addons_folder(), paths.dependency_packages_folder()]
     return json.dumps(parts)
 
 
@@ -250,9 +250,9 @@ class _Client:
         tls = request_settings()
         verify = tls["verify"]
         if verify is True:  # as requests: certifi's bundle
-            import certifi
+            from ayon_launcher.bootstrapper.runtime import certifi_bundle
 
-            verify = certifi.where()
+            verify = certifi_bundle()
         context = ssl.create_default_context(cafile=verify)
         if tls["cert"]:
             context.load_cert_chain(tls["cert"])

@@ -5,8 +5,6 @@ applications settings from the launcher. Those modules now live under ``pipeline
 answers the old names with the very same module objects (so ``AYONAddon`` stays one class).
 """
 
-from __future__ import annotations
-
 import sys
 
 # No typing/importlib imports at module level: ayon_launcher/__init__.py installs this finder
@@ -26,14 +24,14 @@ OLD_TO_NEW = {
 class _Alias:
     """Loader that hands out an already imported module under a second name."""
 
-    def __init__(self, module: ModuleType) -> None:
+    def __init__(self, module: "ModuleType") -> None:
         self.module = module
         self.spec = module.__spec__
 
-    def create_module(self, spec: Any) -> ModuleType:
+    def create_module(self, spec: "Any") -> "ModuleType":
         return self.module
 
-    def exec_module(self, module: ModuleType) -> None:
+    def exec_module(self, module: "ModuleType") -> None:
         module.__spec__ = self.spec  # the import system set the alias's spec: put the real one back
 
 
@@ -41,7 +39,7 @@ class AddonPathFinder:
     """First on sys.meta_path: an old name imports the module at its new home."""
 
     @staticmethod
-    def find_spec(fullname: str, path: Any = None, target: Any = None) -> Any:
+    def find_spec(fullname: str, path: "Any" = None, target: "Any" = None) -> "Any":
         old = next((o for o in OLD_TO_NEW if fullname == o or fullname.startswith(o + ".")), None)
         if old is None:
             return None

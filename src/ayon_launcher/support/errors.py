@@ -1,7 +1,5 @@
 """Errors the launcher reports to the user as one line with an exit code."""
 
-from __future__ import annotations
-
 
 class LauncherError(Exception):
     """An expected failure: printed as one line (no traceback) and turned into an exit code."""

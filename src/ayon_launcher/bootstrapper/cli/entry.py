@@ -4,8 +4,6 @@ Farm nodes run ``ayon script.py`` thousands of times a day, so that path imports
 nor any command module; everything else goes through the click app in ``cli/main.py``.
 """
 
-from __future__ import annotations
-
 import os
 import sys
 
@@ -101,7 +99,7 @@ def start_launcher(*, headless: bool = False, use_staging: bool = False, use_dev
                    bundle_name: str | None = None, verbose: int | None = None,
                    debug: bool = False, skip_bootstrap: bool = False, verify: bool = False,
                    configure_logging: bool = True, project_bundle_name: str | None = None,
-                   project_name: str | None = None) -> LauncherContext:
+                   project_name: str | None = None) -> "LauncherContext":
     """The run context of the global flags, with logging set up for it (if asked)."""
     from ayon_launcher.bootstrapper.context import LauncherContext
 
@@ -127,7 +125,7 @@ def start_launcher(*, headless: bool = False, use_staging: bool = False, use_dev
     return launcher
 
 
-def _login_window(ctx: LauncherContext) -> Callable | None:
+def _login_window(ctx: "LauncherContext") -> "Callable | None":
     """The Qt login dialog when it can be shown (imported only when a login is asked for)."""
     from ayon_launcher.gui.login_window import login_window
 
@@ -169,7 +167,7 @@ def is_debug(args: list[str]) -> bool:
     return "--debug" in args or os.environ.get("AYON_DEBUG", "").lower() in _TRUE
 
 
-def _guarded(debug: bool, run: Callable[[], int | None]) -> int | None:
+def _guarded(debug: bool, run: "Callable[[], int | None]") -> int | None:
     """``run()``, with Ctrl-C and any failure turned into one line and an exit code."""
     try:
         return run()
@@ -195,7 +193,7 @@ def _text(value: object) -> str | None:
     return str(value) if value else None
 
 
-def _web_action(args: list[str]) -> NoReturn:
+def _web_action(args: list[str]) -> "NoReturn":
     """``ayon [FLAGS] ayon-launcher://action?...``: what a web action button starts."""
     debug = is_debug(args)
 
@@ -208,7 +206,7 @@ def _web_action(args: list[str]) -> NoReturn:
     sys.exit(_guarded(debug, run))
 
 
-def main(argv: list[str] | None = None) -> NoReturn:
+def main(argv: list[str] | None = None) -> "NoReturn":
     """``ayon``: a script call runs straight away; a bundle with the core add-on runs the
     command through ayon-core (see ``handoff``); anything else goes to the click app."""
     args = list(sys.argv[1:] if argv is None else argv)

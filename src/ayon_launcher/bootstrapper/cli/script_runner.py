@@ -1,7 +1,5 @@
 """Running a Python script inside the AYON environment (no click: the farm's fast path)."""
 
-from __future__ import annotations
-
 import os
 import sys
 
@@ -12,7 +10,7 @@ if TYPE_CHECKING:
     from ayon_launcher.bootstrapper.context import LauncherContext
 
 
-def run_script(launcher: LauncherContext, path: str, args: list[str]) -> int:
+def run_script(launcher: "LauncherContext", path: str, args: list[str]) -> int:
     """Run ``path`` (a file, or a folder with ``__main__.py``) as ``__main__`` in the AYON
     environment; its exit code."""
     file = path
@@ -51,9 +49,7 @@ def run_script(launcher: LauncherContext, path: str, args: list[str]) -> int:
 def _execute(code: object, path: str, args: list[str], argv0: str | None = None) -> int:
     """Run compiled ``code`` (of file ``path``) as the ``__main__`` module with ``sys.argv``
     set for it (``argv0``: what was typed, the folder of a ``__main__.py``)."""
-    import types
-
-    module = types.ModuleType("__main__")
+    module = type(sys)("__main__")  # a module object, without importing types
     module.__file__ = os.path.abspath(path)  # absolute, as python gives __main__
     module.__builtins__ = __builtins__  # type: ignore[attr-defined]
     previous_main = sys.modules.get("__main__")
