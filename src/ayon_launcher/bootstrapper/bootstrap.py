@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
 
 from ayon_launcher.bootstrapper.context import LauncherContext
 from ayon_launcher.support.errors import DistributionError, ServerUnreachableError
 from ayon_launcher.support.log import get_logger
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
     import threading
+    from typing import Any
 
     import ayon_api
 

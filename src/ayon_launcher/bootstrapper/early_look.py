@@ -9,8 +9,7 @@ Each is given once: a later bootstrap (the tray's Retry) asks the server again.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
+TYPE_CHECKING = False
 if TYPE_CHECKING:
     from ayon_launcher.bootstrapper.connection.login import Session
     from ayon_launcher.bootstrapper.distribution.store import InstalledBundle

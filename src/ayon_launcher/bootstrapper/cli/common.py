@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import sys
 from contextlib import nullcontext
-from typing import TYPE_CHECKING
 
 from ayon_launcher.support.log import get_logger
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
     import threading
 

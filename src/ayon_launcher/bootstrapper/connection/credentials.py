@@ -21,12 +21,15 @@ import logging
 import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from ayon_launcher.support import paths
 from ayon_launcher.support.atomicfile import write_bytes_atomic, write_json_atomic
 from ayon_launcher.support.errors import LauncherError
 from ayon_launcher.support.log import get_logger, register_secret
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 log = get_logger("connection")
 

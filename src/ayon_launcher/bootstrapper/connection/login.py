@@ -7,7 +7,6 @@ the CLI can tell "server down" (exit 3) from "wrong password" (exit 4).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
 
 from ayon_launcher.support.errors import (
     AuthenticationRequired,
@@ -16,7 +15,10 @@ from ayon_launcher.support.errors import (
 )
 from ayon_launcher.support.log import register_secret
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any
+
     import requests
 
 TIMEOUT_ENV = "AYON_SERVER_TIMEOUT"  # as ayon-python-api reads it

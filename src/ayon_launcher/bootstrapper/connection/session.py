@@ -6,7 +6,6 @@ import os
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from ayon_launcher.bootstrapper.connection.credentials import (
     CredentialsNotSaved,
@@ -24,6 +23,7 @@ from ayon_launcher.bootstrapper.context import LauncherContext
 from ayon_launcher.support.errors import AuthenticationRequired
 from ayon_launcher.support.log import get_logger, register_secret
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
     import ayon_api
 

@@ -11,9 +11,12 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
 
 from ayon_launcher.support.errors import UsageError
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 CA_FILE_ENV = "AYON_CA_FILE"
 CERT_FILE_ENV = "AYON_CERT_FILE"

@@ -10,12 +10,12 @@ from ayon_launcher.support.errors import UsageError
 SERVER_URL_ENV = "AYON_SERVER_URL"
 
 # "scheme://" (optional) then the authority's user info, up to its last "@".
-_USERINFO = re.compile(r"([A-Za-z][A-Za-z0-9+.\-]*://)?([^/?#]*)@")
+_USERINFO = r"([A-Za-z][A-Za-z0-9+.\-]*://)?([^/?#]*)@"  # compiled (and cached) by re when used
 
 
 def _masked(text: str) -> str:
     """``text`` with any ``user:password@`` replaced by ``***@``: safe to show and log."""
-    found = _USERINFO.match(text)
+    found = re.match(_USERINFO, text)
     if not found:
         return text
     return f"{found.group(1) or ''}***@{text[found.end():]}"

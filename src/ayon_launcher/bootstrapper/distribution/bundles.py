@@ -3,10 +3,12 @@ project bundle over it, as the official launcher chooses them."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from ayon_launcher.bootstrapper.distribution.models import Bundle
 from ayon_launcher.support.errors import DistributionError
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 
 class BundleNotFoundError(DistributionError):

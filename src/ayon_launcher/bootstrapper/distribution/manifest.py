@@ -26,9 +26,12 @@ import json
 import os
 import zlib
 from pathlib import Path
-from typing import Any
 
 from ayon_launcher.support.atomicfile import write_bytes_atomic
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 METADATA_FILE = ".ayon_distribution.json"
 MANIFEST_FILE = ".ayon_manifest.json"

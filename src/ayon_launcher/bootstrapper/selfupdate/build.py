@@ -106,7 +106,7 @@ def build_installer(out_dir: Path, *, version: str | None = None, source: Path |
     from ayon_launcher.bootstrapper.distribution.models import platform_name
 
     own = version or __version__
-    if not identity.OWN_VERSION_RE.match(own):
+    if not re.match(identity.OWN_VERSION_PATTERN, own):
         raise UsageError(f"invalid launcher version {own!r}: use digits, letters, '-' and dots")
     source = source or source_root()
     if source is None or not (source / "pyproject.toml").is_file():

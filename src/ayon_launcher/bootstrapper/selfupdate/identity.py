@@ -29,7 +29,9 @@ KIND = "openlauncher"
 FILE_PREFIX = "ayon-openlauncher-"
 _BUILD_TAG = f"+{KIND}."
 # Own versions fit semver build identifiers: digits, letters, '-' and dots.
-OWN_VERSION_RE = re.compile(r"^[0-9A-Za-z-]+(\.[0-9A-Za-z-]+)*$")
+# Patterns, not compiled objects: compiled (and cached by re) when first used, so that
+# importing this module on every start compiles nothing.
+OWN_VERSION_PATTERN = r"^[0-9A-Za-z-]+(\.[0-9A-Za-z-]+)*$"
 
 
 def installer_version(own_version: str = __version__) -> str:
@@ -42,7 +44,7 @@ def own_version_of(version: str | None) -> str | None:
     if not version or _BUILD_TAG not in version:
         return None
     own = version.split(_BUILD_TAG, 1)[1]
-    return own if OWN_VERSION_RE.match(own) else None
+    return own if re.match(OWN_VERSION_PATTERN, own) else None
 
 
 def installer_filename(own_version: str, platform: str, python: str) -> str:
@@ -59,12 +61,12 @@ def is_own_installer(info: dict) -> bool:
 
 
 # -- semver ranges as add-ons write them (">=1.1.0", ">=1.0.0,<2.0.0") -----------------------
-_SEMVER = re.compile(
+_SEMVER = (  # a pattern: compiled (and cached) by re when used
     r"^v?(\d+)(?:\.(\d+))?(?:\.(\d+))?(?:-([0-9A-Za-z.-]+))?(?:\+[0-9A-Za-z.-]+)?$")
 
 
 def _key(version: str) -> tuple:
-    match = _SEMVER.match(version.strip())
+    match = re.match(_SEMVER, version.strip())
     if not match:
         raise ValueError(f"not a semantic version: {version!r}")
     major, minor, patch, pre = match.groups()

@@ -8,10 +8,13 @@ import sys
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from ayon_launcher.pipeline.addons.base import AYONAddon, failure_reason
 from ayon_launcher.support.log import get_logger
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 log = get_logger("addons")
 

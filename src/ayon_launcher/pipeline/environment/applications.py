@@ -15,13 +15,15 @@ Application names are ``group/variant`` (``maya/2024``); ``maya-2024`` is accept
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
 
 from ayon_launcher.pipeline.environment.definitions import current_platform
 from ayon_launcher.support.errors import UsageError
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 APPLICATIONS_ADDON = "applications"
 
@@ -89,6 +91,8 @@ def _split_name(name: str, groups: Iterable[str]) -> tuple[str, str] | None:
 def suggest(name: str, choices: Iterable[str], what: str) -> str:
     """One-line message: unknown ``what`` with the closest choices (or all when few)."""
     choices = sorted(set(choices))
+    import difflib  # only to suggest names for a wrong one
+
     close = difflib.get_close_matches(name, choices, n=3, cutoff=0.4)
     if not choices:
         return f"unknown {what} {name!r}: there are none"

@@ -25,14 +25,18 @@ import os
 import re
 import sys
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any
 
 from ayon_launcher.support.errors import LauncherError
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
 PLATFORMS = ("windows", "linux", "darwin")
 # Only identifier-like placeholders are references; other braces stay literal text.
-_REFERENCE = re.compile(r"\{\{|\}\}|\{([A-Za-z_][A-Za-z0-9_]*)\}")
-_WHOLE_REFERENCE = re.compile(r"\{[A-Za-z_][A-Za-z0-9_]*\}")
+# Compiled (and cached) by re when first used: nothing to compile at import.
+_REFERENCE = r"\{\{|\}\}|\{([A-Za-z_][A-Za-z0-9_]*)\}"
+_WHOLE_REFERENCE = r"\{[A-Za-z_][A-Za-z0-9_]*\}"
 
 # A parsed value: list of path items (a plain string is a one-item list).
 Segments = list[str]
@@ -134,8 +138,9 @@ def _substitute_self(key: str, segments: Segments, previous: Segments) -> Segmen
             result.extend(previous)  # list item that is exactly {KEY}: splice the old items
         elif token in segment:
             joined = os.pathsep.join(previous)
-            result.append(_REFERENCE.sub(
-                lambda m, joined=joined: joined if m.group(1) == key else m.group(0), segment))
+            result.append(re.sub(
+                _REFERENCE, lambda m, joined=joined: joined if m.group(1) == key else m.group(0),
+                segment))
         else:
             result.append(segment)
     return result
@@ -144,7 +149,7 @@ def _substitute_self(key: str, segments: Segments, previous: Segments) -> Segmen
 def _references(segments: Segments) -> list[str]:
     names: list[str] = []
     for segment in segments:
-        for match in _REFERENCE.finditer(segment):
+        for match in re.finditer(_REFERENCE, segment):
             if match.group(1) and match.group(1) not in names:
                 names.append(match.group(1))
     return names
@@ -192,13 +197,13 @@ def resolve(merged: Mapping[str, Segments], base: Mapping[str, str] | None = Non
 def _format_segment(segment: str, lookup: Callable[[re.Match[str]], str]) -> str:
     """Format one item; a ``{KEY}`` that is a whole path entry and empty leaves no separator."""
     parts = segment.split(os.pathsep)
-    if len(parts) == 1 or not any(_WHOLE_REFERENCE.fullmatch(part) for part in parts):
-        return _REFERENCE.sub(lookup, segment)
+    if len(parts) == 1 or not any(re.fullmatch(_WHOLE_REFERENCE, part) for part in parts):
+        return re.sub(_REFERENCE, lookup, segment)
     # "{PATH};/x" with no PATH before gives "/x", not ";/x".
     formatted = []
     for part in parts:
-        value = _REFERENCE.sub(lookup, part)
-        if value or not _WHOLE_REFERENCE.fullmatch(part):
+        value = re.sub(_REFERENCE, lookup, part)
+        if value or not re.fullmatch(_WHOLE_REFERENCE, part):
             formatted.append(value)
     return os.pathsep.join(formatted)
 

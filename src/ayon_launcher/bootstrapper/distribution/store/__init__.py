@@ -22,7 +22,6 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
 
 from ayon_launcher.bootstrapper.distribution.manifest import METADATA_FILE
 from ayon_launcher.bootstrapper.distribution.models import DistItem
@@ -62,8 +61,10 @@ from ayon_launcher.bootstrapper.distribution.store.locks import (
 from ayon_launcher.support import paths
 from ayon_launcher.support.log import get_logger
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable
+    from typing import Any
 
     from ayon_launcher.bootstrapper.distribution.sources import Fetched
 

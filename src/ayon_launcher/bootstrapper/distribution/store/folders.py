@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
 
 from ayon_launcher.bootstrapper.distribution import manifest
 from ayon_launcher.bootstrapper.distribution.manifest import METADATA_FILE
@@ -17,7 +15,10 @@ from ayon_launcher.bootstrapper.distribution.store.locks import item_lock_if_fre
 from ayon_launcher.support.atomicfile import write_json_atomic
 from ayon_launcher.support.log import get_logger
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any
+
     from ayon_launcher.bootstrapper.distribution.sources import Fetched
 
 log = get_logger("distribution")
@@ -183,6 +184,8 @@ def purge(*entries: Path) -> None:
     """Delete trash entries; a link is removed, never followed."""
     for entry in entries:
         if entry.is_dir() and not entry.is_symlink():
+            import shutil  # only when there is something to remove (a warm start has not)
+
             shutil.rmtree(entry, ignore_errors=True)
         else:
             entry.unlink(missing_ok=True)

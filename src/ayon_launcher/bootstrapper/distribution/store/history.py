@@ -6,7 +6,6 @@ import json
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
 
 from ayon_launcher.bootstrapper.distribution.store.folders import (
     check_installed,
@@ -21,6 +20,10 @@ from ayon_launcher.bootstrapper.distribution.store.locks import (
 from ayon_launcher.support import paths
 from ayon_launcher.support.atomicfile import write_json_atomic
 from ayon_launcher.support.log import get_logger
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 log = get_logger("distribution")
 

@@ -22,9 +22,12 @@ import socket
 import threading
 import time
 from pathlib import Path
-from typing import Any
 
 from ayon_launcher.support.log import get_logger
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 log = get_logger("distribution")
 

@@ -13,7 +13,6 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from ayon_launcher.bootstrapper.distribution.models import DistItem
 from ayon_launcher.support import paths
@@ -21,6 +20,7 @@ from ayon_launcher.support.errors import DistributionError
 from ayon_launcher.support.locking import FileLock
 from ayon_launcher.support.log import get_logger
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
     from ayon_launcher.bootstrapper.distribution.store import leases
 

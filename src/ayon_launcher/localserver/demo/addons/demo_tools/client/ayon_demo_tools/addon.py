@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import os
-from typing import Any
 
 from ayon_launcher.addons import AYONAddon, TrayAction
 
 from .version import __version__
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 
 class DemoToolsAddon(AYONAddon):
