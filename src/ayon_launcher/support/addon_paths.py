@@ -40,6 +40,8 @@ class AddonPathFinder:
 
     @staticmethod
     def find_spec(fullname: str, path: "Any" = None, target: "Any" = None) -> "Any":
+        if not fullname.startswith("ayon_launcher."):
+            return None  # asked of every import: the common answer comes first
         old = next((o for o in OLD_TO_NEW if fullname == o or fullname.startswith(o + ".")), None)
         if old is None:
             return None

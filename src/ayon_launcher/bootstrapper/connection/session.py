@@ -7,11 +7,6 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from ayon_launcher.bootstrapper.connection.credentials import (
-    CredentialsNotSaved,
-    StoredLogin,
-    credential_store,
-)
 from ayon_launcher.bootstrapper.connection.login import (
     LoginFailed,
     Session,
@@ -23,6 +18,8 @@ from ayon_launcher.bootstrapper.context import LauncherContext
 from ayon_launcher.support.errors import AuthenticationRequired
 from ayon_launcher.support.log import get_logger, register_secret
 
+# credentials.py (keyring, the fallback file) is imported where a stored login is read or
+# written: a start with AYON_API_KEY (a farm's) never needs it.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     import ayon_api
@@ -62,6 +59,8 @@ def _server_url_from(ctx: LauncherContext) -> tuple[str | None, bool]:
         return normalize_server_url(env_url), True
     if ctx.server_url:
         return normalize_server_url(ctx.server_url), False
+    from ayon_launcher.bootstrapper.connection.credentials import credential_store
+
     stored = credential_store().server_url()
     return (normalize_server_url(stored) if stored else None), False
 
@@ -75,6 +74,8 @@ def resolve_session(ctx: LauncherContext, ask: LoginAsker | None = None, *,
     LoginCancelled when the user closes the login UI.
     ``force_login`` always asks (log in as another user).
     """
+    from ayon_launcher.bootstrapper.connection.credentials import credential_store
+
     url, locked = _server_url_from(ctx)
     username = None
     message = None
@@ -124,6 +125,8 @@ def login_again(ctx: LauncherContext, ask: LoginAsker, message: str | None = Non
     bootstrap of this process connects to it whatever ``AYON_SERVER_URL`` said.
     Raises LoginCancelled when the user closes the login UI.
     """
+    from ayon_launcher.bootstrapper.connection.credentials import credential_store
+
     url, _locked = _server_url_from(ctx)
     username = credential_store().load(url).username if url else None
     session = ask(LoginPrompt(url, username, message, url_locked=False))
@@ -141,6 +144,11 @@ def remember(session: Session, *, required: bool = False) -> None:
     raises CredentialsNotSaved instead, after ending the new token on the server: nobody could
     use it any more, it must not stay valid there.
     """
+    from ayon_launcher.bootstrapper.connection.credentials import (
+        CredentialsNotSaved,
+        StoredLogin,
+        credential_store,
+    )
     from ayon_launcher.bootstrapper.connection.login import logout
 
     try:
@@ -194,6 +202,7 @@ def forget_login(ctx: LauncherContext, *, forget_server: bool = False) -> str | 
     ``forget_server``. Returns the server URL that was logged out of, None when no login was
     stored.
     """
+    from ayon_launcher.bootstrapper.connection.credentials import StoredLogin, credential_store
     from ayon_launcher.bootstrapper.connection.login import logout
 
     url, _locked = _server_url_from(ctx)
