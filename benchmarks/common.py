@@ -28,10 +28,12 @@ def ayon_command() -> list[str]:
 
 def clean_env() -> dict[str, str]:
     """os.environ without any AYON/OpenPype variable of the calling shell, nor a CA bundle
-    setting (a farm node usually has none, and then the launcher has certifi's to find)."""
+    setting (a farm node usually has none, and then the launcher has certifi's to find), nor
+    PYTHONDONTWRITEBYTECODE (a development shell's: a node's add-ons get their bytecode cached
+    at their first import, as any Python code)."""
     return {k: v for k, v in os.environ.items()
             if not k.startswith(("AYON_", "OPENPYPE_", "USE_AYON"))
-            and k not in ("SSL_CERT_FILE", "REQUESTS_CA_BUNDLE")}
+            and k not in ("SSL_CERT_FILE", "REQUESTS_CA_BUNDLE", "PYTHONDONTWRITEBYTECODE")}
 
 
 def launcher_env(server: Any, work: Path, local: Path) -> dict[str, str]:
