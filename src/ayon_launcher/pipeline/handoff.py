@@ -13,10 +13,11 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import TYPE_CHECKING
 
+from ayon_launcher.bootstrapper.cli.entry import BOOL_FLAGS, TRUE_WORDS, VALUE_FLAGS
 from ayon_launcher.bootstrapper.runtime import is_core_bundle
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
     import ayon_api
 
@@ -24,15 +25,12 @@ if TYPE_CHECKING:
     from ayon_launcher.bootstrapper.context import LauncherContext
 
 
-# The official launcher takes these out of the command line wherever they are (with their
-# value), before ayon-core sees it; `--project` it reads but leaves for ayon-core.
-OFFICIAL_BOOL_FLAGS = frozenset({
-    "--headless", "--use-staging", "--use-dev", "--debug", "--skip-headers",
-    "--skip-bootstrap", "--ayon-login",
-})
-OFFICIAL_VALUE_FLAGS = frozenset({"--verbose", "--bundle", "--studio-bundle", "--project-bundle"})
 # This launcher's own global flags: taken out only before the command.
 OWN_BOOL_FLAGS = frozenset({"--local-server", "--verify"})
+# The official launcher takes the others out of the command line wherever they are (with
+# their value), before ayon-core sees it; `--project` it reads but leaves for ayon-core.
+OFFICIAL_BOOL_FLAGS = frozenset(BOOL_FLAGS) - OWN_BOOL_FLAGS
+OFFICIAL_VALUE_FLAGS = frozenset(VALUE_FLAGS) - {"--project"}
 # Commands of this launcher itself, whatever the bundle: they need no bundle.
 LAUNCHER_COMMANDS = frozenset({"server", "login", "logout", "init", "init-ayon-launcher",
                                "installer"})
@@ -98,11 +96,10 @@ def core_sys_path(result: BootstrapResult) -> list[str]:
     return list(result.sys_paths) + list(reversed(result.python_paths))
 
 
-_TRUE = {"1", "true", "t", "yes", "y", "on"}
-_FLAG_ENV = {"--headless": "AYON_HEADLESS_MODE", "--use-staging": "AYON_USE_STAGING",
-             "--use-dev": "AYON_USE_DEV", "--debug": "AYON_DEBUG"}
-_VALUE_ENV = {"--bundle": "AYON_STUDIO_BUNDLE_NAME", "--project-bundle": "AYON_BUNDLE_NAME",
-              "--project": "AYON_PROJECT_NAME", "--verbose": "AYON_LOG_LEVEL"}
+# The variables that stand for the flags (--studio-bundle is read as --bundle).
+_FLAG_ENV = {flag: variable for flag, variable in BOOL_FLAGS.items() if variable}
+_VALUE_ENV = {flag: variable for flag, variable in VALUE_FLAGS.items()
+              if flag != "--studio-bundle"}
 
 
 def global_flags(args: list[str]) -> dict[str, str | bool]:
@@ -126,7 +123,7 @@ def global_flags(args: list[str]) -> dict[str, str | bool]:
             found["--bundle" if name == "--studio-bundle" else name] = value
         i += 1
     for flag, variable in _FLAG_ENV.items():
-        if flag not in found and os.environ.get(variable, "").strip().lower() in _TRUE:
+        if flag not in found and os.environ.get(variable, "").strip().lower() in TRUE_WORDS:
             found[flag] = True
     for flag, variable in _VALUE_ENV.items():
         if flag not in found and os.environ.get(variable):

@@ -36,18 +36,19 @@ COMMANDS: dict[str, str] = {
     "init-ayon-launcher": "ayon_launcher.bootstrapper.cli.init:init",
 }
 
-# Global flags the fast path understands, with the variables click reads for them too. The
+# Global flags the fast path understands, with the variables click reads for them too (the
+# hand-off to ayon-core reads the same tables: pipeline/handoff.py). The
 # official launcher's meaning: --bundle (--studio-bundle) names the studio bundle,
 # --project-bundle the project bundle over it, --project the project whose bundle applies.
-_BOOL_FLAGS = {"--headless": "AYON_HEADLESS_MODE", "--use-staging": "AYON_USE_STAGING",
+BOOL_FLAGS = {"--headless": "AYON_HEADLESS_MODE", "--use-staging": "AYON_USE_STAGING",
                "--use-dev": "AYON_USE_DEV", "--debug": "AYON_DEBUG", "--skip-bootstrap": None,
                "--skip-headers": None, "--ayon-login": None, "--verify": None}
-_VALUE_FLAGS = {"--bundle": "AYON_STUDIO_BUNDLE_NAME", "--studio-bundle": "AYON_STUDIO_BUNDLE_NAME",
+VALUE_FLAGS = {"--bundle": "AYON_STUDIO_BUNDLE_NAME", "--studio-bundle": "AYON_STUDIO_BUNDLE_NAME",
                 "--project-bundle": "AYON_BUNDLE_NAME", "--project": "AYON_PROJECT_NAME",
                 "--verbose": "AYON_LOG_LEVEL"}
 # As click's boolean parameter type reads them.
-_TRUE = {"1", "true", "t", "yes", "y", "on"}
-_FALSE = {"0", "false", "f", "no", "n", "off", ""}
+TRUE_WORDS = {"1", "true", "t", "yes", "y", "on"}
+FALSE_WORDS = {"0", "false", "f", "no", "n", "off", ""}
 
 
 def _fast_script_call(args: list[str]) -> tuple[dict[str, object], str, list[str]] | None:
@@ -57,9 +58,9 @@ def _fast_script_call(args: list[str]) -> tuple[dict[str, object], str, list[str
     while i < len(args):
         arg = args[i]
         name, has_value, value = arg.partition("=")
-        if arg in _BOOL_FLAGS:
+        if arg in BOOL_FLAGS:
             flags[arg] = True
-        elif name in _VALUE_FLAGS:
+        elif name in VALUE_FLAGS:
             if not has_value:
                 i += 1
                 if i >= len(args):
@@ -76,15 +77,15 @@ def _fast_script_call(args: list[str]) -> tuple[dict[str, object], str, list[str
         return None
     if not (script.endswith(".py") or os.path.isfile(script) or is_script_folder(script)):
         return None
-    for flag, variable in _BOOL_FLAGS.items():
+    for flag, variable in BOOL_FLAGS.items():
         if flag not in flags and variable:
             text = os.environ.get(variable, "").strip().lower()
-            if text not in _TRUE | _FALSE:
+            if text not in TRUE_WORDS | FALSE_WORDS:
                 return None  # let click explain the bad value
-            flags[flag] = text in _TRUE
+            flags[flag] = text in TRUE_WORDS
     if "--studio-bundle" in flags:
         flags.setdefault("--bundle", flags.pop("--studio-bundle"))
-    for flag, variable in _VALUE_FLAGS.items():
+    for flag, variable in VALUE_FLAGS.items():
         if flag not in flags and flag != "--studio-bundle" and os.environ.get(variable):
             flags[flag] = os.environ[variable]
     return flags, script, args[i + 1:]
@@ -164,7 +165,7 @@ def print_error(line: str, code: int, details: str = "") -> None:
 
 
 def is_debug(args: list[str]) -> bool:
-    return "--debug" in args or os.environ.get("AYON_DEBUG", "").lower() in _TRUE
+    return "--debug" in args or os.environ.get("AYON_DEBUG", "").lower() in TRUE_WORDS
 
 
 def _guarded(debug: bool, run: "Callable[[], int | None]") -> int | None:
