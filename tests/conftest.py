@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import subprocess
@@ -111,6 +112,21 @@ def run_ayon(args: list[str], env: dict[str, str], input: str | None = None,
 
 
 _REFUSING: socket.socket | None = None
+
+
+def start_tray_logging_in(tmp_path: Path, env: dict[str, str], server) -> dict:
+    """``ayon`` with no command: the tray, logged in through the Qt login dialog (answered by
+    its test hook as admin); what the tray showed once connected (its test snapshot)."""
+    from ayon_launcher.gui.display import LOGIN_DIALOG_TEST_HOOK_ENV, TRAY_TEST_HOOK_ENV
+
+    snapshot = tmp_path / "tray.json"
+    env = {**env, TRAY_TEST_HOOK_ENV: f"snapshot:{snapshot}",
+           LOGIN_DIALOG_TEST_HOOK_ENV: f"admin:{server.admin_password}"}
+    done = run_ayon([], env)
+    assert done.returncode == 0, done.stderr
+    data = json.loads(snapshot.read_text())
+    assert data["state"] == "connected" and data["user"] == "admin"
+    return data
 
 
 def dead_url() -> str:

@@ -22,13 +22,13 @@ from qtpy import QtCore, QtWidgets  # noqa: E402
 from ayon_launcher.bootstrapper.connection.session import LoginPrompt  # noqa: E402
 from ayon_launcher.bootstrapper.context import LauncherContext  # noqa: E402
 from ayon_launcher.bootstrapper.distribution.sync import SyncCancelled  # noqa: E402
-from ayon_launcher.gui.display import LOGIN_DIALOG_TEST_HOOK_ENV, TRAY_TEST_HOOK_ENV  # noqa: E402
+from ayon_launcher.gui.display import TRAY_TEST_HOOK_ENV  # noqa: E402
 from ayon_launcher.gui.login_dialog import LoginDialog  # noqa: E402
 from ayon_launcher.gui.tray import TrayApp  # noqa: E402
 from ayon_launcher.gui.worker import wait_for  # noqa: E402
 from ayon_launcher.pipeline.commands.tray import _prepare  # noqa: E402
 from ayon_launcher.support.errors import DistributionError  # noqa: E402
-from conftest import dead_url, isolated_env, run_ayon  # noqa: E402
+from conftest import dead_url, isolated_env, run_ayon, start_tray_logging_in  # noqa: E402
 
 ADDON_MODULES = ("ayon_demo_tools", "ayon_applications_demo")
 
@@ -540,14 +540,8 @@ def test_no_display_prints_a_clear_message(tmp_path):
 
 
 def test_ayon_without_command_starts_the_tray(tmp_path, local_server):
-    env = isolated_env(tmp_path, local_server.url)
-    snapshot = tmp_path / "tray.json"
-    env[TRAY_TEST_HOOK_ENV] = f"snapshot:{snapshot}"
-    env[LOGIN_DIALOG_TEST_HOOK_ENV] = f"admin:{local_server.admin_password}"
-    done = run_ayon([], env)
-    assert done.returncode == 0, done.stderr
-    data = json.loads(snapshot.read_text())
-    assert data["state"] == "connected" and data["user"] == "admin"
+    data = start_tray_logging_in(tmp_path, isolated_env(tmp_path, local_server.url),
+                                 local_server)
     assert data["bundle"] == "demo_production"
     assert "Say hello" in data["menu"] and "Exit" in data["menu"]
 

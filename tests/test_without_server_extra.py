@@ -20,9 +20,8 @@ import sys
 import textwrap
 from pathlib import Path
 
-from ayon_launcher.gui.display import LOGIN_DIALOG_TEST_HOOK_ENV, TRAY_TEST_HOOK_ENV
 from ayon_launcher.localserver import EXTRA_MODULES
-from conftest import isolated_env, run_ayon
+from conftest import isolated_env, run_ayon, start_tray_logging_in
 from failure_helpers import error_messages
 from pty_helpers import run_ayon_pty
 
@@ -123,12 +122,6 @@ def test_tray_with_the_login_dialog_needs_no_server_packages(tmp_path, local_ser
     """The desktop path: the Qt login dialog (offscreen, answered by its test hook), the
     sync, and the tray with the add-ons' menu."""
     env, attempts = without_extra(tmp_path, isolated_env(tmp_path, local_server.url))
-    snapshot = tmp_path / "tray.json"
-    env[TRAY_TEST_HOOK_ENV] = f"snapshot:{snapshot}"
-    env[LOGIN_DIALOG_TEST_HOOK_ENV] = f"admin:{local_server.admin_password}"
-    done = run_ayon([], env)
-    assert done.returncode == 0, done.stderr
-    data = json.loads(snapshot.read_text())
-    assert data["state"] == "connected" and data["user"] == "admin"
+    data = start_tray_logging_in(tmp_path, env, local_server)
     assert "Say hello" in data["menu"]
     assert attempted(attempts) == ""
