@@ -6,7 +6,6 @@ the CLI can tell "server down" (exit 3) from "wrong password" (exit 4).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ayon_launcher.support.errors import (
@@ -15,6 +14,7 @@ from ayon_launcher.support.errors import (
     ServerUnreachableError,
 )
 from ayon_launcher.support.log import register_secret
+from ayon_launcher.support.records import Record
 
 if TYPE_CHECKING:
     import requests
@@ -27,14 +27,17 @@ class LoginFailed(AuthenticationRequired):
     """The server refused the user name and password."""
 
 
-@dataclass
-class Session:
+class Session(Record):
     """A usable identity on a server."""
 
-    server_url: str
-    token: str
-    username: str | None = None
-    is_service: bool = False
+    _fields = ("server_url", "token", "username", "is_service")
+
+    def __init__(self, server_url: str, token: str, username: str | None = None,
+                 is_service: bool = False) -> None:
+        self.server_url = server_url
+        self.token = token
+        self.username = username
+        self.is_service = is_service
 
 
 def timeout() -> float:
