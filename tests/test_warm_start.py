@@ -20,7 +20,10 @@ from conftest import isolated_env, run_ayon
 from failure_helpers import FaultProxy
 
 PROJECT, FOLDER, TASK, APP = "demo_Commercial", "robot", "modeling", "maya/2024"
-HEAVY = ("ayon_api", "requests", "urllib3", "http.client", "click")
+# dataclasses (and inspect, which it imports with ast, dis and tokenize) cost a warm start
+# about a third of its own time: the classes of a start are plain (support/records.py).
+HEAVY = ("ayon_api", "requests", "urllib3", "http.client", "click", "dataclasses",
+         "inspect")
 SCRIPT = f"""\
 import json, os, sys
 print(json.dumps({{"heavy": [m for m in {HEAVY!r} if m in sys.modules],
@@ -78,6 +81,10 @@ def test_warm_script_run_asks_once_per_dependency_and_imports_no_http_client(pro
     # its add-ons their studio settings, which change without the bundle: a second request.
     assert requests_of(proxy) == {"/api/bundles": 1,
                                   settings_query("demo_production"): 1}
+    # A script started without the bootstrap imports none of them either, and asks nothing.
+    skipped = run_script(env, script, "--skip-bootstrap")
+    assert skipped["heavy"] == [] and skipped["url"] == env["AYON_SERVER_URL"]
+    assert requests_of(proxy) == {}
 
 
 def test_warm_command_uses_the_connection_only_when_it_needs_it(proxy, env, tmp_path):
@@ -233,3 +240,52 @@ def test_a_warm_start_keeps_its_bundle_the_most_recent(env, tmp_path, script):
     assert order() == ["demo_staging", "demo_production"]
     assert run_script(env, script)["bundle"] == "demo_production"  # warm
     assert order() == ["demo_production", "demo_staging"]
+
+
+# Two entries of installed_bundles.json as the dataclass InstalledBundle wrote them (before
+# support/records.py; its dataclasses.asdict also filled the warm-start record's "installed"):
+# the first from a cold start of the demo bundle (settings shortened, paths neutral), the
+# second built with the old field names: a project bundle over a studio one, a dev add-on.
+OLD_HISTORY = {"bundles": [
+    {"addons": [{"dev": False, "name": "applications", "version": "1.0.0",
+                 "path": "/local/addons/applications_1.0.0"},
+                {"dev": False, "name": "demo_tools", "version": "1.0.0",
+                 "path": "/local/addons/demo_tools_1.0.0"}],
+     "bundle_name": "demo_production",
+     "dependency_package": "/local/dependency_packages/demo_dependencies_linux",
+     "installed_at": "2026-12-01T05:50:38+0000", "server_url": "http://127.0.0.1:42037",
+     "settings": {"applications": {"tool_groups": [
+                      {"environment": '{\n  "MTOA_ROOT": {\n    "linux": "/opt/solidangle"\n  }\n}',
+                       "name": "mtoa", "variants": [{"app_variants": [], "environment": "{}",
+                                                     "host_names": ["maya"], "name": "5.3"}]}]},
+                  "demo_tools": {"enabled": True, "greeting": "Hello from demo_tools",
+                                 "tray_label": "Say hello"}},
+     "studio_bundle_name": "demo_production", "variant": "production"},
+    {"addons": [{"dev": True, "name": "demo_tools", "version": "2.0.0",
+                 "path": "/home/ann/dev/demo_tools"}],
+     "bundle_name": "proj_a", "dependency_package": None, "installed_at": "",
+     "server_url": "https://ayon.example", "settings": {}, "studio_bundle_name": "studio_b",
+     "variant": "staging"},
+]}
+
+
+def test_installed_bundles_of_the_dataclass_version_read_and_write_back_identically(
+        tmp_path, monkeypatch):
+    from ayon_launcher.bootstrapper.distribution.store import history
+
+    monkeypatch.setenv("AYON_LAUNCHER_LOCAL_DIR", str(tmp_path / "local"))
+    monkeypatch.delenv("AYON_LAUNCHER_STORAGE_DIR", raising=False)
+    path = history.history_path()
+    path.parent.mkdir(parents=True)
+    # The file's own format (atomicfile.write_json_atomic, unchanged since).
+    old_text = json.dumps(OLD_HISTORY, indent=2, sort_keys=True) + "\n"
+    path.write_text(old_text, encoding="utf-8")
+    loaded = history.load_history()
+    assert [b.to_dict() for b in loaded] == OLD_HISTORY["bundles"]
+    assert loaded[1].addons[0] == history.InstalledAddon("demo_tools", "2.0.0",
+                                                         "/home/ann/dev/demo_tools", dev=True)
+    assert loaded[0] == history.InstalledBundle.from_dict(OLD_HISTORY["bundles"][0])
+    assert loaded[0] != loaded[1]
+    # Recording the newest again writes the very same file.
+    history.record_installed(loaded[0], keep=3)
+    assert path.read_text(encoding="utf-8") == old_text

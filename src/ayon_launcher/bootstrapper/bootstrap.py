@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
 
 from ayon_launcher.bootstrapper.context import LauncherContext
 from ayon_launcher.support.errors import DistributionError, ServerUnreachableError
 from ayon_launcher.support.log import get_logger
+from ayon_launcher.support.records import Record
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -21,14 +21,16 @@ if TYPE_CHECKING:
     from ayon_launcher.pipeline.addons.base import AYONAddon
 
 
-@dataclass
-class Progress:
+class Progress(Record):
     """One progress report of the distribution, for a terminal bar or the GUI."""
 
-    item: str  # e.g. "addon demo_tools 1.0.0" or "dependency package"
-    done: int  # bytes (or steps) done
-    total: int | None  # None when unknown
-    state: str  # "downloading", "validating", "extracting", "done", "skipped", "failed"
+    _fields = ("item", "done", "total", "state")
+
+    def __init__(self, item: str, done: int, total: int | None, state: str) -> None:
+        self.item = item  # e.g. "addon demo_tools 1.0.0" or "dependency package"
+        self.done = done  # bytes (or steps) done
+        self.total = total  # None when unknown
+        self.state = state  # "downloading", "validating", "extracting", "done", "skipped", "failed"
 
 
 ProgressCallback = Callable[[Progress], None]
@@ -36,27 +38,35 @@ ProgressCallback = Callable[[Progress], None]
 log = get_logger("bootstrap")
 
 
-@dataclass
-class BootstrapResult:
+class BootstrapResult(Record):
     """What a command needs after bootstrap."""
 
-    server_url: str | None = None
-    api: ayon_api.ServerAPI | None = None
-    bundle_name: str | None = None  # the bundle in use (the project bundle when one applies)
-    studio_bundle_name: str | None = None
-    offline: bool = False
-    addons: list[AYONAddon] = field(default_factory=list)
-    # Folders to put on sys.path / PYTHONPATH, in order (dependency package first).
-    python_paths: list[str] = field(default_factory=list)
-    # Studio settings of the bundle, per add-on name.
-    settings: dict[str, Any] = field(default_factory=dict)
-    # Add-ons that failed to load: name -> one-line reason (the others are loaded).
-    load_errors: dict[str, str] = field(default_factory=dict)
-    # The bundle has the `core` add-on: ayon-core loads the add-ons and runs the commands
-    # (see handoff.py); this launcher only put them on sys.path.
-    core: bool = False
-    # For this process only, never PYTHONPATH: the dependency package's `runtime` folder.
-    sys_paths: list[str] = field(default_factory=list)
+    _fields = ("server_url", "api", "bundle_name", "studio_bundle_name", "offline", "addons",
+               "python_paths", "settings", "load_errors", "core", "sys_paths")
+
+    def __init__(self, server_url: str | None = None, api: ayon_api.ServerAPI | None = None,
+                 bundle_name: str | None = None, studio_bundle_name: str | None = None,
+                 offline: bool = False, addons: list[AYONAddon] | None = None,
+                 python_paths: list[str] | None = None, settings: dict[str, Any] | None = None,
+                 load_errors: dict[str, str] | None = None, core: bool = False,
+                 sys_paths: list[str] | None = None) -> None:
+        self.server_url = server_url
+        self.api = api
+        self.bundle_name = bundle_name  # the bundle in use (the project bundle when one applies)
+        self.studio_bundle_name = studio_bundle_name
+        self.offline = offline
+        self.addons = [] if addons is None else addons
+        # Folders to put on sys.path / PYTHONPATH, in order (dependency package first).
+        self.python_paths = [] if python_paths is None else python_paths
+        # Studio settings of the bundle, per add-on name.
+        self.settings = {} if settings is None else settings
+        # Add-ons that failed to load: name -> one-line reason (the others are loaded).
+        self.load_errors = {} if load_errors is None else load_errors
+        # The bundle has the `core` add-on: ayon-core loads the add-ons and runs the commands
+        # (see handoff.py); this launcher only put them on sys.path.
+        self.core = core
+        # For this process only, never PYTHONPATH: the dependency package's `runtime` folder.
+        self.sys_paths = [] if sys_paths is None else sys_paths
 
 
 def bootstrap(

@@ -110,7 +110,6 @@ def remember(ctx: LauncherContext, studio: Bundle, bundle: Bundle,
     that cannot be written only costs the next start its warm path.
     """
     import time
-    from dataclasses import asdict
 
     from ayon_launcher.bootstrapper.runtime import is_core_bundle
     from ayon_launcher.bootstrapper.selfupdate import official_launcher_run
@@ -127,7 +126,7 @@ def remember(ctx: LauncherContext, studio: Bundle, bundle: Bundle,
         # The settings request of distribute.fetch_settings, for a built-in pipeline bundle.
         "settings_query": None if core else {"bundle_name": bundle.name,
                                              "variant": bundle.variant},
-        "installed": asdict(installed),
+        "installed": installed.to_dict(),
         "username": ctx.extra.get("username"),
         "is_service": bool(ctx.extra.get("is_service")),
         # Reached only when the self-update let this launcher run the bundle.

@@ -19,13 +19,13 @@ from __future__ import annotations
 import json
 import logging
 import threading
-from dataclasses import dataclass
 from pathlib import Path
 
 from ayon_launcher.support import paths
 from ayon_launcher.support.atomicfile import write_bytes_atomic, write_json_atomic
 from ayon_launcher.support.errors import LauncherError
 from ayon_launcher.support.log import get_logger, register_secret
+from ayon_launcher.support.records import Record
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -48,14 +48,17 @@ class CredentialsNotSaved(LauncherError):
     """The login could not be written (config folder not writable, not a folder, ...)."""
 
 
-@dataclass
-class StoredLogin:
+class StoredLogin(Record):
     """What is remembered for one server."""
 
-    server_url: str
-    token: str | None = None
-    username: str | None = None
-    from_official: bool = False  # read from the official launcher's entries
+    _fields = ("server_url", "token", "username", "from_official")
+
+    def __init__(self, server_url: str, token: str | None = None, username: str | None = None,
+                 from_official: bool = False) -> None:
+        self.server_url = server_url
+        self.token = token
+        self.username = username
+        self.from_official = from_official  # read from the official launcher's entries
 
 
 def _server_service(url: str) -> str:

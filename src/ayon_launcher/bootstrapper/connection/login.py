@@ -6,14 +6,13 @@ the CLI can tell "server down" (exit 3) from "wrong password" (exit 4).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from ayon_launcher.support.errors import (
     AuthenticationRequired,
     LauncherError,
     ServerUnreachableError,
 )
 from ayon_launcher.support.log import register_secret
+from ayon_launcher.support.records import Record
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -29,14 +28,17 @@ class LoginFailed(AuthenticationRequired):
     """The server refused the user name and password."""
 
 
-@dataclass
-class Session:
+class Session(Record):
     """A usable identity on a server."""
 
-    server_url: str
-    token: str
-    username: str | None = None
-    is_service: bool = False
+    _fields = ("server_url", "token", "username", "is_service")
+
+    def __init__(self, server_url: str, token: str, username: str | None = None,
+                 is_service: bool = False) -> None:
+        self.server_url = server_url
+        self.token = token
+        self.username = username
+        self.is_service = is_service
 
 
 def timeout() -> float:

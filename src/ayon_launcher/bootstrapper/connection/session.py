@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass
 
 from ayon_launcher.bootstrapper.connection.login import (
     LoginFailed,
@@ -17,6 +16,7 @@ from ayon_launcher.bootstrapper.connection.urls import SERVER_URL_ENV, normalize
 from ayon_launcher.bootstrapper.context import LauncherContext
 from ayon_launcher.support.errors import AuthenticationRequired
 from ayon_launcher.support.log import get_logger, register_secret
+from ayon_launcher.support.records import Record
 
 # credentials.py (keyring, the fallback file) is imported where a stored login is read or
 # written: a start with AYON_API_KEY (a farm's) never needs it.
@@ -38,14 +38,17 @@ class LoginCancelled(AuthenticationRequired):
     """The user closed the login UI without logging in."""
 
 
-@dataclass
-class LoginPrompt:
+class LoginPrompt(Record):
     """What a login UI starts from."""
 
-    server_url: str | None = None
-    username: str | None = None
-    message: str | None = None  # why the login is asked for (token expired, ...)
-    url_locked: bool = False  # AYON_SERVER_URL is set: the URL cannot be changed
+    _fields = ("server_url", "username", "message", "url_locked")
+
+    def __init__(self, server_url: str | None = None, username: str | None = None,
+                 message: str | None = None, url_locked: bool = False) -> None:
+        self.server_url = server_url
+        self.username = username
+        self.message = message  # why the login is asked for (token expired, ...)
+        self.url_locked = url_locked  # AYON_SERVER_URL is set: the URL cannot be changed
 
 
 # Shows a login UI; returns the logged-in session, or None when the user cancels.

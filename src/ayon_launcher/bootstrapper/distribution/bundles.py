@@ -129,9 +129,11 @@ def with_addon_versions(project: Bundle, studio: Bundle, addons: list[dict[str, 
     """``project`` with the add-on versions the server resolved for the pair (the
     ``settings?summary=true&bundle_name=...&project_bundle_name=...`` answer) and, when the
     project bundle names none, the studio bundle's dependency package."""
-    from dataclasses import replace
-
     versions = {a["name"]: a["version"] for a in addons if a.get("name") and a.get("version")}
-    return replace(project, addons=versions,
-                   dependency_packages=project.dependency_packages or studio.dependency_packages,
-                   addon_development=project.addon_development or studio.addon_development)
+    return Bundle(project.name, addons=versions,
+                  dependency_packages=project.dependency_packages or studio.dependency_packages,
+                  is_production=project.is_production, is_staging=project.is_staging,
+                  is_dev=project.is_dev, is_project=project.is_project,
+                  active_user=project.active_user,
+                  addon_development=project.addon_development or studio.addon_development,
+                  raw=project.raw)

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import sys
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from ayon_launcher.support import paths
+from ayon_launcher.support.records import FrozenRecord, Record
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -22,31 +22,32 @@ def platform_name() -> str:
                                                                              "linux")
 
 
-@dataclass(frozen=True)
-class ServerSource:
+class ServerSource(FrozenRecord):
     """A file served by the AYON server itself (needs the connection's auth headers)."""
 
-    filename: str
-    path: str | None = None
-    type: str = "server"
+    _fields = ("filename", "path", "type")
+
+    def __init__(self, filename: str, path: str | None = None, type: str = "server") -> None:
+        self._set(filename=filename, path=path, type=type)
 
 
-@dataclass(frozen=True)
-class HttpSource:
+class HttpSource(FrozenRecord):
     """A file on any http(s) URL, with optional extra request headers."""
 
-    url: str
-    headers: tuple[tuple[str, str], ...] = ()
-    filename: str | None = None
-    type: str = "http"
+    _fields = ("url", "headers", "filename", "type")
+
+    def __init__(self, url: str, headers: tuple[tuple[str, str], ...] = (),
+                 filename: str | None = None, type: str = "http") -> None:
+        self._set(url=url, headers=headers, filename=filename, type=type)
 
 
-@dataclass(frozen=True)
-class FilesystemSource:
+class FilesystemSource(FrozenRecord):
     """A file on a (shared) filesystem; the path depends on the platform."""
 
-    path: str
-    type: str = "filesystem"
+    _fields = ("path", "type")
+
+    def __init__(self, path: str, type: str = "filesystem") -> None:
+        self._set(path=path, type=type)
 
 
 Source = ServerSource | HttpSource | FilesystemSource
@@ -84,23 +85,28 @@ def parse_sources(items: list[dict[str, Any]] | None,
     return sources
 
 
-@dataclass
-class DistItem:
+class DistItem(Record):
     """One archive to make available locally: an add-on version or a dependency package."""
 
-    kind: str  # "addon" or "dependency_package"
-    name: str
-    version: str | None
-    checksum: str | None
-    algorithm: str
-    sources: list[Source]
-    target: Path
-    size: int | None = None
-    # Server route of the file for ServerSource (relative to the server URL).
-    server_route: str | None = None
-    # True when ``checksum`` is not the server's but the sha256 recorded by an earlier
-    # install (the server announced none): a repair must bring back the same archive.
-    pinned: bool = False
+    _fields = ("kind", "name", "version", "checksum", "algorithm", "sources", "target", "size",
+               "server_route", "pinned")
+
+    def __init__(self, kind: str, name: str, version: str | None, checksum: str | None,
+                 algorithm: str, sources: list[Source], target: Path, size: int | None = None,
+                 server_route: str | None = None, pinned: bool = False) -> None:
+        self.kind = kind  # "addon" or "dependency_package"
+        self.name = name
+        self.version = version
+        self.checksum = checksum
+        self.algorithm = algorithm
+        self.sources = sources
+        self.target = target
+        self.size = size
+        # Server route of the file for ServerSource (relative to the server URL).
+        self.server_route = server_route
+        # True when ``checksum`` is not the server's but the sha256 recorded by an earlier
+        # install (the server announced none): a repair must bring back the same archive.
+        self.pinned = pinned
 
     @property
     def label(self) -> str:
@@ -109,20 +115,27 @@ class DistItem:
         return f"dependency package {self.name}"
 
 
-@dataclass
-class Bundle:
+class Bundle(Record):
     """A bundle as listed by ``GET /api/bundles``."""
 
-    name: str
-    addons: dict[str, str] = field(default_factory=dict)
-    dependency_packages: dict[str, str] = field(default_factory=dict)
-    is_production: bool = False
-    is_staging: bool = False
-    is_dev: bool = False
-    is_project: bool = False  # a project bundle: add-on overrides for some projects
-    active_user: str | None = None
-    addon_development: dict[str, Any] = field(default_factory=dict)
-    raw: dict[str, Any] = field(default_factory=dict)
+    _fields = ("name", "addons", "dependency_packages", "is_production", "is_staging", "is_dev",
+               "is_project", "active_user", "addon_development", "raw")
+
+    def __init__(self, name: str, addons: dict[str, str] | None = None,
+                 dependency_packages: dict[str, str] | None = None, is_production: bool = False,
+                 is_staging: bool = False, is_dev: bool = False, is_project: bool = False,
+                 active_user: str | None = None, addon_development: dict[str, Any] | None = None,
+                 raw: dict[str, Any] | None = None) -> None:
+        self.name = name
+        self.addons = {} if addons is None else addons
+        self.dependency_packages = {} if dependency_packages is None else dependency_packages
+        self.is_production = is_production
+        self.is_staging = is_staging
+        self.is_dev = is_dev
+        self.is_project = is_project  # a project bundle: add-on overrides for some projects
+        self.active_user = active_user
+        self.addon_development = {} if addon_development is None else addon_development
+        self.raw = {} if raw is None else raw
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Bundle:

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+
+from ayon_launcher.support.records import Record
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # click is only needed when an add-on registers commands
@@ -12,8 +13,7 @@ if TYPE_CHECKING:  # click is only needed when an add-on registers commands
     import click
 
 
-@dataclass
-class TrayAction:
+class TrayAction(Record):
     """A menu entry an add-on contributes to the tray.
 
     ``callback`` runs in the UI thread (it may open windows). The tray shows the artist how it
@@ -21,8 +21,11 @@ class TrayAction:
     it failed (an exception's message, a ``sys.exit``), with the traceback under "details".
     """
 
-    label: str
-    callback: Callable[[], Any]
+    _fields = ("label", "callback")
+
+    def __init__(self, label: str, callback: Callable[[], Any]) -> None:
+        self.label = label
+        self.callback = callback
 
 
 class AYONAddon:

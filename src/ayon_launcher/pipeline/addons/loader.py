@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import importlib
-import inspect
 import sys
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from ayon_launcher.pipeline.addons.base import AYONAddon, failure_reason
 from ayon_launcher.support.log import get_logger
+from ayon_launcher.support.records import Record
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -19,21 +18,27 @@ if TYPE_CHECKING:
 log = get_logger("addons")
 
 
-@dataclass
-class AddonFolder:
+class AddonFolder(Record):
     """An installed add-on: its server name, version and client folder."""
 
-    name: str
-    version: str
-    path: str
+    _fields = ("name", "version", "path")
+
+    def __init__(self, name: str, version: str, path: str) -> None:
+        self.name = name
+        self.version = version
+        self.path = path
 
 
-@dataclass
-class LoadResult:
-    addons: list[AYONAddon] = field(default_factory=list)
-    python_paths: list[str] = field(default_factory=list)
-    # add-on name -> one-line reason it failed to load
-    errors: dict[str, str] = field(default_factory=dict)
+class LoadResult(Record):
+    _fields = ("addons", "python_paths", "errors")
+
+    def __init__(self, addons: list[AYONAddon] | None = None,
+                 python_paths: list[str] | None = None,
+                 errors: dict[str, str] | None = None) -> None:
+        self.addons = [] if addons is None else addons
+        self.python_paths = [] if python_paths is None else python_paths
+        # add-on name -> one-line reason it failed to load
+        self.errors = {} if errors is None else errors
 
 
 def dependency_python_path(package_dir: str | Path) -> str:
@@ -74,8 +79,11 @@ def addon_classes(module: Any) -> list[type[AYONAddon]]:
     """AYONAddon subclasses a module exposes (defined there or re-exported)."""
     found = []
     for value in vars(module).values():
-        if (inspect.isclass(value) and issubclass(value, AYONAddon) and value is not AYONAddon
-                and not inspect.isabstract(value) and value.name and value not in found):
+        # isinstance(value, type) and __abstractmethods__ rather than the inspect module,
+        # which a start would import (with ast, dis and tokenize) for these two checks alone.
+        if (isinstance(value, type) and issubclass(value, AYONAddon) and value is not AYONAddon
+                and not getattr(value, "__abstractmethods__", None) and value.name
+                and value not in found):
             found.append(value)
     return found
 

@@ -16,10 +16,10 @@ Application names are ``group/variant`` (``maya/2024``); ``maya-2024`` is accept
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
 
 from ayon_launcher.pipeline.environment.definitions import current_platform
 from ayon_launcher.support.errors import UsageError
+from ayon_launcher.support.records import Record
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -28,17 +28,22 @@ if TYPE_CHECKING:
 APPLICATIONS_ADDON = "applications"
 
 
-@dataclass
-class Application:
+class Application(Record):
     """One variant of an application group, e.g. ``maya/2024``."""
 
-    group: str
-    variant: str
-    label: str
-    host_name: str
-    executables: list[str] = field(default_factory=list)
-    group_environment: Any = None
-    environment: Any = None
+    _fields = ("group", "variant", "label", "host_name", "executables", "group_environment",
+               "environment")
+
+    def __init__(self, group: str, variant: str, label: str, host_name: str,
+                 executables: list[str] | None = None, group_environment: Any = None,
+                 environment: Any = None) -> None:
+        self.group = group
+        self.variant = variant
+        self.label = label
+        self.host_name = host_name
+        self.executables = [] if executables is None else executables
+        self.group_environment = group_environment
+        self.environment = environment
 
     @property
     def full_name(self) -> str:
@@ -50,16 +55,21 @@ class Application:
                 (f"application {self.full_name}", self.environment)]
 
 
-@dataclass
-class Tool:
+class Tool(Record):
     """One variant of a tool group, e.g. ``mtoa/5.3``."""
 
-    group: str
-    variant: str
-    group_environment: Any = None
-    environment: Any = None
-    host_names: list[str] = field(default_factory=list)
-    app_variants: list[str] = field(default_factory=list)
+    _fields = ("group", "variant", "group_environment", "environment", "host_names",
+               "app_variants")
+
+    def __init__(self, group: str, variant: str, group_environment: Any = None,
+                 environment: Any = None, host_names: list[str] | None = None,
+                 app_variants: list[str] | None = None) -> None:
+        self.group = group
+        self.variant = variant
+        self.group_environment = group_environment
+        self.environment = environment
+        self.host_names = [] if host_names is None else host_names
+        self.app_variants = [] if app_variants is None else app_variants
 
     @property
     def full_name(self) -> str:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from ayon_launcher.bootstrapper.distribution.store.folders import (
@@ -20,6 +19,7 @@ from ayon_launcher.bootstrapper.distribution.store.locks import (
 from ayon_launcher.support import paths
 from ayon_launcher.support.atomicfile import write_json_atomic
 from ayon_launcher.support.log import get_logger
+from ayon_launcher.support.records import Record
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -32,26 +32,51 @@ DEFAULT_KEEP = 3
 DEV_VARIANT = "dev"  # asks last_installed for the user's dev bundle
 
 
-@dataclass
-class InstalledAddon:
-    name: str
-    version: str
-    path: str
-    dev: bool = False
+class InstalledAddon(Record):
+    _fields = ("name", "version", "path", "dev")
+
+    def __init__(self, name: str, version: str, path: str, dev: bool = False) -> None:
+        self.name = name
+        self.version = version
+        self.path = path
+        self.dev = dev
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON form of the history and warm-start files (read back as keywords)."""
+        return {"name": self.name, "version": self.version, "path": self.path, "dev": self.dev}
 
 
-@dataclass
-class InstalledBundle:
+class InstalledBundle(Record):
     """Everything needed to start from a bundle without the server."""
 
-    bundle_name: str  # the bundle in use: the project bundle when one applies
-    server_url: str | None = None
-    variant: str = "production"
-    addons: list[InstalledAddon] = field(default_factory=list)
-    dependency_package: str | None = None
-    settings: dict[str, Any] = field(default_factory=dict)
-    installed_at: str = ""
-    studio_bundle_name: str | None = None  # the studio bundle under a project bundle
+    _fields = ("bundle_name", "server_url", "variant", "addons", "dependency_package",
+               "settings", "installed_at", "studio_bundle_name")
+
+    def __init__(self, bundle_name: str, server_url: str | None = None,
+                 variant: str = "production", addons: list[InstalledAddon] | None = None,
+                 dependency_package: str | None = None, settings: dict[str, Any] | None = None,
+                 installed_at: str = "", studio_bundle_name: str | None = None) -> None:
+        self.bundle_name = bundle_name  # the bundle in use: the project bundle when one applies
+        self.server_url = server_url
+        self.variant = variant
+        self.addons = [] if addons is None else addons
+        self.dependency_package = dependency_package
+        self.settings = {} if settings is None else settings
+        self.installed_at = installed_at
+        self.studio_bundle_name = studio_bundle_name  # the studio bundle under a project bundle
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON form of the history and warm-start files, read back by ``from_dict``."""
+        return {
+            "bundle_name": self.bundle_name,
+            "server_url": self.server_url,
+            "variant": self.variant,
+            "addons": [addon.to_dict() for addon in self.addons],
+            "dependency_package": self.dependency_package,
+            "settings": self.settings,
+            "installed_at": self.installed_at,
+            "studio_bundle_name": self.studio_bundle_name,
+        }
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> InstalledBundle:
@@ -101,7 +126,7 @@ def record_installed(bundle: InstalledBundle, keep: int) -> list[InstalledBundle
     history.insert(0, bundle)
     history = history[:keep]
     # Private: it keeps the bundles' studio settings, which may hold add-on credentials.
-    write_json_atomic(history_path(), {"bundles": [asdict(b) for b in history]}, private=True)
+    write_json_atomic(history_path(), {"bundles": [b.to_dict() for b in history]}, private=True)
     if is_shared():
         _record_shared(bundle, keep)
     return history
