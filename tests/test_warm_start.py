@@ -20,7 +20,7 @@ from conftest import isolated_env, run_ayon
 from failure_helpers import FaultProxy
 
 PROJECT, FOLDER, TASK, APP = "demo_Commercial", "robot", "modeling", "maya/2024"
-HEAVY = ("ayon_api", "requests", "urllib3", "http.client", "click")
+HEAVY = ("ayon_api", "requests", "urllib3", "http.client", "click", "logging")
 SCRIPT = f"""\
 import json, os, sys
 print(json.dumps({{"heavy": [m for m in {HEAVY!r} if m in sys.modules],
