@@ -142,8 +142,10 @@ def _write(name: str, level: int, message: str) -> bool:
         try:
             if stream.tell() + len(line) >= LOG_FILE_MAX_BYTES:
                 stream.close()
-                rotate_files(_LIGHT_PATH)
-                stream = _LIGHT_STREAM = open(_LIGHT_PATH, "a", encoding="utf-8")
+                try:
+                    rotate_files(_LIGHT_PATH)
+                finally:  # reopened even when a rename failed, as FileHandler reopens
+                    stream = _LIGHT_STREAM = open(_LIGHT_PATH, "a", encoding="utf-8")
             stream.write(line + "\n")
             stream.flush()
         except (OSError, ValueError):
