@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import re
 import subprocess
 import sys
 
@@ -155,3 +157,123 @@ def test_a_script_without_bootstrap_keeps_no_log(tmp_path):
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "False"
     assert not (tmp_path / "local" / "logs").exists()
+
+
+# A warm script start keeps its log without importing logging (support/log.py's light start);
+# its file and its screen must be those of the same start with logging imported from the
+# outset: a sitecustomize on PYTHONPATH imports it before the launcher runs (same command).
+STAMP = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} \d+ (DEBUG|INFO|WARNING|ERROR) ")
+NOISE = re.compile(r"0x[0-9a-f]+|line \d+")  # object addresses; a traceback's line numbers
+QUIET = "import sys\nprint('logging' in sys.modules)\n"
+LIGHT_LOGGER = """\
+import os, sys
+from ayon_launcher.support.log import get_logger, register_secret
+register_secret("studio-s3cret-value")
+log = get_logger("studio")
+log.debug("key %s and studio-s3cret-value", os.environ["AYON_API_KEY"])
+print('logging' in sys.modules)
+log.warning("careful with %s", "this")
+try:
+    1 / 0
+except ZeroDivisionError:
+    log.exception("failed")
+import logging
+logging.getLogger("ayon_launcher.studio").debug("again studio-s3cret-value")
+"""
+LIBRARY = """\
+import logging, sys
+import ayon_api, urllib3
+print('ayon_api' in sys.modules)
+logging.getLogger("ayon_launcher.studio").info("the script logs")
+try:  # urllib3 warns of each retry, naming the URL: its query is a secret
+    urllib3.PoolManager(retries=urllib3.Retry(1)).request("GET", "http://127.0.0.1:1/?t=abc")
+except urllib3.exceptions.MaxRetryError:
+    pass
+"""
+
+
+def _warm_run(tmp_path, env, source: str, eager: bool) -> tuple[subprocess.CompletedProcess,
+                                                                  list[str]]:
+    """A warm ``ayon --headless script.py``: the run and its lines of the log file."""
+    script = tmp_path / "script.py"
+    script.write_text(source)
+    environment = dict(env)
+    if eager:
+        site = tmp_path / "eager"
+        site.mkdir(exist_ok=True)
+        (site / "sitecustomize.py").write_text("import logging\n")
+        environment["PYTHONPATH"] = os.pathsep.join(
+            [str(site), *filter(None, [env.get("PYTHONPATH")])])
+    log = _log(tmp_path)
+    before = log.stat().st_size if log.exists() else 0
+    done = run_ayon(["--headless", str(script)], environment)
+    assert done.returncode == 0, done.stderr
+    with open(log, "rb") as handle:
+        handle.seek(before)
+        lines = handle.read().decode().splitlines()
+    assert "up to date (warm start)" in "\n".join(lines), lines  # a warm start indeed
+    return done, lines
+
+
+def _shapes(lines: list[str]) -> list[str]:
+    """``lines`` with their times and process ids masked (each record line checked)."""
+    assert STAMP.match(lines[0]), lines[0]
+    return [NOISE.sub("*", STAMP.sub(r"TIME PID \1 ", line)) for line in lines]
+
+
+@pytest.fixture
+def warm_env(tmp_path, env):
+    (tmp_path / "first.py").write_text("")
+    done = run_ayon(["--headless", str(tmp_path / "first.py")], env)  # the cold start
+    assert done.returncode == 0, done.stderr
+    return env
+
+
+@pytest.mark.parametrize("source", [QUIET, LIGHT_LOGGER, LIBRARY],
+                         ids=["quiet", "light-logger", "library"])
+def test_a_warm_script_start_logs_as_with_logging_imported_eagerly(tmp_path, warm_env,
+                                                                   local_server, source):
+    light, light_lines = _warm_run(tmp_path, warm_env, source, eager=False)
+    eager, eager_lines = _warm_run(tmp_path, warm_env, source, eager=True)
+    assert _shapes(light_lines) == _shapes(eager_lines)
+    assert NOISE.sub("*", light.stderr) == NOISE.sub("*", eager.stderr)
+    assert " DEBUG ayon_launcher: start: " in light_lines[0]
+    assert light_lines[0].endswith(f" --headless {tmp_path / 'script.py'}")
+    text = "\n".join(light_lines)
+    assert local_server.service_api_key not in text + light.stderr
+    if source == QUIET:
+        # Nothing on the screen: logging was never imported (the eager run had it).
+        assert (light.stdout.strip(), eager.stdout.strip()) == ("False", "True")
+        assert light.stderr == ""
+    elif source == LIGHT_LOGGER:
+        # The debug line did not need logging; the warning did, and reached the screen.
+        assert light.stdout.strip() == "False"
+        assert "DEBUG ayon_launcher.studio: key *** and ***" in text
+        assert "DEBUG ayon_launcher.studio: again ***" in text
+        assert "studio-s3cret-value" not in text + light.stderr
+        assert _lines(light.stderr)[:2] == ["WARNING: careful with this", "ERROR: failed"]
+        assert "WARNING ayon_launcher.studio: careful with this" in text
+        assert "ZeroDivisionError" in text and "Traceback" in light.stderr
+    else:
+        assert "INFO ayon_launcher.studio: the script logs" in text
+        retry, = [line for line in light_lines if "Retrying" in line]
+        assert " WARNING urllib3.connectionpool: Retrying " in retry
+        assert retry.endswith(": /?***") and "abc" not in text + light.stderr
+        assert _lines(light.stderr)[0].startswith("INFO: the script logs")
+
+
+def test_a_light_start_rotates_the_log_as_the_handler_does(tmp_path, warm_env):
+    log = _log(tmp_path)
+    for index in (1, 2, 3):
+        (log.parent / f"ayon.log.{index}").write_bytes(b"x" * index)
+    log.write_bytes(b"old line\n" * (5 * MB // 9 - 1))
+    full = log.stat().st_size
+    script = tmp_path / "script.py"
+    script.write_text(QUIET)
+    done = run_ayon(["--headless", str(script)], warm_env)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "False"  # a light start
+    assert (log.parent / "ayon.log.1").stat().st_size == full  # moved aside whole
+    assert [(log.parent / f"ayon.log.{i}").stat().st_size for i in (2, 3)] == [1, 2]
+    first, warm = log.read_text().splitlines()
+    assert " DEBUG ayon_launcher: start: " in first and warm.endswith("(warm start)")

@@ -22,8 +22,10 @@ from failure_helpers import FaultProxy
 PROJECT, FOLDER, TASK, APP = "demo_Commercial", "robot", "modeling", "maya/2024"
 # dataclasses (and inspect, which it imports with ast, dis and tokenize) cost a warm start
 # about a third of its own time: the classes of a start are plain (support/records.py).
+# logging is imported only when a record must reach the screen or a library logs
+# (support/log.py).
 HEAVY = ("ayon_api", "requests", "urllib3", "http.client", "click", "dataclasses",
-         "inspect")
+         "inspect", "logging")
 SCRIPT = f"""\
 import json, os, sys
 print(json.dumps({{"heavy": [m for m in {HEAVY!r} if m in sys.modules],

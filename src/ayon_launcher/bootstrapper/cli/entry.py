@@ -100,15 +100,17 @@ def start_launcher(*, headless: bool = False, use_staging: bool = False, use_dev
                    bundle_name: str | None = None, verbose: int | None = None,
                    debug: bool = False, skip_bootstrap: bool = False, verify: bool = False,
                    configure_logging: bool = True, project_bundle_name: str | None = None,
-                   project_name: str | None = None) -> "LauncherContext":
-    """The run context of the global flags, with logging set up for it (if asked)."""
+                   project_name: str | None = None,
+                   light_logging: bool = False) -> "LauncherContext":
+    """The run context of the global flags, with logging set up for it (if asked;
+    ``light_logging``: without importing logging until something needs it, see log.py)."""
     from ayon_launcher.bootstrapper.context import LauncherContext
 
     level = verbose if verbose is not None else (10 if debug else 20)  # DEBUG / INFO
     if configure_logging:
         from ayon_launcher.support.log import setup_logging
 
-        setup_logging(level, debug)
+        setup_logging(level, debug, lazy=light_logging)
     # Decided before any login puts a token in AYON_API_KEY: inherited from the launcher
     # that started this one, else "the caller gave no key".
     inherited = os.environ.get("AYON_IN_LOGIN_MODE")
@@ -238,7 +240,7 @@ def main(argv: list[str] | None = None) -> "NoReturn":
             debug=debug, skip_bootstrap=bool(flags.get("--skip-bootstrap")),
             verify=bool(flags.get("--verify")),
             # A script without bootstrap: nothing of the launcher logs, so skip importing it.
-            configure_logging=not flags.get("--skip-bootstrap"))
+            configure_logging=not flags.get("--skip-bootstrap"), light_logging=True)
         if flags.get("--ayon-login"):
             from ayon_launcher.pipeline.handoff import force_login
 

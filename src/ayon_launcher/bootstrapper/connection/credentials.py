@@ -17,7 +17,6 @@ local folder (``last_server``, ``urls[url].username``).
 from __future__ import annotations
 
 import json
-import logging
 import threading
 from pathlib import Path
 
@@ -136,7 +135,7 @@ class _FileBackend:
         if self._warned:
             return
         self._warned = True
-        log.log(logging.DEBUG if self.secondary else logging.WARNING,
+        log.log(10 if self.secondary else 30,  # DEBUG, WARNING (logging is not imported)
                 "ignoring unreadable credentials file %s (%s); it will be replaced on the next "
                 "login, keeping a copy in %s", self.path, why, self.backup_path.name)
 
