@@ -7,8 +7,8 @@
 
 from __future__ import annotations
 
+import _thread  # threading's Lock itself, without importing threading (a warm start's cost)
 import os
-import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -128,7 +128,7 @@ def _acquire(lock: FileLock | leases.LeaseLock, timeout: float, waiting: str,
         delay = min(delay * 2, max_delay)
 
 
-_STORE_THREADS = threading.Lock()
+_STORE_THREADS = _thread.allocate_lock()
 
 
 @contextmanager
