@@ -24,8 +24,9 @@ PROJECT, FOLDER, TASK, APP = "demo_Commercial", "robot", "modeling", "maya/2024"
 # about a third of its own time: the classes of a start are plain (support/records.py).
 # logging is imported only when a record must reach the screen or a library logs
 # (support/log.py).
+# typing is imported by the type checker only (`TYPE_CHECKING = False` blocks).
 HEAVY = ("ayon_api", "requests", "urllib3", "http.client", "click", "dataclasses",
-         "inspect", "logging")
+         "inspect", "logging", "typing")
 SCRIPT = f"""\
 import json, os, sys
 print(json.dumps({{"heavy": [m for m in {HEAVY!r} if m in sys.modules],
