@@ -139,14 +139,13 @@ def new_work_folder(item: DistItem) -> Path:
     return path
 
 
-def install(item: DistItem, extracted: Path, source: str, fetched: Fetched,
-            seal: dict[str, Any]) -> Path | None:
-    """Move a fully extracted folder into place with its metadata; the last step is a rename.
+def write_metadata(item: DistItem, extracted: Path, source: str, fetched: Fetched,
+                   seal: dict[str, Any]) -> None:
+    """Write the metadata of a fully extracted folder (still a work folder: no store lock
+    needed, so that parallel installs do not wait for each other's disk flush).
 
     ``fetched`` tells what was downloaded (checksums, size), ``seal`` is the folder's
-    manifest seal (``manifest.record``, its file list already written). Call with the store
-    lock held. Returns the invalid earlier copy moved aside, if any: the caller deletes it
-    (``purge``) once the lock is released.
+    manifest seal (``manifest.record``, its file list already written).
     """
     meta = {
         "kind": item.kind,
@@ -162,6 +161,13 @@ def install(item: DistItem, extracted: Path, source: str, fetched: Fetched,
         "installed_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
     }
     write_json_atomic(extracted / METADATA_FILE, meta)
+
+
+def install(item: DistItem, extracted: Path) -> Path | None:
+    """Move a fully extracted folder, its metadata written (``write_metadata``), into place:
+    a rename. Call with the store lock held. Returns the invalid earlier copy moved aside,
+    if any: the caller deletes it (``purge``) once the lock is released.
+    """
     target = item.target
     if target.exists():
         # An invalid earlier copy (checksum changed on the server, damaged): aside first.
