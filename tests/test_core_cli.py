@@ -398,6 +398,44 @@ def test_script_runs_as_main_module_without_click_or_qt(tmp_path):
     assert json.loads(done.stdout) == {"shot": "sh010", "heavy": [], "argv": ["--flag", "-x"]}
 
 
+GARBAGE_SCRIPT = textwrap.dedent("""
+    import gc, json, sys
+
+    class Held:
+        # Buffered output in a reference cycle: only the collector ends it (and writes it).
+        def __init__(self, path):
+            self.out = open(path, "w")
+            self.me = self
+        def __del__(self):
+            self.out.write("finalized\\n")
+            self.out.close()
+
+    Held(sys.argv[1] + ".during")
+    collected = gc.collect()
+    Held(sys.argv[1] + ".exit")  # garbage left for the interpreter's exit
+    print(json.dumps({"enabled": gc.isenabled(), "collected": collected > 0}))
+""")
+
+
+@pytest.mark.parametrize("flags", [["--skip-bootstrap"], ["--headless"]])
+def test_a_scripts_garbage_is_collected_and_finalized_as_with_python(env, server, tmp_path,
+                                                                     flags):
+    # The launcher keeps the collector off while it starts and freezes its own objects:
+    # the script's must still be collected, during the run and at exit, as python does.
+    script = tmp_path / "garbage.py"
+    script.write_text(GARBAGE_SCRIPT)
+    env = {**env, "AYON_API_KEY": server.service_api_key}
+    done = run_ayon([*flags, str(script), str(tmp_path / "ayon")], env)
+    assert done.returncode == 0, done.stderr
+    python = subprocess.run([sys.executable, str(script), str(tmp_path / "python")],
+                            capture_output=True, text=True, timeout=60)
+    assert json.loads(done.stdout) == json.loads(python.stdout) == {"enabled": True,
+                                                                    "collected": True}
+    for run in ("ayon", "python"):
+        for when in ("during", "exit"):
+            assert (tmp_path / f"{run}.{when}").read_text() == "finalized\n", (run, when)
+
+
 def test_flags_from_the_environment_apply_to_scripts(tmp_path, dump):
     env = isolated_env(tmp_path)
     env.update(DUMP_TO=str(tmp_path / "out.json"), AYON_HEADLESS_MODE="1",

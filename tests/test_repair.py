@@ -116,6 +116,56 @@ def test_emptied_addon_and_damaged_dependency_package_repaired_on_next_start(set
     assert again.returncode == 0 and damage_lines(again.stderr) == [], again.stderr
 
 
+def test_what_a_power_cut_leaves_of_an_installs_unflushed_metadata_is_installed_again(setup):
+    # An item's metadata and manifest are renamed into place with its extracted files, none
+    # of them flushed to disk: a power cut can leave any of them empty. Each is noticed.
+    _server, env, script, local = setup
+    first = start(env, script)
+    assert first.returncode == 0, first.stderr
+    tools = local / "addons" / "demo_tools_1.0.0"
+    deps = next((local / "dependency_packages").iterdir())
+    good_tools, good_deps = files_of(tools), files_of(deps)
+    good_meta = store.read_metadata(tools)
+    (tools / store.METADATA_FILE).write_bytes(b"")
+    (deps / manifest.MANIFEST_FILE).write_bytes(b"")
+    # No metadata: not installed, installed again (the folder is replaced).
+    again = start(env, script)
+    assert again.returncode == 0, again.stderr
+    assert "answer 42" in again.stdout
+    assert "INFO: installed addon demo_tools 1.0.0" in again.stderr
+    assert files_of(tools) == good_tools
+    assert store.read_metadata(tools)["sha256"] == good_meta["sha256"]
+    # No manifest: the check that needs it calls the item damaged, and it is repaired.
+    verified = start(env, script, "--verify")
+    assert verified.returncode == 0, verified.stderr
+    assert [line.split("WARNING: ", 1)[-1] for line in damage_lines(verified.stderr)] == [
+        f"dependency package {deps.name}.zip is damaged (its file manifest is missing or "
+        "unreadable): installing it again"], verified.stderr
+    assert files_of(deps) == good_deps
+    assert manifest.read_files(deps) is not None
+    assert work_folders(local) == []
+
+
+def test_install_files_are_written_whole_and_flushed_unless_told_not_to(tmp_path,
+                                                                        monkeypatch):
+    # Mocked: os.fsync is only counted (a power cut cannot be made here). State and login
+    # files stay flushed to disk; an item's metadata is not (see the test above).
+    import ayon_launcher.support.atomicfile as atomicfile
+
+    flushed: list[int] = []
+    real_fsync = os.fsync
+    monkeypatch.setattr(atomicfile.os, "fsync", lambda fd: flushed.append(fd) or real_fsync(fd))
+    atomicfile.write_json_atomic(tmp_path / "state.json", {"a": 1})
+    assert len(flushed) == 1
+    atomicfile.write_json_atomic(tmp_path / "meta.json", {"b": 2}, durable=False)
+    manifest.write_files(tmp_path, {"x.py": [1, 2, 3]}, durable=False)
+    assert len(flushed) == 1
+    assert json.loads((tmp_path / "meta.json").read_text()) == {"b": 2}
+    assert manifest.read_files(tmp_path) == {"x.py": [1, 2, 3]}
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        ["state.json", "meta.json", manifest.MANIFEST_FILE])
+
+
 def test_same_size_change_is_caught_by_verify_and_repaired(setup):
     server, env, script, local = setup
     assert start(env, script).returncode == 0

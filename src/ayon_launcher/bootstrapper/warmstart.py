@@ -140,8 +140,10 @@ def remember(ctx: LauncherContext, studio: Bundle, bundle: Bundle,
         from ayon_launcher.support.atomicfile import write_json_atomic
 
         # Private: it keeps the bundle's studio settings, which may hold add-on credentials.
+        # Not flushed to disk (the last write before the command runs): a record a power cut
+        # takes away only costs the next start its warm path.
         write_json_atomic(record_path(), {"format": FORMAT, "entries": dict(kept[:MAX_ENTRIES])},
-                          private=True)
+                          private=True, durable=False)
     except OSError as exc:
         get_logger("bootstrap").debug("cannot write the warm-start record: %s", exc)
 

@@ -10,7 +10,7 @@ import stat
 import zipfile
 import zlib
 from collections.abc import Callable
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -116,7 +116,8 @@ def _unsafe_member(name: str) -> str | None:
     normalized = name.replace("\\", "/")
     if normalized.startswith("/") or (len(normalized) > 1 and normalized[1] == ":"):
         return f"absolute path {name!r}"
-    if ".." in PurePosixPath(normalized).parts:
+    # The parts PurePosixPath would give, without its cost on each of thousands of members.
+    if ".." in normalized.split("/"):
         return f"path with '..' {name!r}"
     return None
 

@@ -111,10 +111,11 @@ def record(root: Path, crcs: dict[str, int] | None = None) -> tuple[Files, dict[
     return files, seal
 
 
-def write_files(root: Path, files: Files) -> None:
-    """Write the manifest into ``root`` (compact: it is read only when needed)."""
+def write_files(root: Path, files: Files, durable: bool = True) -> None:
+    """Write the manifest into ``root`` (compact: it is read only when needed);
+    ``durable`` as for ``write_bytes_atomic``."""
     data = json.dumps({"format": FORMAT, "files": files}, separators=(",", ":"))
-    write_bytes_atomic(root / MANIFEST_FILE, data.encode("utf-8"))
+    write_bytes_atomic(root / MANIFEST_FILE, data.encode("utf-8"), durable=durable)
 
 
 def read_files(root: Path) -> Files | None:

@@ -369,7 +369,8 @@ def _record_manifest(item: DistItem, archive: Path, content: Path,
     try:
         files, seal = manifest.record(
             content, crcs if crcs is not None else manifest.archive_crcs(archive))
-        manifest.write_files(content, files)
+        # Not flushed to disk, as the extracted files beside it (see store.write_metadata).
+        manifest.write_files(content, files, durable=False)
     except OSError as exc:
         raise write_error(item.label, content, exc) from None
     return seal

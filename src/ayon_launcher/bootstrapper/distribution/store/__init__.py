@@ -35,6 +35,7 @@ from ayon_launcher.bootstrapper.distribution.store.folders import (
     read_metadata,
     recorded_sha256,
     remove_leftovers,
+    write_metadata,
 )
 from ayon_launcher.bootstrapper.distribution.store.history import (
     DEV_VARIANT,
@@ -91,12 +92,14 @@ def put_in_place(item: DistItem, content: Path, source: str, fetched: Fetched,
     """Move the extracted ``content`` of ``item`` into place, with its metadata, and mark it
     in use by this process (call with the item's lock held).
 
-    The store lock is held for the rename only: the clean-up of another launcher (under the
-    same lock) sees the new folder marked in use before it is recorded. An invalid earlier
-    copy is deleted after the lock is released. OSError when the rename fails.
+    The store lock is held for the rename only (the metadata is written before): the
+    clean-up of another launcher (under the same lock) sees the new folder marked in use
+    before it is recorded. An invalid earlier copy is deleted after the lock is released.
+    OSError when a write or the rename fails.
     """
+    write_metadata(item, content, source, fetched, seal)
     with store_lock(check=check):
-        trash = install(item, content, source, fetched, seal)
+        trash = install(item, content)
         hold_folders([item.target])
     if trash is not None:
         purge(trash)

@@ -140,14 +140,18 @@ def new_work_folder(item: DistItem) -> Path:
     return path
 
 
-def install(item: DistItem, extracted: Path, source: str, fetched: Fetched,
-            seal: dict[str, Any]) -> Path | None:
-    """Move a fully extracted folder into place with its metadata; the last step is a rename.
+def write_metadata(item: DistItem, extracted: Path, source: str, fetched: Fetched,
+                   seal: dict[str, Any]) -> None:
+    """Write the metadata of a fully extracted folder (still a work folder: no store lock
+    needed).
 
     ``fetched`` tells what was downloaded (checksums, size), ``seal`` is the folder's
-    manifest seal (``manifest.record``, its file list already written). Call with the store
-    lock held. Returns the invalid earlier copy moved aside, if any: the caller deletes it
-    (``purge``) once the lock is released.
+    manifest seal (``manifest.record``, its file list already written). Not flushed to
+    disk, as the thousands of extracted files beside it are not: the rename into place
+    keeps installs whole for every reader, and after a power cut a folder whose metadata
+    was lost reads as not installed and is installed again (a flush per item committed
+    the file system's journal, all the new files' entries with it, in the middle of the
+    sync: 0.2 to 13 ms each on the test machine).
     """
     meta = {
         "kind": item.kind,
@@ -162,7 +166,14 @@ def install(item: DistItem, extracted: Path, source: str, fetched: Fetched,
         "manifest": seal,
         "installed_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
     }
-    write_json_atomic(extracted / METADATA_FILE, meta)
+    write_json_atomic(extracted / METADATA_FILE, meta, durable=False)
+
+
+def install(item: DistItem, extracted: Path) -> Path | None:
+    """Move a fully extracted folder, its metadata written (``write_metadata``), into place:
+    a rename. Call with the store lock held. Returns the invalid earlier copy moved aside,
+    if any: the caller deletes it (``purge``) once the lock is released.
+    """
     target = item.target
     if target.exists():
         # An invalid earlier copy (checksum changed on the server, damaged): aside first.
