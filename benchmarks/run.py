@@ -101,6 +101,45 @@ def noop_row(script: Path, env: dict[str, str], runs: int) -> Row:
                _ratios(timing), "<= 3x python", _verdict(timing.ratio <= 3))
 
 
+# The least any warm start can do in Python, as the issue puts it: start, read the state
+# file, ask the server once (GET /api/bundles over a plain socket), parse the answer.
+FLOOR_SCRIPT = """\
+import json, os, socket, sys
+with open(os.path.join(os.environ["AYON_LAUNCHER_LOCAL_DIR"], "state", "warm_start.json"),
+          encoding="utf-8") as handle:
+    record = json.load(handle)
+host, _, port = os.environ["AYON_SERVER_URL"].split("://", 1)[1].rstrip("/").partition(":")
+with socket.create_connection((host, int(port or 80)), timeout=10) as sock:
+    sock.sendall((f"GET /api/bundles HTTP/1.1\\r\\nHost: {host}\\r\\n"
+                  f"X-Api-Key: {os.environ['AYON_API_KEY']}\\r\\nConnection: close\\r\\n\\r\\n"
+                  ).encode())
+    answer = b"".join(iter(lambda: sock.recv(65536), b""))
+head, _, body = answer.partition(b"\\r\\n\\r\\n")
+if b" 200 " not in head.split(b"\\r\\n", 1)[0] or b"chunked" in head.lower():
+    sys.exit("floor script: unexpected answer " + head.decode(errors="replace")[:80])
+bundles = json.loads(body)["bundles"]
+sys.exit(0 if record.get("entries") and bundles else 1)
+"""
+
+
+def floor_row(work: Path, env: dict[str, str], runs: int) -> Row:
+    """The no-op bootstrap against its floor (FLOOR_SCRIPT): what is left above it is the
+    launcher's own code and imports, and the second request of a bundle without core."""
+    figure = "no-op bootstrap vs its floor"
+    script = work / "script.py"
+    floor = work / "floor.py"
+    floor.write_text(FLOOR_SCRIPT)
+    ours = [*ayon_command(), "--headless", str(script)]
+    baseline = [sys.executable, str(floor)]
+    try:
+        timing = median_pair(lambda: run_checked(ours, env), lambda: run_checked(baseline, env),
+                             runs)
+    except BenchFailure as exc:
+        return _failed(figure, exc)
+    return Row(figure, _ms(timing.wall), f"python: state + 1 request {_ms(timing.base_wall)}",
+               _ratios(timing))
+
+
 def extract_row(script: Path, env: dict[str, str], work: Path, runs: int) -> Row:
     figure = "extractenvironments, full context"
     out = work / "env.json"
@@ -266,6 +305,7 @@ def main() -> int:
             env = launcher_env(server, work, work / "local")
             print("no-op bootstrap ...", file=sys.stderr)
             rows.append(noop_row(script, env, runs))
+            rows.append(floor_row(work, env, runs))
             print("extractenvironments ...", file=sys.stderr)
             rows.append(extract_row(script, env, work, runs))
             rows.append(rss_row(script, env))

@@ -40,7 +40,6 @@ import os
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from pathlib import Path
     from typing import Any
 
     import ayon_api
@@ -55,11 +54,11 @@ FORMAT = 1
 MAX_ENTRIES = 8  # records kept (server x credential x bundle choice), most recent first
 
 
-def record_path() -> Path:
+def record_path() -> str:
     """``warm_start.json`` in the launcher's state folder."""
     from ayon_launcher.support import paths
 
-    return paths.state_dir() / RECORD_FILE
+    return os.path.join(paths.state_folder(), RECORD_FILE)
 
 
 # -- the record ------------------------------------------------------------------------------

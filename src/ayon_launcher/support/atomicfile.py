@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import json
 import os
-from pathlib import Path
 
+# os.path rather than pathlib: a warm start writes state files and must not import it.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from pathlib import Path
     from typing import Any
 
 
-def write_bytes_atomic(path: Path, content: bytes, *, private: bool = False,
+def write_bytes_atomic(path: str | Path, content: bytes, *, private: bool = False,
                        durable: bool = True) -> None:
     """Write ``content`` to ``path`` (parents created) so that readers see the old file or the
     whole new one, never a part: a temporary file beside it, flushed to disk, renamed over it.
@@ -22,9 +23,11 @@ def write_bytes_atomic(path: Path, content: bytes, *, private: bool = False,
     start notices and makes good anyway. Readers still never see a part.
     Raises OSError; the temporary file is removed on any failure.
     """
-    path.parent.mkdir(parents=True, exist_ok=True)
+    path = os.fspath(path)
+    folder, name = os.path.split(path)
+    os.makedirs(folder or os.curdir, exist_ok=True)
     # os.urandom rather than tempfile: that module costs a few ms of imports at every start.
-    tmp = path.with_name(f".{path.name}.{os.urandom(4).hex()}.tmp")
+    tmp = os.path.join(folder, f".{name}.{os.urandom(4).hex()}.tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600 if private else 0o666)
     try:
         with os.fdopen(fd, "wb") as handle:
@@ -36,11 +39,14 @@ def write_bytes_atomic(path: Path, content: bytes, *, private: bool = False,
                 os.fsync(handle.fileno())
         os.replace(tmp, path)
     except BaseException:
-        tmp.unlink(missing_ok=True)
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
         raise
 
 
-def write_json_atomic(path: Path, data: Any, *, private: bool = False,
+def write_json_atomic(path: str | Path, data: Any, *, private: bool = False,
                       durable: bool = True) -> None:
     """Write ``data`` as indented, key-sorted JSON to ``path`` with ``write_bytes_atomic``."""
     text = json.dumps(data, indent=2, sort_keys=True) + "\n"

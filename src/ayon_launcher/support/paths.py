@@ -83,6 +83,15 @@ def dependency_packages_folder() -> str:
                                                            "dependency_packages")
 
 
+def state_folder() -> str:
+    """Small state files: last installed bundle, locks."""
+    return os.path.join(local_folder(), "state")
+
+
+def logs_folder() -> str:
+    return os.path.join(local_folder(), "logs")
+
+
 # Path forms, for everything else.
 
 def local_dir() -> "Path":

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import importlib
+import os
 import sys
 from collections.abc import Iterable
-from pathlib import Path
 
 from ayon_launcher.pipeline.addons.base import AYONAddon, failure_reason
 from ayon_launcher.support.log import get_logger
@@ -13,6 +13,7 @@ from ayon_launcher.support.records import Record
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from pathlib import Path
     from typing import Any
 
 log = get_logger("addons")
@@ -43,9 +44,9 @@ class LoadResult(Record):
 
 def dependency_python_path(package_dir: str | Path) -> str:
     """The folder of a dependency package that goes on sys.path."""
-    root = Path(package_dir)
-    inner = root / "dependencies"
-    return str(inner if inner.is_dir() else root)
+    root = os.fspath(package_dir)
+    inner = os.path.join(root, "dependencies")
+    return inner if os.path.isdir(inner) else root
 
 
 def python_paths(addons: Iterable[AddonFolder], dependency_package: str | None) -> list[str]:
@@ -65,12 +66,13 @@ def apply_sys_path(folders: list[str]) -> None:
 
 def client_packages(folder: str | Path) -> list[str]:
     """Names of the importable packages at the top of an add-on folder."""
-    root = Path(folder)
-    if not root.is_dir():
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:  # not a folder (any more)
         return []
     return sorted(
-        entry.name for entry in root.iterdir()
-        if entry.is_dir() and (entry / "__init__.py").is_file()
+        entry.name for entry in entries
+        if entry.is_dir() and os.path.isfile(os.path.join(entry.path, "__init__.py"))
         and entry.name.isidentifier() and not entry.name.startswith("_")
     )
 
