@@ -217,6 +217,33 @@ def test_another_user_or_server_url_gets_the_full_bootstrap(any_server, proxy, t
     assert "/api/users/me" not in requests_of(proxy)
 
 
+def test_the_url_as_typed_warm_a_refused_url_never_and_an_older_record_anew(proxy, env,
+                                                                            script, tmp_path):
+    """The warm check takes AYON_SERVER_URL as the full start's rules write it (spaces and
+    trailing slashes off) without parsing it; a URL those rules refuse finds no record and
+    gets their error; a record without the parts this version keeps is written anew."""
+    run_script(env, script)
+    requests_of(proxy)
+    typed = {**env, "AYON_SERVER_URL": f"  {env['AYON_SERVER_URL']}// "}
+    assert run_script(typed, script)["bundle"] == "demo_production"
+    assert requests_of(proxy) == {"/api/bundles": 1, settings_query("demo_production"): 1}
+    refused = run_ayon(["--headless", str(script)],
+                       {**env, "AYON_SERVER_URL": env["AYON_SERVER_URL"] + "/?x=1"})
+    assert refused.returncode == 2 and "invalid AYON server URL" in refused.stderr
+    assert requests_of(proxy) == {}
+    record = tmp_path / "local" / "state" / "warm_start.json"
+    data = json.loads(record.read_text())
+    for entry in data["entries"].values():  # as the launcher before this version wrote it
+        del entry["connection"], entry["settings_path"]
+        entry["settings_query"] = {"bundle_name": "demo_production", "variant": "production"}
+    record.write_text(json.dumps(data))
+    run_script(env, script)
+    assert "/api/addons?details=1" in requests_of(proxy)  # the full bootstrap
+    run_script(env, script)
+    assert requests_of(proxy) == {"/api/bundles": 1, settings_query("demo_production"): 1}
+
+
+
 @pytest.mark.parametrize("where,fault,times,words", [
     ("/api/", "close", None, "cannot be reached"),
     # One answer 500: the server is unavailable, as the full bootstrap's request finds it.

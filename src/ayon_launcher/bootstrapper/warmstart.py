@@ -109,6 +109,7 @@ def remember(ctx: LauncherContext, studio: Bundle, bundle: Bundle,
     that cannot be written only costs the next start its warm path.
     """
     import time
+    from urllib.parse import urlencode
 
     from ayon_launcher.bootstrapper.runtime import is_core_bundle
     from ayon_launcher.bootstrapper.selfupdate import official_launcher_run
@@ -123,8 +124,11 @@ def remember(ctx: LauncherContext, studio: Bundle, bundle: Bundle,
         "bundle": None if bundle is studio else bundle.raw,
         "project_bundles": project_bundles if ctx.project_name else None,
         # The settings request of distribute.fetch_settings, for a built-in pipeline bundle.
-        "settings_query": None if core else {"bundle_name": bundle.name,
-                                             "variant": bundle.variant},
+        "settings_path": None if core else "/api/settings?" + urlencode(
+            {"bundle_name": bundle.name, "variant": bundle.variant}),
+        # The server's address taken apart once, here (the next start does not import
+        # urllib.parse): the URL of this record's key was checked by this start's login.
+        "connection": _connection_parts(url),
         "installed": installed.to_dict(),
         "username": ctx.extra.get("username"),
         "is_service": bool(ctx.extra.get("is_service")),
@@ -147,6 +151,18 @@ def remember(ctx: LauncherContext, studio: Bundle, bundle: Bundle,
         get_logger("bootstrap").debug("cannot write the warm-start record: %s", exc)
 
 
+def _connection_parts(server_url: str) -> dict[str, Any]:
+    """What the warm check's client needs of ``server_url``: scheme, host, port, the path the
+    API paths go under and the Host header."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(server_url)
+    scheme = parts.scheme.lower()
+    return {"scheme": scheme, "host": parts.hostname or "",
+            "port": parts.port or (443 if scheme == "https" else 80),
+            "base": parts.path.rstrip("/"), "netloc": parts.netloc}
+
+
 def forget() -> None:
     """Drop every record (the next start runs the full bootstrap)."""
     try:
@@ -165,21 +181,19 @@ def _proxied() -> bool:
 
 
 def _server_url(ctx: LauncherContext) -> str | None:
-    """The URL the full bootstrap would use (the environment's wins over the stored one)."""
-    from ayon_launcher.bootstrapper.connection.urls import SERVER_URL_ENV, normalize_server_url
-    from ayon_launcher.support.errors import UsageError
+    """The URL the full bootstrap would use (the environment's wins over the stored one), as
+    its rules write it (spaces and trailing slashes off), without checking it: only a URL
+    that a full start checked has a record (see ``remember``), and one that differs from it
+    in those characters alone passes the same checks. A bad URL finds no record, and the full
+    bootstrap says what is wrong with it."""
+    from ayon_launcher.bootstrapper.connection.urls import SERVER_URL_ENV
 
-    try:
-        if os.environ.get(SERVER_URL_ENV):
-            return normalize_server_url(os.environ[SERVER_URL_ENV])
-        if ctx.server_url:
-            return normalize_server_url(ctx.server_url)
+    url = os.environ.get(SERVER_URL_ENV) or ctx.server_url
+    if not url:
         from ayon_launcher.bootstrapper.connection.credentials import credential_store
 
-        stored = credential_store().server_url()
-        return normalize_server_url(stored) if stored else None
-    except UsageError:
-        return None  # the full bootstrap says what is wrong with it
+        url = credential_store().server_url()
+    return url.strip().rstrip("/") or None if url else None
 
 
 def _token(url: str) -> str | None:
@@ -207,20 +221,18 @@ class _Client:
     and TLS settings (tls.py). A socket and a few lines: http.client alone (with the email
     package it parses headers with) costs a warm start more than its requests take."""
 
-    def __init__(self, server_url: str, token: str, is_service: bool) -> None:
-        from urllib.parse import urlsplit
-
+    def __init__(self, parts: dict[str, Any], token: str, is_service: bool) -> None:
+        """``parts``: the server address taken apart by ``_connection_parts``."""
         from ayon_launcher.bootstrapper.connection.login import timeout
 
-        parts = urlsplit(server_url)
-        self.scheme = parts.scheme.lower()
-        self.host = parts.hostname or ""
-        self.port = parts.port or (443 if self.scheme == "https" else 80)
-        self.base = parts.path.rstrip("/")
+        self.scheme = parts["scheme"]
+        self.host = parts["host"]
+        self.port = int(parts["port"])
+        self.base = parts["base"]
         self.timeout = timeout()
         header = "X-Api-Key" if is_service else "Authorization"
         value = token if is_service else f"Bearer {token}"
-        self.headers = (f"Host: {parts.netloc}\r\nAccept: application/json\r\n"
+        self.headers = (f"Host: {parts['netloc']}\r\nAccept: application/json\r\n"
                         f"User-Agent: ayon-launcher\r\n{header}: {value}\r\n\r\n").encode()
         self.sock: Any = None
         self.reader: Any = None
@@ -336,8 +348,6 @@ def _chosen(ctx: LauncherContext, client: _Client,
     """(studio bundle, bundle, project's data.bundle) chosen from a ``GET /api/bundles``
     answer as ``distribute.fetch_bundles`` chooses them; None when the choice needs the full
     bootstrap (a dev bundle, an error to report, a project that cannot be read)."""
-    from urllib.parse import quote
-
     from ayon_launcher.bootstrapper.distribution.bundles import (
         choose_bundle,
         choose_project_bundle,
@@ -356,6 +366,8 @@ def _chosen(ctx: LauncherContext, client: _Client,
             return None
         project_bundles = None
         if ctx.project_name and not project_bundle_name:
+            from urllib.parse import quote  # only with --project: a start's cost otherwise
+
             status, project = client.get(f"/api/projects/{quote(ctx.project_name, safe='')}")
             _unavailable(status, f"project {ctx.project_name}")
             if status != 200 or not isinstance(project, dict):
@@ -383,11 +395,8 @@ def _unavailable(status: int, what: str) -> None:
             f"the AYON server is unavailable: reading {what} answered HTTP {status}")
 
 
-def _settings_unchanged(client: _Client, query: dict[str, str],
-                        recorded: dict[str, Any]) -> bool:
-    from urllib.parse import urlencode
-
-    status, data = client.get(f"/api/settings?{urlencode(query)}")
+def _settings_unchanged(client: _Client, path: str, recorded: dict[str, Any]) -> bool:
+    status, data = client.get(path)
     if status != 200 or not isinstance(data, dict):
         return False
     try:
@@ -427,10 +436,12 @@ def _unchanged(ctx: LauncherContext, client: _Client, entry: dict[str, Any]) -> 
             return False  # a bad AYON_AUTO_UPDATE: the full bootstrap says so
         if official is None or official != entry.get("official_launcher"):
             return False
-    query = entry.get("settings_query")
-    if query is not None:
+    if "settings_path" not in entry:
+        return False  # a record of an older launcher: the full start writes it anew
+    settings_path = entry["settings_path"]
+    if settings_path is not None:
         settings = (entry.get("installed") or {}).get("settings") or {}
-        if not _settings_unchanged(client, query, settings):
+        if not _settings_unchanged(client, settings_path, settings):
             return False
     if official is not None:  # said once the start is known to be warm (else the full one says)
         from ayon_launcher.support.log import get_logger
@@ -547,7 +558,9 @@ def warm_start(ctx: LauncherContext) -> tuple[InstalledBundle, Session] | None:
         installed = InstalledBundle.from_dict(entry["installed"])
     except (KeyError, TypeError):
         return None
-    client = _Client(url, token, is_service)
+    if not isinstance(entry.get("connection"), dict):
+        return None  # a record of an older launcher
+    client = _Client(entry["connection"], token, is_service)
     try:
         unchanged = _unchanged(ctx, client, entry)
     except _Unreachable as exc:

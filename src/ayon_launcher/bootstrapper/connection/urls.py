@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from urllib.parse import urlsplit
 
 from ayon_launcher.support.errors import UsageError
 
@@ -36,6 +35,10 @@ def _value_problem(library_text: str) -> str:
 def _problem(text: str) -> str | None:
     """Why ``text`` (stripped) is not a server base address, as the words that follow
     "invalid URL:" (the URL itself never in them); None when it is one."""
+    # Imported here: a warm start takes its recorded URL as it is (warmstart.py) and must not
+    # pay for urllib.parse (with ipaddress).
+    from urllib.parse import urlsplit
+
     try:
         parts = urlsplit(text)
         host, port = parts.hostname, parts.port  # both raise ValueError when malformed
