@@ -101,23 +101,31 @@ def _timed(run: Callable[[], None], before: Callable[[], None] | None) -> tuple[
     return time.perf_counter() - start, _children_cpu() - cpu
 
 
+def median_each(commands: list[Callable[[], None]], runs: int,
+                before: list[Callable[[], None] | None] | None = None
+                ) -> list[tuple[float, float]]:
+    """(wall, cpu) medians of each of ``commands``, run in turn ``runs`` times so that a load
+    change on the machine hits all alike. ``before[i]`` prepares command i, untimed."""
+    prepare = before or [None] * len(commands)
+    times: list[list[tuple[float, float]]] = [[] for _ in commands]
+    for _ in range(max(1, runs)):
+        for i, run in enumerate(commands):
+            times[i].append(_timed(run, prepare[i]))
+    return [(statistics.median(w for w, _ in each), statistics.median(c for _, c in each))
+            for each in times]
+
+
 def median_pair(run: Callable[[], None], baseline: Callable[[], None] | None, runs: int,
                 before: Callable[[], None] | None = None,
                 before_baseline: Callable[[], None] | None = None) -> Timing:
-    """Medians of ``run`` and ``baseline``, measured alternately so that a load change on the
-    machine hits both alike. Preparation (``before*``) is not timed."""
-    ours: list[tuple[float, float]] = []
-    theirs: list[tuple[float, float]] = []
-    for _ in range(max(1, runs)):
-        ours.append(_timed(run, before))
-        if baseline is not None:
-            theirs.append(_timed(baseline, before_baseline))
-    timing = Timing(wall=statistics.median(w for w, _ in ours),
-                    cpu=statistics.median(c for _, c in ours))
-    if theirs:
-        timing.base_wall = statistics.median(w for w, _ in theirs)
-        timing.base_cpu = statistics.median(c for _, c in theirs)
-    return timing
+    """Medians of ``run`` and ``baseline``, measured alternately (``median_each``).
+    Preparation (``before*``) is not timed."""
+    if baseline is None:
+        ((wall, cpu),) = median_each([run], runs, [before])
+        return Timing(wall=wall, cpu=cpu)
+    (wall, cpu), (base_wall, base_cpu) = median_each([run, baseline], runs,
+                                                     [before, before_baseline])
+    return Timing(wall=wall, base_wall=base_wall, cpu=cpu, base_cpu=base_cpu)
 
 
 def peak_rss_mib(cmd: list[str], env: dict[str, str], cwd: Path | None = None) -> float:

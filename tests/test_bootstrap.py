@@ -308,7 +308,7 @@ def test_offline_choice_by_variant_and_private_history(fresh_server, local):
     api = connect(fresh_server)
     sync(api)  # production
     url = fresh_server.url
-    history = store.history.history_path()
+    history = Path(store.history.history_path())
     # It keeps the bundles' studio settings: readable by the user only.
     assert stat.S_IMODE(history.stat().st_mode) == 0o600
     production = LauncherContext(server_url=url)

@@ -487,7 +487,7 @@ def test_in_use_mark_of_another_process_keeps_a_folder_from_the_cleanup(local):
 
     store.locks.ensure_usable()
     folder = local / "addons" / "mu_1.0.0"
-    mark = store.locks.lock_file(store.locks.IN_USE_DIR, folder)
+    mark = Path(store.locks.lock_file(store.locks.IN_USE_DIR, folder))
     store.locks.hold_folders([folder])  # this process's own mark does not protect from itself
     assert mark.is_file()
     assert not store.locks.used_by_another_process(folder)

@@ -39,7 +39,7 @@ def test_a_shared_storage_keeps_its_locks_beside_it_and_the_local_one_flock(tmp_
     monkeypatch.setenv("AYON_LAUNCHER_LOCAL_DIR", str(tmp_path / "local"))
     monkeypatch.delenv("AYON_LAUNCHER_STORAGE_DIR", raising=False)
     assert not locks.is_shared()
-    assert locks.lock_path() == tmp_path / "local" / "state" / "store.lock"
+    assert Path(locks.lock_path()) == tmp_path / "local" / "state" / "store.lock"
     monkeypatch.setenv("AYON_LAUNCHER_STORAGE_DIR", str(tmp_path / "storage"))
     assert locks.is_shared()
     with store.store_lock():
@@ -51,7 +51,7 @@ def test_a_shared_storage_keeps_its_locks_beside_it_and_the_local_one_flock(tmp_
 
 def test_a_lease_lock_is_exclusive_between_processes_and_taken_over_from_a_dead_one(shared):
     locks.ensure_usable()
-    path = locks.lock_path()
+    path = Path(locks.lock_path())
     holder = subprocess.Popen(
         [sys.executable, "-c", "import sys; from pathlib import Path; "
          "from ayon_launcher.bootstrapper.distribution.store.leases import LeaseLock; "
@@ -75,7 +75,7 @@ def test_another_machines_lease_is_taken_over_only_once_it_is_older_than_a_lease
                                                                                 monkeypatch):
     monkeypatch.setenv("AYON_LAUNCHER_LEASE_SECONDS", "30")
     locks.ensure_usable()
-    path = locks.lock_path()
+    path = Path(locks.lock_path())
     _foreign_lock(path, age=5)  # its owner touched it recently: it is alive
     assert not leases.LeaseLock(path).try_acquire()
     assert json.loads(path.read_text())["host"] == "render-node-17"
@@ -91,7 +91,7 @@ def test_a_lease_of_a_live_process_of_this_host_not_refreshed_is_taken_over(shar
     """Its process id was reused by another program (its launcher died long ago)."""
     monkeypatch.setenv("AYON_LAUNCHER_LEASE_SECONDS", "30")
     locks.ensure_usable()
-    path = locks.lock_path()
+    path = Path(locks.lock_path())
     path.write_text(json.dumps({"host": leases.HOST, "pid": os.getppid(), "token": "cd34"}))
     assert not leases.LeaseLock(path).try_acquire()  # fresh: its holder may be working
     then = time.time() - 120
@@ -104,7 +104,7 @@ def test_a_lease_of_a_live_process_of_this_host_not_refreshed_is_taken_over(shar
 def test_a_held_lease_is_kept_fresh_by_the_heartbeat(shared, monkeypatch):
     monkeypatch.setenv("AYON_LAUNCHER_LEASE_SECONDS", "1")
     locks.ensure_usable()
-    path = locks.lock_path()
+    path = Path(locks.lock_path())
     lock = leases.LeaseLock(path)
     assert lock.try_acquire()
     try:
@@ -122,7 +122,7 @@ def test_in_use_marks_of_other_machines_keep_a_folder_from_the_cleanup(shared, m
     monkeypatch.setenv("AYON_LAUNCHER_LEASE_SECONDS", "30")
     locks.ensure_usable()
     folder = shared / "addons" / "mu_1.0.0"
-    marks = locks.lock_file(locks.IN_USE_DIR, folder).with_suffix("")
+    marks = Path(locks.lock_file(locks.IN_USE_DIR, folder)).with_suffix("")
     locks.hold_folders([folder])  # this process's own mark does not protect from itself
     assert (marks / f"{leases.HOST}-{os.getpid()}").is_file()
     assert not locks.used_by_another_process(folder)
@@ -146,12 +146,12 @@ def test_the_cleanup_keeps_what_another_machine_recorded_in_the_shared_store(sha
     locks.ensure_usable()
     other_node = bundle("other", "b")
     store.history.record_installed(other_node, keep=3)  # as recorded by another node...
-    store.history.history_path().unlink()  # ...whose local history this node does not have
+    os.unlink(store.history.history_path())  # ...whose local history this node does not have
     mine = bundle("mine", "a")
     history = store.history.record_installed(mine, keep=3)
     assert [b.bundle_name for b in history] == ["mine"]
     trash = store.history.cleanup(history, mine)
-    assert sorted(p.name.split("-")[1] for p in trash) == ["c_1.0.0"]  # only the unused one
+    assert sorted(Path(p).name.split("-")[1] for p in trash) == ["c_1.0.0"]  # only the unused one
     assert (addons / "b_1.0.0").is_dir()
 
 

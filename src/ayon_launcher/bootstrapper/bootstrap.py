@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 
 from ayon_launcher.bootstrapper.context import LauncherContext
@@ -158,8 +159,6 @@ def _warm_start(ctx: LauncherContext) -> BootstrapResult | None:
 def _reused_connection(ctx: LauncherContext) -> ayon_api.ServerAPI | None:
     """A connection with the session this process logged in with already (handoff.py looks
     at the bundle before the built-in commands run), made this context's."""
-    import os
-
     from ayon_launcher.bootstrapper import early_look
 
     session = early_look.take_session()
@@ -195,8 +194,6 @@ def _item_progress(progress: ProgressCallback | None) -> ItemProgress | None:
 
 def offline_bundle(ctx: LauncherContext) -> InstalledBundle | None:
     """The bundle an offline start of ``ctx`` would use (None when there is none)."""
-    import os
-
     from ayon_launcher.bootstrapper.distribution import store
 
     url = (ctx.server_url or os.environ.get("AYON_SERVER_URL") or "").rstrip("/") or None
@@ -297,10 +294,8 @@ def _core_result(ctx: LauncherContext, installed: InstalledBundle,
 def _warn_missing_folders(installed: InstalledBundle) -> None:
     """Warn about each add-on whose folder is not there (a dev add-on's checkout, mostly):
     it cannot load, the others do. Online and offline starts alike."""
-    from pathlib import Path
-
     for addon in installed.addons:
-        if Path(addon.path).is_dir():
+        if os.path.isdir(addon.path):
             continue
         if addon.dev:
             log.warning("dev bundle %s: add-on %s is developed from %s, which is not a folder "

@@ -219,7 +219,9 @@ class _Unreachable(Exception):
 class _Client:
     """GET requests on one kept-alive HTTP/1.1 connection, with the full bootstrap's time-out
     and TLS settings (tls.py). A socket and a few lines: http.client alone (with the email
-    package it parses headers with) costs a warm start more than its requests take."""
+    package it parses headers with) costs a warm start more than its requests take; a plain
+    http server is reached through ``_socket`` itself (the ``socket`` module builds its enums
+    and imports selectors at import, a visible share of a warm start)."""
 
     def __init__(self, parts: dict[str, Any], token: str, is_service: bool) -> None:
         """``parts``: the server address taken apart by ``_connection_parts``."""
@@ -235,23 +237,22 @@ class _Client:
         self.headers = (f"Host: {parts['netloc']}\r\nAccept: application/json\r\n"
                         f"User-Agent: ayon-launcher\r\n{header}: {value}\r\n\r\n").encode()
         self.sock: Any = None
-        self.reader: Any = None
+        self.buffer = bytearray()  # received, not yet read
 
     def _connect(self) -> None:
-        import socket
-
-        # An ASCII host name as bytes: a str one is encoded with the idna codec (and the
-        # unicodedata tables it imports), the same bytes.
-        host = self.host.encode("ascii") if self.host.isascii() else self.host
-        sock = socket.create_connection((host, self.port), timeout=self.timeout)
         if self.scheme == "https":
+            import socket  # ssl needs the socket module's class anyway
+
+            sock = socket.create_connection((self.host, self.port), timeout=self.timeout)
             try:
                 sock = self._tls_context().wrap_socket(sock, server_hostname=self.host)
             except BaseException:
                 sock.close()
                 raise
+        else:
+            sock = _plain_connection(self.host, self.port, self.timeout)
         self.sock = sock
-        self.reader = sock.makefile("rb")
+        self.buffer = bytearray()
 
     @staticmethod
     def _tls_context() -> Any:
@@ -287,11 +288,24 @@ class _Client:
             data = None
         return status, data
 
+    def _more(self) -> bool:
+        """Append what the server sent next to the buffer; False at the end of the
+        connection."""
+        data = self.sock.recv(65536)
+        self.buffer += data
+        return bool(data)
+
     def _line(self) -> bytes:
-        line = self.reader.readline(65537)
-        if not line:
-            raise ConnectionResetError("the server closed the connection")
-        return line
+        while True:
+            end = self.buffer.find(b"\n")
+            if end >= 0:
+                line = bytes(self.buffer[:end + 1])
+                del self.buffer[:end + 1]
+                return line
+            if len(self.buffer) > 65536:
+                raise ValueError("an HTTP header line is too long")
+            if not self._more():
+                raise ConnectionResetError("the server closed the connection")
 
     def _response(self) -> tuple[int, bytes]:
         parts = self._line().split(None, 2)
@@ -310,16 +324,20 @@ class _Client:
         elif b"content-length" in headers:
             body = self._exactly(int(headers[b"content-length"]))
         else:  # to the end of the connection
-            body = self.reader.read()
+            while self._more():
+                pass
+            body = bytes(self.buffer)
             self.close()
         if headers.get(b"connection", b"").lower() == b"close":
             self.close()
         return status, body
 
     def _exactly(self, size: int) -> bytes:
-        body = self.reader.read(size)
-        if len(body) != size:
-            raise ConnectionResetError("the answer was cut short")
+        while len(self.buffer) < size:
+            if not self._more():
+                raise ConnectionResetError("the answer was cut short")
+        body = bytes(self.buffer[:size])
+        del self.buffer[:size]
         return body
 
     def _chunked(self) -> bytes:
@@ -334,13 +352,35 @@ class _Client:
             self._line()  # the CRLF after the chunk
 
     def close(self) -> None:
-        for part in (self.reader, self.sock):
-            if part is not None:
-                try:
-                    part.close()
-                except OSError:
-                    pass
-        self.sock = self.reader = None
+        if self.sock is not None:
+            try:
+                self.sock.close()
+            except OSError:
+                pass
+        self.sock = None
+        self.buffer = bytearray()
+
+
+def _plain_connection(host: str, port: int, timeout: float) -> Any:
+    """A TCP connection to ``host``, each address tried in turn, as socket.create_connection
+    makes it."""
+    import _socket
+
+    # An ASCII host name as bytes: a str one is encoded with the idna codec (and the
+    # unicodedata tables it imports), the same bytes.
+    name: str | bytes = host.encode("ascii") if host.isascii() else host
+    error: OSError | None = None
+    for family, kind, proto, _, address in _socket.getaddrinfo(name, port, 0,
+                                                               _socket.SOCK_STREAM):
+        sock = _socket.socket(family, kind, proto)
+        try:
+            sock.settimeout(timeout)
+            sock.connect(address)
+            return sock
+        except OSError as exc:
+            sock.close()
+            error = exc
+    raise error or OSError(f"no address found for {host}")
 
 
 def _chosen(ctx: LauncherContext, client: _Client,
@@ -490,7 +530,7 @@ def _unused_folders(kept: set[str]) -> bool:
     the two store folders: the clean-up itself, under the store lock, decides)."""
     from ayon_launcher.support import paths
 
-    for folder in (paths.addons_dir(), paths.dependency_packages_dir()):
+    for folder in (paths.addons_folder(), paths.dependency_packages_folder()):
         try:
             names = os.listdir(folder)
         except OSError:

@@ -7,7 +7,10 @@ farm job, for locks taken a few times.
 from __future__ import annotations
 
 import os
-from pathlib import Path
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from os import PathLike
 
 
 class FileLock:
@@ -20,7 +23,7 @@ class FileLock:
     ``try_acquire`` raises NotImplementedError (callers keep no shared marks on Windows).
     """
 
-    def __init__(self, path: Path, remove_on_release: bool = False,
+    def __init__(self, path: str | PathLike[str], remove_on_release: bool = False,
                  shared: bool = False) -> None:
         self.path = path
         self.remove_on_release = remove_on_release
@@ -60,7 +63,9 @@ class FileLock:
         try:
             if self.remove_on_release:
                 try:
-                    self.path.unlink(missing_ok=True)
+                    os.unlink(self.path)
+                except FileNotFoundError:
+                    pass
                 except OSError:  # Windows: another process has it open; it removes it itself
                     pass
             elif os.name == "nt":

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-from contextlib import nullcontext
 
 from ayon_launcher.support.log import get_logger
 
@@ -39,17 +38,18 @@ def prepare(launcher: LauncherContext, progress: ProgressCallback | None = None,
     from ayon_launcher.bootstrapper.runtime import apply_environment, child_environment
     from ayon_launcher.pipeline.addons.loader import apply_sys_path
 
+    def run(callback: ProgressCallback | None) -> BootstrapResult:
+        return bootstrap(launcher, progress=callback, api=api, offline=offline, cancel=cancel)
+
     if progress is not None or launcher.skip_bootstrap:
-        bars = nullcontext(progress)
+        result = run(progress)
     elif sys.stderr.isatty():
         from ayon_launcher.bootstrapper.distribution.progress import rich_progress
 
-        bars = rich_progress()
+        with rich_progress() as bars:
+            result = run(bars)
     else:
-        bars = nullcontext(_log_progress)
-    with bars as callback:
-        result = bootstrap(launcher, progress=callback, api=api, offline=offline,
-                           cancel=cancel)
+        result = run(_log_progress)
     if result.core:
         from ayon_launcher.pipeline.handoff import core_sys_path
 

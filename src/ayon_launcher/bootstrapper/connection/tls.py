@@ -10,7 +10,6 @@ server and from http sources all use :func:`request_settings`.
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
 from ayon_launcher.support.errors import UsageError
 
@@ -27,9 +26,9 @@ UNTRUSTED = f"TLS certificate not trusted (set {CA_FILE_ENV})"
 
 
 def _checked_file(name: str, value: str) -> str:
-    path = Path(value).expanduser()
-    if not path.is_file():
-        what = "a folder" if path.is_dir() else "no file"
+    path = os.path.normpath(os.path.expanduser(value))
+    if not os.path.isfile(path):
+        what = "a folder" if os.path.isdir(path) else "no file"
         raise UsageError(f"{name} names {what}: {value} (it must name a PEM file)")
     try:
         with open(path, "rb"):
@@ -37,7 +36,7 @@ def _checked_file(name: str, value: str) -> str:
     except OSError as exc:
         raise UsageError(f"{name} names a file that cannot be read: {value} "
                          f"({exc.strerror or 'unreadable'})") from None
-    return str(path)
+    return path
 
 
 def ca_bundle() -> str | bool:

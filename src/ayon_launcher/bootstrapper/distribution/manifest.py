@@ -24,13 +24,13 @@ from __future__ import annotations
 
 import json
 import os
-import zlib
-from pathlib import Path
 
 from ayon_launcher.support.atomicfile import write_bytes_atomic
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from os import PathLike
+    from pathlib import Path
     from typing import Any
 
 METADATA_FILE = ".ayon_distribution.json"
@@ -48,7 +48,9 @@ def is_own(name: str) -> bool:
     return name.startswith((".ayon_", "..ayon_"))
 
 
-def file_crc(path: str | Path) -> int:
+def file_crc(path: str | PathLike[str]) -> int:
+    import zlib  # here: a warm start's check reads no file
+
     crc = 0
     with open(path, "rb", buffering=0) as stream:
         while chunk := stream.read(_CHUNK):
@@ -115,12 +117,14 @@ def write_files(root: Path, files: Files, durable: bool = True) -> None:
     """Write the manifest into ``root`` (compact: it is read only when needed);
     ``durable`` as for ``write_bytes_atomic``."""
     data = json.dumps({"format": FORMAT, "files": files}, separators=(",", ":"))
-    write_bytes_atomic(root / MANIFEST_FILE, data.encode("utf-8"), durable=durable)
+    write_bytes_atomic(os.path.join(root, MANIFEST_FILE), data.encode("utf-8"),
+                       durable=durable)
 
 
-def read_files(root: Path) -> Files | None:
+def read_files(root: str | PathLike[str]) -> Files | None:
     try:
-        data = json.loads((root / MANIFEST_FILE).read_bytes())
+        with open(os.path.join(root, MANIFEST_FILE), "rb") as handle:
+            data = json.loads(handle.read())
     except (OSError, ValueError):
         return None
     if not isinstance(data, dict) or data.get("format") != FORMAT:
@@ -134,7 +138,7 @@ def _listing(items: list[str], limit: int = 3) -> str:
     return shown + (", ..." if len(items) > limit else "")
 
 
-def check(root: Path, seal: dict[str, Any], full: bool = False
+def check(root: str | PathLike[str], seal: dict[str, Any], full: bool = False
           ) -> tuple[str | None, dict[str, int] | None]:
     """Whether the folder ``root`` still holds what ``seal`` (from ``record``) describes.
 

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import os
 import sys
-from pathlib import Path
 
 from ayon_launcher.support import paths
 from ayon_launcher.support.records import FrozenRecord, Record
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from pathlib import Path
     from typing import Any
 
 DEFAULT_ALGORITHM = "sha256"
@@ -166,7 +167,7 @@ class Bundle(Record):
             value = info["path"]
             if isinstance(value, dict):
                 value = value.get(platform_name())
-            return str(Path(value).expanduser()) if value else None
+            return os.path.normpath(os.path.expanduser(value)) if value else None
         return None
 
     @property

@@ -21,8 +21,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from ayon_launcher.bootstrapper.distribution.manifest import METADATA_FILE
 from ayon_launcher.bootstrapper.distribution.models import DistItem
 from ayon_launcher.bootstrapper.distribution.store.folders import (
@@ -65,6 +63,7 @@ from ayon_launcher.support.log import get_logger
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable
+    from pathlib import Path
     from typing import Any
 
     from ayon_launcher.bootstrapper.distribution.sources import Fetched

@@ -6,7 +6,6 @@ import json
 import os
 import time
 from collections.abc import Callable
-from pathlib import Path
 
 from ayon_launcher.bootstrapper.distribution import manifest
 from ayon_launcher.bootstrapper.distribution.manifest import METADATA_FILE
@@ -17,6 +16,8 @@ from ayon_launcher.support.log import get_logger
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from os import PathLike
+    from pathlib import Path
     from typing import Any
 
     from ayon_launcher.bootstrapper.distribution.sources import Fetched
@@ -33,9 +34,10 @@ def _token(size: int) -> str:
     return os.urandom(size).hex()
 
 
-def read_metadata(folder: Path) -> dict[str, Any] | None:
+def read_metadata(folder: str | PathLike[str]) -> dict[str, Any] | None:
     try:
-        data = json.loads((folder / METADATA_FILE).read_text(encoding="utf-8"))
+        with open(os.path.join(folder, METADATA_FILE), encoding="utf-8") as handle:
+            data = json.load(handle)
     except (OSError, ValueError):
         return None
     return data if isinstance(data, dict) else None
@@ -71,7 +73,7 @@ def recorded_sha256(meta: dict[str, Any]) -> str | None:
     return str(value).lower() if value else None
 
 
-def check_installed(folder: Path, label: str, meta: dict[str, Any],
+def check_installed(folder: str | PathLike[str], label: str, meta: dict[str, Any],
                     full: bool = False) -> str | None:
     """Why the installed ``folder`` (with metadata ``meta``) is damaged; None when intact.
 
@@ -88,7 +90,7 @@ def check_installed(folder: Path, label: str, meta: dict[str, Any],
     return damage
 
 
-def _adopt(folder: Path, label: str, meta: dict[str, Any]) -> str | None:
+def _adopt(folder: str | PathLike[str], label: str, meta: dict[str, Any]) -> str | None:
     """An install of an older launcher: record its manifest from the files there (an empty
     folder is damaged)."""
     try:
@@ -111,7 +113,7 @@ def _adopt(folder: Path, label: str, meta: dict[str, Any]) -> str | None:
     return None
 
 
-def _rewrite_metadata(folder: Path, meta: dict[str, Any],
+def _rewrite_metadata(folder: str | PathLike[str], meta: dict[str, Any],
                       new: dict[str, Any] | Callable[[], dict[str, Any]]) -> bool:
     """Replace the metadata of ``folder`` by ``new`` (or what it returns), if the item's
     lock is free and the metadata still is ``meta``: never over a new install. False when
@@ -120,7 +122,8 @@ def _rewrite_metadata(folder: Path, meta: dict[str, Any],
         if not free or read_metadata(folder) != meta:
             return False
         try:
-            write_json_atomic(folder / METADATA_FILE, new() if callable(new) else new)
+            write_json_atomic(os.path.join(folder, METADATA_FILE),
+                              new() if callable(new) else new)
         except OSError as exc:
             log.debug("cannot update the metadata of %s: %s", folder, exc)
             return False
@@ -169,7 +172,7 @@ def write_metadata(item: DistItem, extracted: Path, source: str, fetched: Fetche
     write_json_atomic(extracted / METADATA_FILE, meta, durable=False)
 
 
-def install(item: DistItem, extracted: Path) -> Path | None:
+def install(item: DistItem, extracted: Path) -> str | None:
     """Move a fully extracted folder, its metadata written (``write_metadata``), into place:
     a rename. Call with the store lock held. Returns the invalid earlier copy moved aside,
     if any: the caller deletes it (``purge``) once the lock is released.
@@ -184,22 +187,26 @@ def install(item: DistItem, extracted: Path) -> Path | None:
     return None
 
 
-def move_to_trash(folder: Path) -> Path:
+def move_to_trash(folder: str | PathLike[str]) -> str:
     """Rename ``folder`` out of the way (fast, under the store lock); ``purge`` deletes it."""
-    trash = folder.with_name(f"{TRASH_PREFIX}{folder.name}-{_token(4)}")
+    parent, name = os.path.split(os.path.normpath(folder))
+    trash = os.path.join(parent, f"{TRASH_PREFIX}{name}-{_token(4)}")
     os.rename(folder, trash)
     return trash
 
 
-def purge(*entries: Path) -> None:
+def purge(*entries: str | PathLike[str]) -> None:
     """Delete trash entries; a link is removed, never followed."""
     for entry in entries:
-        if entry.is_dir() and not entry.is_symlink():
+        if os.path.isdir(entry) and not os.path.islink(entry):
             import shutil  # only when there is something to remove (a warm start has not)
 
             shutil.rmtree(entry, ignore_errors=True)
         else:
-            entry.unlink(missing_ok=True)
+            try:
+                os.unlink(entry)
+            except FileNotFoundError:
+                pass
 
 
 def _work_item(name: str) -> str | None:

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
 import time
-from pathlib import Path
 
 from ayon_launcher.bootstrapper.distribution.store.folders import (
     check_installed,
@@ -98,14 +98,19 @@ def keep_count() -> int:
     return env_int(KEEP_BUNDLES_ENV, DEFAULT_KEEP, minimum=1)
 
 
-def history_path() -> Path:
-    return paths.state_dir() / "installed_bundles.json"
+def history_path() -> str:
+    return os.path.join(paths.state_folder(), "installed_bundles.json")
+
+
+def _read_json(path: str) -> Any:
+    with open(path, encoding="utf-8") as handle:
+        return json.load(handle)
 
 
 def load_history() -> list[InstalledBundle]:
     """Fully installed bundles, most recently used first."""
     try:
-        data = json.loads(history_path().read_text(encoding="utf-8"))
+        data = _read_json(history_path())
     except (OSError, ValueError):
         return []
     entries = []
@@ -132,14 +137,14 @@ def record_installed(bundle: InstalledBundle, keep: int) -> list[InstalledBundle
     return history
 
 
-def shared_history_path() -> Path:
+def shared_history_path() -> str:
     """Recent bundles of every machine using a shared storage (their folders only)."""
-    return locks_dir() / "recent_bundles.json"
+    return os.path.join(locks_dir(), "recent_bundles.json")
 
 
 def _load_shared() -> list[dict[str, Any]]:
     try:
-        data = json.loads(shared_history_path().read_text(encoding="utf-8"))
+        data = _read_json(shared_history_path())
     except (OSError, ValueError):
         return []
     entries = data.get("bundles") if isinstance(data, dict) else None
@@ -151,23 +156,23 @@ def _record_shared(bundle: InstalledBundle, keep: int) -> None:
     recent bundles of all machines (store lock held): the clean-up of one machine keeps
     them, as another machine may start from them offline. No settings: other users read it."""
     entry = {"bundle_name": bundle.bundle_name, "server_url": bundle.server_url,
-             "folders": [str(f) for f in bundle_folders(bundle)],
+             "folders": bundle_folders(bundle),
              "installed_at": bundle.installed_at}
     recent = [e for e in _load_shared() if (e.get("bundle_name"), e.get("server_url"))
               != (bundle.bundle_name, bundle.server_url)]
     write_json_atomic(shared_history_path(), {"bundles": [entry, *recent][:keep]})
 
 
-def _shared_folders() -> set[Path]:
-    return {Path(f).resolve() for e in _load_shared() for f in e.get("folders") or []
+def _shared_folders() -> set[str]:
+    return {os.path.realpath(f) for e in _load_shared() for f in e.get("folders") or []
             if isinstance(f, str)}
 
 
-def bundle_folders(bundle: InstalledBundle) -> list[Path]:
+def bundle_folders(bundle: InstalledBundle) -> list[str]:
     """The bundle's folders in the store (a dev add-on's own folder is not one)."""
-    folders = [Path(a.path) for a in bundle.addons if not a.dev]
+    folders = [os.path.normpath(a.path) for a in bundle.addons if not a.dev]
     if bundle.dependency_package:
-        folders.append(Path(bundle.dependency_package))
+        folders.append(os.path.normpath(bundle.dependency_package))
     return folders
 
 
@@ -175,7 +180,7 @@ def still_complete(bundle: InstalledBundle) -> bool:
     """Whether the bundle's store folders are all there (another launcher's clean-up may
     have removed some). A missing dev add-on folder does not count: loading the add-ons
     warns about it, online or offline."""
-    return all(folder.is_dir() for folder in bundle_folders(bundle))
+    return all(os.path.isdir(folder) for folder in bundle_folders(bundle))
 
 
 def damaged_items(bundle: InstalledBundle, full: bool = False) -> list[str]:
@@ -185,7 +190,7 @@ def damaged_items(bundle: InstalledBundle, full: bool = False) -> list[str]:
     for folder in bundle_folders(bundle):
         meta = read_metadata(folder)
         if meta is None:
-            problems.append(f"{folder.name} is damaged (its metadata is missing)")
+            problems.append(f"{os.path.basename(folder)} is damaged (its metadata is missing)")
             continue
         if meta.get("kind") == "addon":
             label = f"addon {meta.get('name')} {meta.get('version')}"
@@ -225,33 +230,35 @@ def last_installed(server_url: str | None = None, bundle_name: str | None = None
     return None
 
 
-def cleanup(history: list[InstalledBundle], current: InstalledBundle) -> list[Path]:
+def cleanup(history: list[InstalledBundle], current: InstalledBundle) -> list[str]:
     """Move aside store folders used by none of the kept bundles (never the current one's)
     and by no other running launcher; returns the moved folders, for ``purge`` once the
     store lock is released (call with it held: renames are quick, deleting is not)."""
-    keep = {Path(a.path).resolve() for b in [current, *history] for a in b.addons}
-    keep |= {Path(b.dependency_package).resolve() for b in [current, *history]
+    keep = {os.path.realpath(a.path) for b in [current, *history] for a in b.addons}
+    keep |= {os.path.realpath(b.dependency_package) for b in [current, *history]
              if b.dependency_package}
     if is_shared():
         keep |= _shared_folders()
     removed = []
-    for folder in (paths.addons_dir(), paths.dependency_packages_dir()):
-        if not folder.is_dir():
+    for folder in (paths.addons_folder(), paths.dependency_packages_folder()):
+        try:
+            entries = [entry for entry in os.scandir(folder)
+                       if not entry.name.startswith(".") and not entry.is_symlink()
+                       and entry.is_dir()]
+        except OSError:
             continue
-        for entry in folder.iterdir():
-            if entry.name.startswith(".") or entry.is_symlink() or not entry.is_dir():
+        for entry in entries:
+            if os.path.realpath(entry.path) in keep:
                 continue
-            if entry.resolve() in keep:
-                continue
-            if read_metadata(entry) is None:
+            if read_metadata(entry.path) is None:
                 continue  # not ours (or not complete): leave it alone
-            if used_by_another_process(entry):
+            if used_by_another_process(entry.path):
                 log.debug("keeping %s: another running launcher uses it", entry.name)
                 continue
             try:
-                removed.append(move_to_trash(entry))
+                removed.append(move_to_trash(entry.path))
             except OSError as exc:
-                log.debug("cannot remove %s: %s", entry, exc)
+                log.debug("cannot remove %s: %s", entry.path, exc)
     if removed:
         log.debug("removing %d unused add-on/dependency folder(s)", len(removed))
     return removed

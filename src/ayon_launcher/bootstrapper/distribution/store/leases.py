@@ -214,8 +214,8 @@ class LeaseLock:
     same interface as ``locking.FileLock``): held while the file exists with this holder's
     token. Any other holder, threads of this process included, waits."""
 
-    def __init__(self, path: Path) -> None:
-        self.path = path
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
         self.content: bytes | None = None
 
     def try_acquire(self) -> bool:
@@ -252,8 +252,8 @@ class Mark:
     """This process's in-use mark on a shared store folder: a file ``{host}-{pid}`` in the
     folder's mark folder, touched by the heartbeat, removed at release or exit."""
 
-    def __init__(self, marks: Path) -> None:
-        self.path = marks / f"{HOST}-{os.getpid()}"
+    def __init__(self, marks: str | Path) -> None:
+        self.path = Path(marks) / f"{HOST}-{os.getpid()}"
 
     def hold(self) -> bool:
         """Write the mark; False (logged) when the mark folder cannot be written."""
@@ -275,9 +275,10 @@ class Mark:
             log.debug("cannot remove the mark %s: %s", self.path, exc)
 
 
-def marked_by_others(marks: Path) -> bool:
+def marked_by_others(marks: str | Path) -> bool:
     """True while a live launcher other than this process holds a mark in ``marks``; stale
     marks are removed (call with the store lock held)."""
+    marks = Path(marks)
     own = f"{HOST}-{os.getpid()}"
     try:
         names = os.listdir(marks)

@@ -3,16 +3,15 @@
 # Two kinds, chosen by where the add-ons are stored. In the machine-local folder: flock locks
 # in ``{local}/state`` (the operating system drops them when a process dies). On a storage
 # shared by machines (AYON_LAUNCHER_STORAGE_DIR outside the local folder): lease lock files
-# in ``{storage}/.ayon-launcher-locks`` (``leases``), which hold on NFS and SMB.
+# in ``{storage}/.ayon-launcher-locks`` (``leases``), which hold on NFS and SMB. Paths are
+# plain strings (os.path): a warm start takes the store lock and marks its folders, and
+# pathlib costs it more than that.
 
 from __future__ import annotations
 
 import _thread  # threading's Lock itself, without importing threading (a warm start's cost)
 import os
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from pathlib import Path
 
 from ayon_launcher.bootstrapper.distribution.models import DistItem
 from ayon_launcher.support import paths
@@ -22,6 +21,10 @@ from ayon_launcher.support.log import get_logger
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Callable
+    from os import PathLike
+    from types import TracebackType
+
     from ayon_launcher.bootstrapper.distribution.store import leases
 
 log = get_logger("distribution")
@@ -53,15 +56,17 @@ def unusable(exc: OSError) -> DistributionError:
 def is_shared() -> bool:
     """True when the add-ons are stored outside the machine-local folder
     (AYON_LAUNCHER_STORAGE_DIR), where other machines may use them too: lease locks."""
-    return paths.storage_dir() != paths.local_dir()
+    return paths.storage_folder() != paths.local_folder()
 
 
-def locks_dir() -> Path:
+def locks_dir() -> str:
     """The folder of the store's locks: beside the store it guards."""
-    return paths.storage_dir() / SHARED_LOCKS_DIR if is_shared() else paths.state_dir()
+    if is_shared():
+        return os.path.join(paths.storage_folder(), SHARED_LOCKS_DIR)
+    return paths.state_folder()
 
 
-def _new_lock(path: Path) -> FileLock | leases.LeaseLock:
+def _new_lock(path: str) -> FileLock | leases.LeaseLock:
     if is_shared():
         from ayon_launcher.bootstrapper.distribution.store.leases import LeaseLock
 
@@ -69,27 +74,28 @@ def _new_lock(path: Path) -> FileLock | leases.LeaseLock:
     return FileLock(path)
 
 
-def ensure_usable(*folders: Path) -> None:
+def ensure_usable(*folders: str | PathLike[str]) -> None:
     """Create the state folder, the lock folders (and ``folders``); a clear
     DistributionError when impossible. Every lock of the store needs it called first (the
     store lock calls it; the sync before taking item locks)."""
     root = locks_dir()
     try:
-        for folder in (paths.state_dir(), root, root / LOCKS_DIR, root / IN_USE_DIR,
-                       *folders):
-            folder.mkdir(parents=True, exist_ok=True)
+        for folder in (paths.state_folder(), root, os.path.join(root, LOCKS_DIR),
+                       os.path.join(root, IN_USE_DIR), *folders):
+            os.makedirs(folder, exist_ok=True)
     except OSError as exc:
         raise unusable(exc) from None
 
 
-def lock_path() -> Path:
-    return locks_dir() / "store.lock"
+def lock_path() -> str:
+    return os.path.join(locks_dir(), "store.lock")
 
 
-def lock_file(kind: str, folder: Path) -> Path:
+def lock_file(kind: str, folder: str | PathLike[str]) -> str:
     """The lock file of the store folder ``folder`` in the lock folder ``kind`` (LOCKS_DIR,
     IN_USE_DIR), named after the store folder and the folder itself."""
-    return locks_dir() / kind / f"{folder.parent.name}--{folder.name}.lock"
+    parent, name = os.path.split(os.path.normpath(folder))
+    return os.path.join(locks_dir(), kind, f"{os.path.basename(parent)}--{name}.lock")
 
 
 def _lock_timeout(timeout: float | None) -> float:
@@ -131,69 +137,104 @@ def _acquire(lock: FileLock | leases.LeaseLock, timeout: float, waiting: str,
 _STORE_THREADS = _thread.allocate_lock()
 
 
-@contextmanager
+class _Held:
+    """A ``with`` block holding a lock taken by ``take`` (which raises when it cannot be
+    taken, or returns False to enter without it, the block then told so), released at the
+    end. A class rather than contextlib's decorator: a warm start takes the store lock and
+    does not import contextlib otherwise."""
+
+    def __init__(self, take: Callable[[], FileLock | leases.LeaseLock | None],
+                 threads: _thread.LockType | None = None) -> None:
+        self.take = take
+        self.threads = threads  # held around the lock: this process's own threads queue
+        self.lock: FileLock | leases.LeaseLock | None = None
+
+    def __enter__(self) -> bool:
+        if self.threads is not None:
+            self.threads.acquire()
+        try:
+            self.lock = self.take()
+        except BaseException:
+            if self.threads is not None:
+                self.threads.release()
+            raise
+        return self.lock is not None
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
+                 trace: TracebackType | None) -> None:
+        try:
+            if self.lock is not None:
+                self.lock.release()
+        finally:
+            self.lock = None
+            if self.threads is not None:
+                self.threads.release()
+
+
 def store_lock(timeout: float | None = None,
-               check: Callable[[], None] | None = None) -> Iterator[None]:
-    """Exclusive lock over the store, shared by every launcher process of this user.
+               check: Callable[[], None] | None = None) -> _Held:
+    """Exclusive lock over the store, shared by every launcher process of this user, for
+    a ``with`` block.
 
     Held only for short steps (rename into place, record, marks, clean-up, the sweep of
     leftovers): downloads take their item's lock instead. The operating system drops the
     lock of a killed process, so a crash never blocks the next start; a live holder is
     waited for up to ``timeout`` seconds (AYON_LAUNCHER_LOCK_TIMEOUT), then StoreLockTimeout.
     """
-    path = lock_path()
-    ensure_usable()
-    timeout = _lock_timeout(timeout)
-    # This process's own workers queue here, silently (each holds the lock for a short step,
-    # and a holder waiting for another process is bounded by ``timeout``): the file lock and
-    # its "another launcher" message are then only contended by other processes.
-    with _STORE_THREADS:
+
+    def take() -> FileLock | leases.LeaseLock:
+        path = lock_path()
+        ensure_usable()
+        waited = _lock_timeout(timeout)
         lock = _new_lock(path)
-        if not _acquire(lock, timeout, "waiting for another AYON launcher to finish "
+        if not _acquire(lock, waited, "waiting for another AYON launcher to finish "
                         "updating the add-on store", check):
             raise StoreLockTimeout(
                 f"another AYON launcher holds the add-on store lock ({path}) for over "
-                f"{timeout:.0f}s")
-        try:
-            yield
-        finally:
-            lock.release()
+                f"{waited:.0f}s")
+        return lock
+
+    # This process's own workers queue on _STORE_THREADS, silently (each holds the lock for
+    # a short step, and a holder waiting for another process is bounded by ``timeout``): the
+    # file lock and its "another launcher" message are then only contended by other
+    # processes.
+    return _Held(take, _STORE_THREADS)
 
 
-@contextmanager
 def item_lock(item: DistItem, timeout: float | None = None,
-              check: Callable[[], None] | None = None) -> Iterator[None]:
-    """Exclusive lock on one item across processes, held while it is downloaded, extracted
-    and installed: two launchers never fetch the same archive at once, and launchers that
-    need different items do not wait for each other. Call ``ensure_usable`` first."""
-    path = lock_file(LOCKS_DIR, item.target)
-    timeout = _lock_timeout(timeout)
-    lock = _new_lock(path)
-    if not _acquire(lock, timeout, f"waiting for another AYON launcher to install "
-                    f"{item.label}", check):
-        raise StoreLockTimeout(
-            f"{item.label}: another AYON launcher has been installing it for over "
-            f"{timeout:.0f}s (lock {path})")
-    try:
-        yield
-    finally:
-        lock.release()
+              check: Callable[[], None] | None = None) -> _Held:
+    """Exclusive lock on one item across processes, for a ``with`` block, held while it is
+    downloaded, extracted and installed: two launchers never fetch the same archive at once,
+    and launchers that need different items do not wait for each other. Call
+    ``ensure_usable`` first."""
+
+    def take() -> FileLock | leases.LeaseLock:
+        path = lock_file(LOCKS_DIR, item.target)
+        waited = _lock_timeout(timeout)
+        lock = _new_lock(path)
+        if not _acquire(lock, waited, f"waiting for another AYON launcher to install "
+                        f"{item.label}", check):
+            raise StoreLockTimeout(
+                f"{item.label}: another AYON launcher has been installing it for over "
+                f"{waited:.0f}s (lock {path})")
+        return lock
+
+    return _Held(take)
 
 
-@contextmanager
-def item_lock_if_free(folder: Path) -> Iterator[bool]:
-    """The lock of the item installed in ``folder`` when nobody holds it: yields True with
-    it held, False (nothing held) when a live launcher has it or it cannot be taken."""
-    lock = _new_lock(lock_file(LOCKS_DIR, folder))
-    try:
-        free = lock.try_acquire()
-    except OSError:
-        free = False
-    try:
-        yield free
-    finally:
-        if free:
-            lock.release()
+def item_lock_if_free(folder: str | PathLike[str]) -> _Held:
+    """The lock of the item installed in ``folder`` when nobody holds it, for a ``with``
+    block: entered with True and it held, False (nothing held) when a live launcher has it
+    or it cannot be taken."""
+
+    def take() -> FileLock | leases.LeaseLock | None:
+        lock = _new_lock(lock_file(LOCKS_DIR, folder))
+        try:
+            return lock if lock.try_acquire() else None
+        except OSError:
+            return None
+
+    return _Held(take)
 
 
 # Store folders this process uses: path -> its mark in IN_USE_DIR (a shared flock, or on a
@@ -201,13 +242,18 @@ def item_lock_if_free(folder: Path) -> Iterator[bool]:
 _MARKS: dict[str, FileLock | leases.Mark] = {}
 
 
-def _mark_file(folder: Path) -> Path:
+def _mark_file(folder: str | PathLike[str]) -> str:
     """The mark of ``folder``: a lock file, or on a shared storage a folder of lease files."""
     path = lock_file(IN_USE_DIR, folder)
-    return path.with_suffix("") if is_shared() else path
+    return path.removesuffix(".lock") if is_shared() else path
 
 
-def hold_folders(folders: list[Path]) -> None:
+def _key(folder: str | PathLike[str]) -> str:
+    """The key of ``folder`` in _MARKS (one spelling per folder)."""
+    return os.path.normpath(folder)
+
+
+def hold_folders(folders: list[str]) -> None:
     """Mark store ``folders`` as in use by this process until it exits, so that the clean-up
     of another launcher (another bundle, a lower keep count) leaves them alone. Call with
     the store lock held (clean-up runs under it too, so the two cannot interleave).
@@ -221,15 +267,15 @@ def hold_folders(folders: list[Path]) -> None:
         from ayon_launcher.bootstrapper.distribution.store.leases import Mark
 
         for folder in folders:
-            if str(folder) not in _MARKS:
+            if _key(folder) not in _MARKS:
                 lease = Mark(_mark_file(folder))
                 if lease.hold():
-                    _MARKS[str(folder)] = lease
+                    _MARKS[_key(folder)] = lease
         return
     if os.name == "nt":
         return
     for folder in folders:
-        key = str(folder)
+        key = _key(folder)
         if key in _MARKS:
             continue
         mark = FileLock(_mark_file(folder), shared=True)
@@ -249,12 +295,12 @@ def release_marks() -> None:
         mark.release()
 
 
-def used_by_another_process(folder: Path) -> bool:
+def used_by_another_process(folder: str | PathLike[str]) -> bool:
     """True while another live launcher holds a mark on ``folder`` (store lock held); a mark
     nobody holds any more is removed."""
     if os.name == "nt" and not is_shared():
         return False
-    own = _MARKS.pop(str(folder), None)
+    own = _MARKS.pop(_key(folder), None)
     if own is not None:
         own.release()  # this process's own mark does not protect from its own clean-up
     if is_shared():
