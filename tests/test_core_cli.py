@@ -1,4 +1,6 @@
-"""The launcher core end to end: login on a terminal, stored token, URL rules, runtime
+"""The launcher core end to end, in real subprocesses against the local server.
+
+The launcher core end to end: login on a terminal, stored token, URL rules, runtime
 environment of children, scripts, interactive console, logout. Real subprocesses against
 the local server; the terminal is a real pseudo-terminal."""
 

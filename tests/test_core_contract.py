@@ -1,4 +1,6 @@
-"""The official launcher's contract, piece by piece (no AYON server needed): flags and the
+"""The official launcher's contract, piece by piece, with no AYON server.
+
+The official launcher's contract, piece by piece (no AYON server needed): flags and the
 arguments ayon-core gets, project bundle choice, runtime variables, site id, path order,
 the ayon_common names ayon-core imports, app_launcher, AYON_ROOT/AYON_EXECUTABLE."""
 

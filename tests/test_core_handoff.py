@@ -1,4 +1,6 @@
-"""The hand-off to ayon-core, end to end against the local server: a bundle with a `core`
+"""The hand-off to ayon-core, end to end against the local server.
+
+The hand-off to ayon-core, end to end against the local server: a bundle with a `core`
 add-on runs commands through ``ayon_core.cli.main()`` after bootstrap, scripts run without
 importing it, offline too. ayon-core's own behaviour is covered against the real server (see
 test_studio_core.py); here a stand-in `core` add-on whose ``ayon_core.cli.main()`` writes

@@ -1,4 +1,6 @@
-"""The embedded server is never more lenient than the real one: its routes exist in ayon-backend
+"""The embedded server is never more lenient than the real one.
+
+The embedded server is never more lenient than the real one: its routes exist in ayon-backend
 (read from the backend's own source), and the payloads the launcher reads have the real shapes."""
 
 from __future__ import annotations

@@ -1,4 +1,6 @@
-"""Failure suite, archives: corrupted, truncated, zip-slip and symlink archives, checksum
+"""Failure suite, archives: each bad archive through the real sync path.
+
+Failure suite, archives: corrupted, truncated, zip-slip and symlink archives, checksum
 mismatch and a full disk, each through the real sync path (sources, extraction, store).
 
 Every case starts from a complete earlier install of the same add-on and checks that it is

@@ -205,13 +205,12 @@ def test_the_logo_has_the_colour_of_each_state(qapp, artifacts_dir):
             assert dominant_color(pixmap) == style.STATE_COLORS[state], (state, size)
             assert icon_family(pixmap) == FAMILIES[state], (state, size)
     assert strip.save(str(artifacts_dir / "tray_icon_states.png"))
-    # The desktop entry's icon is the same logo.
-    from ayon_launcher.bootstrapper.desktop_integration import ICON_SVG
-
-    renderer = QtGui.QImage.fromData(ICON_SVG.encode(), "SVG")
+    # The desktop entry's icon (``ayon init``, tests/test_init.py) is the same logo.
+    icon_svg = style.logo_svg("connected")
+    renderer = QtGui.QImage.fromData(icon_svg.encode(), "SVG")
     if not renderer.isNull():  # Qt's SVG plug-in is optional
         assert dominant_color(QtGui.QPixmap.fromImage(renderer)) == style.SUCCESS
-    assert f'fill="{style.SUCCESS}"' in ICON_SVG
+    assert f'fill="{style.SUCCESS}"' in icon_svg
 
 
 # --------------------------------------------------------------------------- login dialog

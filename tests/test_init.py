@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from ayon_launcher.gui.style import logo_svg
 from conftest import isolated_env, run_ayon
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="Linux XDG test")
@@ -45,7 +46,7 @@ def test_init_registers_scheme_and_remove_undoes_it(xdg_env, tmp_path):
     entry = desktop.read_text()
     assert "MimeType=x-scheme-handler/ayon-launcher;" in entry
     icon = next(line.split("=", 1)[1] for line in entry.splitlines() if line.startswith("Icon="))
-    assert Path(icon).is_file() and "<svg" in Path(icon).read_text()
+    assert Path(icon).read_text() == logo_svg("connected")  # the tray's logo
     assert "tray" in autostart.read_text()
 
     # The desktop entry's command is the stable entry point; it starts the registered launcher.

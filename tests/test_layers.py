@@ -26,8 +26,13 @@ PACKAGE = Path(__file__).resolve().parents[1] / "src" / "ayon_launcher"
 # Below the commands and the GUI: the parts' inner layers and the support modules.
 LOWER = ("bootstrapper/connection", "bootstrapper/distribution", "bootstrapper/selfupdate",
          "bootstrapper/bootstrap.py", "bootstrapper/warmstart.py", "bootstrapper/context.py",
-         "bootstrapper/runtime.py", "bootstrapper/site_id.py", "pipeline/environment",
-         "pipeline/addons", "pipeline/publish", "support", "gui/display.py")
+         "bootstrapper/runtime.py", "bootstrapper/site_id.py", "bootstrapper/early_look.py",
+         "bootstrapper/webaction.py", "bootstrapper/desktop_integration.py",
+         "bootstrapper/ayon_root/app_launcher.py", "bootstrapper/ayon_root/version.py",
+         "pipeline/environment", "pipeline/addons", "pipeline/publish", "support",
+         "gui/display.py")
+# The bootstrapper's top: the command line, and AYON_ROOT/start.py that runs it.
+BOOTSTRAPPER_TOP = ("bootstrapper/cli", "bootstrapper/ayon_root/start.py")
 # The pipeline's two entries (the hand-off to ayon-core, the built-in commands) sit beside the
 # command line: what the bootstrap needs of a look at the bundle comes through early_look.py.
 UPWARD = ("ayon_launcher.bootstrapper.cli", "ayon_launcher.pipeline.commands",
@@ -87,6 +92,47 @@ def test_the_layer_list_is_real():
     missing = [name for name in LOWER if not (PACKAGE / name).exists()]
     assert not missing, f"renamed or moved? update LOWER in this test: {missing}"
     assert len(sources(*LOWER)) > 40
+
+
+def test_every_bootstrapper_module_has_a_layer():
+    """A new module of the bootstrapper is checked as a lower layer unless it is listed as
+    the top (the command line): none escapes the check by not being named."""
+    placed = set(sources(*LOWER, *BOOTSTRAPPER_TOP, "bootstrapper/__init__.py",
+                         "bootstrapper/ayon_root/__init__.py"))
+    unplaced = [str(path.relative_to(PACKAGE)) for path in
+                sorted((PACKAGE / "bootstrapper").rglob("*.py")) if path not in placed]
+    assert not unplaced, f"add to LOWER (or BOOTSTRAPPER_TOP) in this test: {unplaced}"
+
+
+def test_support_imports_nothing_of_the_launcher_above_it():
+    """``support/`` is the bottom: of the launcher it imports only itself."""
+    wrong = [f"{path.relative_to(PACKAGE)}:{line} imports {module}"
+             for path in sources("support") for line, module in imported_modules(path)
+             if is_under(module, ("ayon_launcher",))
+             and not is_under(module, ("ayon_launcher.support",))]
+    assert not wrong, "\n".join(wrong)
+
+
+def test_the_bootstrapper_uses_only_the_pipelines_addons():
+    """The bootstrap loads a bundle's add-ons (pipeline/addons); nothing below the command
+    line knows the pipeline's environment or publish modules."""
+    lower = [root for root in LOWER if root.startswith("bootstrapper/")]
+    wrong = [f"{path.relative_to(PACKAGE)}:{line} imports {module}"
+             for path in sources(*lower) for line, module in imported_modules(path)
+             if is_under(module, ("ayon_launcher.pipeline",))
+             and not is_under(module, ("ayon_launcher.pipeline.addons",))]
+    assert not wrong, "\n".join(wrong)
+
+
+def test_the_windows_import_no_command():
+    """``gui/`` sits below the command line and the pipeline's entries: the commands open the
+    windows, never the other way round (and no window starts the local server)."""
+    top = ("ayon_launcher.bootstrapper.cli", "ayon_launcher.pipeline.commands",
+           "ayon_launcher.pipeline.handoff", "ayon_launcher.localserver")
+    wrong = [f"{path.relative_to(PACKAGE)}:{line} imports {module}"
+             for path in sources("gui") for line, module in imported_modules(path)
+             if is_under(module, top)]
+    assert not wrong, "\n".join(wrong)
 
 
 @pytest.mark.parametrize("root", LOWER)

@@ -1,4 +1,6 @@
-"""The launcher's folders: the plain defaults it works out without importing platformdirs
+"""The launcher's folders and certifi's bundle, found without importing their libraries.
+
+The launcher's folders: the plain defaults it works out without importing platformdirs
 are platformdirs' answers, and certifi's bundle is found without importing certifi."""
 
 from __future__ import annotations

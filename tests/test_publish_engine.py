@@ -1,4 +1,6 @@
-"""Publish internals in-process: anatomy templates, metadata parsing, plug-in selection, the
+"""Publish internals in-process, and the engine against a real local server.
+
+Publish internals in-process: anatomy templates, metadata parsing, plug-in selection, the
 transaction's staging and rollback, and the engine against a real local server."""
 
 from __future__ import annotations

@@ -1,4 +1,6 @@
-"""Installed items are checked at every start and repaired; archives without a server checksum
+"""Installed items are checked at every start and repaired.
+
+Installed items are checked at every start and repaired; archives without a server checksum
 are checked by their own integrity and by the sha256 recorded at their install.
 
 The server here is the embedded one with the add-ons' checksum and size removed, as ynput's

@@ -1,4 +1,6 @@
-"""Self-update against the embedded and the real server: real installers built from this
+"""Self-update against the embedded and the real server, with real installers.
+
+Self-update against the embedded and the real server: real installers built from this
 checkout, uploaded with ``ayon installer upload``, installed side by side by real pip into real
 venvs; and ``ayon-launcher://`` web actions against the real server."""
 

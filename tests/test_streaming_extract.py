@@ -1,4 +1,6 @@
-"""Extraction while downloading (distribution/streaming.py): the streamed tree and manifest
+"""Extraction while downloading (distribution/streaming.py).
+
+Extraction while downloading (distribution/streaming.py): the streamed tree and manifest
 equal ``safe_extract``'s, anything it cannot vouch for goes to ``safe_extract`` (same one-line
 errors), and downloads over real loopback HTTP that are corrupt, cut, retried or carry a wrong
 sha256 leave nothing half-installed."""

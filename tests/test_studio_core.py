@@ -1,4 +1,6 @@
-"""A real studio bundle (ayon-core + ayon-applications on the real AYON server) run through
+"""A real studio bundle (ayon-core + ayon-applications) run through this launcher.
+
+A real studio bundle (ayon-core + ayon-applications on the real AYON server) run through
 this launcher: the same environment as ynput's official launcher (differential), app launch,
 a farm publish through ayon-core, `version`, scripts, ayon-core's own sub-processes, and
 ayon-core's tray offscreen with a screenshot.

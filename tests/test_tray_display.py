@@ -1,4 +1,6 @@
-"""The tray on a real X display (Xvfb): the system-tray branch (with the small tray host
+"""The tray on a real X display (Xvfb), in both of its forms and each state.
+
+The tray on a real X display (Xvfb): the system-tray branch (with the small tray host
 ``trayer``) and the fallback window (without one), and the icon of each state, told by the
 colour of its pixels on the screen: amber starting, green connected, grey offline, blue
 restart waiting. Needs Xvfb and trayer (.ci/apt/tray.txt); skipped with the reason otherwise.

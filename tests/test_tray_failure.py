@@ -1,4 +1,6 @@
-"""The tray's start-up failure dialog never traps a desktop user: a dead stored server leads,
+"""The tray's start-up failure dialog never traps a desktop user.
+
+The tray's start-up failure dialog never traps a desktop user: a dead stored server leads,
 through "Change server / log in again", to a connected tray. Offscreen, real buttons, the real
 local server; screenshots of the dialog go to ``test-artifacts/``.
 """

@@ -1,4 +1,6 @@
-"""The tray's "Show log": this run's whole part of the support log file (lines logged before
+"""The tray's "Show log" shows this run's whole part of the support log.
+
+The tray's "Show log": this run's whole part of the support log file (lines logged before
 the tray existed, library warnings, the install lines), followed as the file grows; not the
 lines of earlier runs or of other processes sharing the file. Offscreen, real local server.
 """

@@ -1,4 +1,6 @@
-"""One tray per user: a second ``ayon`` while a tray runs does not start another tray; the
+"""A second ``ayon`` while a tray runs brings that tray forward instead of starting one.
+
+One tray per user: a second ``ayon`` while a tray runs does not start another tray; the
 running one is asked to come forward and the second says so in one line (exit 0). Two real
 ``ayon`` processes, Qt offscreen, driven by the tray's "second:" test hook."""
 

@@ -1,4 +1,6 @@
-"""A stock Linux desktop without Qt's X11 libraries (libxcb-cursor0 and friends) gets a
+"""Without Qt's X11 libraries: a one-line fix and a terminal fallback.
+
+A stock Linux desktop without Qt's X11 libraries (libxcb-cursor0 and friends) gets a
 one-line fix naming the packages and a terminal fallback (sync, then explain), never Qt's
 abort (exit 134). The missing library is made real: a broken ``libxcb-cursor.so.0`` first on
 ``LD_LIBRARY_PATH`` fails to load for the check exactly as it would for Qt."""

@@ -1,4 +1,6 @@
-"""The warm start (warmstart.py): a start whose bundle is up to date asks the server one
+"""The warm start (warmstart.py): few questions to the server, no change missed.
+
+The warm start (warmstart.py): a start whose bundle is up to date asks the server one
 question (two for a bundle without ayon-core, whose add-ons get their settings), imports
 neither ayon_api nor requests, and still notices on the same start a changed bundle, changed
 settings, a revoked token, a damaged install, another server URL or another user.

@@ -1,1 +1,1 @@
-"""Test harnesses: ynput's real AYON server (ayon-backend) run privately for the test session."""
+"""Test harnesses: both servers behind one interface, a studio bundle, the official launcher."""

@@ -1,5 +1,8 @@
-"""``ayon init``: the stable ``ayon`` entry point, the ``ayon-launcher://`` scheme, a desktop
-entry with the AYON icon and (asked) autostart of the tray, per user; ``--remove`` undoes it.
+"""``ayon init``: desktop integration of this launcher for the current user, and its undoing.
+
+What it registers: the stable ``ayon`` entry point, the ``ayon-launcher://`` scheme, a desktop
+entry with the AYON icon (given by the caller) and, when asked, autostart of the tray;
+``--remove`` undoes it.
 
 Linux follows the XDG specifications (``$XDG_DATA_HOME/applications``, ``xdg-mime``,
 ``$XDG_CONFIG_HOME/autostart``); Windows writes the per-user registry keys
@@ -16,16 +19,12 @@ import sys
 from pathlib import Path
 
 from ayon_launcher.bootstrapper.selfupdate import registry
-from ayon_launcher.gui.style import logo_svg
 from ayon_launcher.support.atomicfile import write_bytes_atomic
 from ayon_launcher.support.errors import LauncherError
 
 SCHEME = "ayon-launcher"
 DESKTOP_ID = "ayon-launcher.desktop"
 MIME = f"x-scheme-handler/{SCHEME}"
-
-# The AYON logo (the tray draws the same one with Qt).
-ICON_SVG = logo_svg("connected")
 
 
 def _xdg(name: str, default: str) -> Path:
@@ -72,8 +71,9 @@ def _remove(path: Path, done: list[str], what: str) -> None:
         done.append(f"removed {what}: {path}")
 
 
-def install(autostart: bool = False) -> list[str]:
-    """Register everything for the current user; the changes made (none when all was there)."""
+def install(icon_svg: str, autostart: bool = False) -> list[str]:
+    """Register everything for the current user, with ``icon_svg`` as the icon (the caller
+    gives the AYON logo: the windows own it); the changes made (none when all was there)."""
     done: list[str] = []
     if registry.current() is None:
         registry.record_running(_own_version())
@@ -81,9 +81,9 @@ def install(autostart: bool = False) -> list[str]:
     shim = entry_point_path()
     _write(shim, _entry_point_text(), done, "entry point", None if os.name == "nt" else 0o755)
     if sys.platform.startswith("linux"):
-        _linux_install(shim, autostart, done)
+        _linux_install(shim, icon_svg, autostart, done)
     elif os.name == "nt":
-        _windows_install(shim, autostart, done)
+        _windows_install(shim, icon_svg, autostart, done)
     elif sys.platform == "darwin":
         _macos_install(shim, autostart, done)
     return done
@@ -134,9 +134,9 @@ def _desktop_entry(shim: Path, icon: Path, command: str, name: str) -> str:
             + "Categories=Graphics;Utility;\nKeywords=AYON;\n")
 
 
-def _linux_install(shim: Path, autostart: bool, done: list[str]) -> None:
+def _linux_install(shim: Path, icon_svg: str, autostart: bool, done: list[str]) -> None:
     paths = _linux_paths()
-    _write(paths["icon"], ICON_SVG, done, "icon")
+    _write(paths["icon"], icon_svg, done, "icon")
     _write(paths["desktop"], _desktop_entry(shim, paths["icon"], "%u", "AYON"), done,
            "desktop entry")
     if autostart:
@@ -200,11 +200,12 @@ _WIN_RUN = r"Software\Microsoft\Windows\CurrentVersion\Run"
 _WIN_RUN_VALUE = "AYON launcher"
 
 
-def _windows_install(shim: Path, autostart: bool, done: list[str]) -> None:
+def _windows_install(shim: Path, icon_svg: str, autostart: bool,
+                     done: list[str]) -> None:
     import winreg  # type: ignore[import-not-found]
 
     icon = registry.launcher_dir() / "ayon.svg"
-    _write(icon, ICON_SVG, done, "icon")
+    _write(icon, icon_svg, done, "icon")
     values = {
         _WIN_CLASSES: [("", "URL:AYON launcher"), ("URL Protocol", "")],
         _WIN_CLASSES + r"\DefaultIcon": [("", str(icon))],

@@ -509,9 +509,7 @@ def _usable_here(installed: InstalledBundle) -> bool:
         # As the full bootstrap: a complete bundle starts anyway, marked in use without the
         # lock, not recorded; an incomplete one cannot.
         store.hold(installed)
-        if not all(os.path.isdir(addon.path) for addon in installed.addons if not addon.dev) \
-                or not (installed.dependency_package is None
-                        or os.path.isdir(installed.dependency_package)):
+        if not store.still_complete(installed):
             raise
         log.warning("%s; bundle %s is complete here: starting without recording it", exc,
                     installed.bundle_name)
@@ -521,55 +519,8 @@ def _usable_here(installed: InstalledBundle) -> bool:
         log.debug("no warm start: %s", "; ".join(damaged))
         return False
     if locked:
-        _history_and_clean_up(installed)
+        store.keep_first(installed)
     return True
-
-
-def _unused_folders(kept: set[str]) -> bool:
-    """Whether the store has an item folder that no bundle of the history uses (a listing of
-    the two store folders: the clean-up itself, under the store lock, decides)."""
-    from ayon_launcher.support import paths
-
-    for folder in (paths.addons_folder(), paths.dependency_packages_folder()):
-        try:
-            names = os.listdir(folder)
-        except OSError:
-            continue
-        if any(not name.startswith(".") and os.path.join(folder, name) not in kept
-               for name in names):
-            return True
-    return False
-
-
-def _history_and_clean_up(installed: InstalledBundle) -> None:
-    """What the full bootstrap does at every start, when there is something to do: keep the
-    bundle first in the history of installed bundles (the clean-up keeps the versions of the
-    most recent ones: a bundle started warm every day must not lose its folders to three
-    others installed since), and remove the folders no kept bundle and no running launcher
-    uses (one left by a launcher that has ended since). Nothing is written, and the store
-    lock is not taken, when the bundle is first already and no folder is unused."""
-    from ayon_launcher.bootstrapper.distribution import store
-    from ayon_launcher.support.log import get_logger
-
-    history = store.load_history()
-    first = bool(history) and (history[0].bundle_name, history[0].server_url) == (
-        installed.bundle_name, installed.server_url)
-    kept = {os.path.normpath(addon.path) for bundle in [installed, *history]
-            for addon in bundle.addons}
-    kept |= {os.path.normpath(bundle.dependency_package) for bundle in [installed, *history]
-             if bundle.dependency_package}
-    if first and not _unused_folders(kept):
-        return
-    trash = []
-    try:
-        with store.store_lock():
-            if not first:  # (a bundle may leave the history: its folders are unused then)
-                history = store.record_installed(installed, store.keep_count())
-            trash = store.cleanup(history, installed)
-    except (OSError, store.StoreLockTimeout) as exc:
-        get_logger("bootstrap").debug("history or clean-up skipped on a warm start: %s", exc)
-    if trash:
-        store.purge(*trash)
 
 
 def warm_start(ctx: LauncherContext) -> tuple[InstalledBundle, Session] | None:

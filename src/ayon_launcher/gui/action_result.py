@@ -1,5 +1,8 @@
-"""Runs an add-on's tray action and shows its outcome (what it returned or printed, or why it
-failed) to the artist: a tray notification or a small window, never only a hidden stdout."""
+"""Runs an add-on's tray action and shows its outcome to the artist.
+
+What it returned or printed, or why it failed: a tray notification or a small window, never
+only a hidden stdout.
+"""
 
 from __future__ import annotations
 

@@ -1,5 +1,8 @@
-"""The launcher's log in a window: this run's part of the support log file, followed as it
-grows (or, without a file, a bounded in-memory buffer fed by a logging handler)."""
+"""The launcher's log in a window, followed as it grows.
+
+It shows this run's part of the support log file (or, without a file, a bounded in-memory
+buffer fed by a logging handler).
+"""
 
 from __future__ import annotations
 

@@ -11,10 +11,12 @@ import click
 def init(remove: bool, autostart: bool) -> None:
     """Register the ayon-launcher:// scheme, a desktop entry and the stable `ayon` entry point."""
     from ayon_launcher.bootstrapper import desktop_integration as integration
+    from ayon_launcher.gui.style import logo_svg  # Qt-free: the logo as an SVG document
 
     if remove and autostart:
         raise click.UsageError("--remove and --autostart cannot go together")
-    changes = integration.remove() if remove else integration.install(autostart=autostart)
+    changes = (integration.remove() if remove
+               else integration.install(logo_svg("connected"), autostart=autostart))
     for line in changes:
         click.echo(line)
     if not changes:

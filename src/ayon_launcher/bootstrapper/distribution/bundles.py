@@ -1,5 +1,8 @@
-"""Bundle choice: production by default, staging, the user's dev bundle, a named one, and the
-project bundle over it, as the official launcher chooses them."""
+"""Bundle choice, as the official launcher makes it.
+
+Production by default, staging, the user's dev bundle, a named one, and the project bundle
+over it.
+"""
 
 from __future__ import annotations
 

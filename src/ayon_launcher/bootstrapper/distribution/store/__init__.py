@@ -15,11 +15,15 @@
 #                                     record for offline starts, sweep leftovers, clean up
 #   last_installed(...), claim(...)   an offline start: the last complete bundle, marked
 #   damaged_items(bundle)             ... whose folders must still be intact
+#   claim(...), keep_first(bundle)    a warm start: the recorded bundle, marked, kept first
+#                                     in the history, unused folders cleaned up
 #
 # ``folders`` owns the item folders (metadata, atomic install, trash), ``locks`` the locks
 # between launchers (store lock, item locks, in-use marks), ``history`` the bundles installed.
 
 from __future__ import annotations
+
+import os
 
 from ayon_launcher.bootstrapper.distribution.manifest import METADATA_FILE
 from ayon_launcher.bootstrapper.distribution.models import DistItem
@@ -71,10 +75,10 @@ if TYPE_CHECKING:
 __all__ = [
     "DEV_VARIANT", "METADATA_FILE", "InstalledAddon", "InstalledBundle", "StoreLockTimeout",
     "check_installed", "claim", "cleanup", "damaged_items", "hold", "hold_if_complete",
-    "installed_metadata", "is_installed", "item_lock", "keep_count", "last_installed",
-    "load_history", "new_work_folder", "prepare", "purge", "put_in_place", "read_metadata",
-    "record_bundle", "record_installed", "recorded_sha256", "release_marks", "store_lock",
-    "unusable",
+    "installed_metadata", "is_installed", "item_lock", "keep_count", "keep_first",
+    "last_installed", "load_history", "new_work_folder", "prepare", "purge", "put_in_place",
+    "read_metadata", "record_bundle", "record_installed", "recorded_sha256", "release_marks",
+    "still_complete", "store_lock", "unusable",
 ]
 
 log = get_logger("distribution")
@@ -149,3 +153,47 @@ def claim(bundle: InstalledBundle) -> bool:
             return False
         hold_folders(bundle_folders(bundle))
     return True
+
+
+def _unused_folders(kept: set[str]) -> bool:
+    """Whether the store has an item folder that no bundle of the history uses (a listing of
+    the two store folders: the clean-up itself, under the store lock, decides)."""
+    for folder in (paths.addons_folder(), paths.dependency_packages_folder()):
+        try:
+            names = os.listdir(folder)
+        except OSError:
+            continue
+        if any(not name.startswith(".") and os.path.join(folder, name) not in kept
+               for name in names):
+            return True
+    return False
+
+
+def keep_first(installed: InstalledBundle) -> None:
+    """For a warm start, what ``record_bundle`` does at every full one, when there is
+    something to do: keep the bundle first in the history of installed bundles (the clean-up
+    keeps the versions of the most recent ones: a bundle started warm every day must not lose
+    its folders to three others installed since), and remove the folders no kept bundle and
+    no running launcher uses (one left by a launcher that has ended since). Nothing is
+    written, and the store lock is not taken, when the bundle is first already and no folder
+    is unused."""
+    history = load_history()
+    first = bool(history) and (history[0].bundle_name, history[0].server_url) == (
+        installed.bundle_name, installed.server_url)
+    kept = {os.path.normpath(addon.path) for bundle in [installed, *history]
+            for addon in bundle.addons}
+    kept |= {os.path.normpath(bundle.dependency_package) for bundle in [installed, *history]
+             if bundle.dependency_package}
+    if first and not _unused_folders(kept):
+        return
+    trash = []
+    try:
+        with store_lock():
+            if not first:  # (a bundle may leave the history: its folders are unused then)
+                history = record_installed(installed, keep_count())
+            trash = cleanup(history, installed)
+    except (OSError, StoreLockTimeout) as exc:
+        # a step of the warm start: logged under its logger
+        get_logger("bootstrap").debug("history or clean-up skipped on a warm start: %s", exc)
+    if trash:
+        purge(*trash)
