@@ -71,11 +71,10 @@ def unavailable() -> str:
     if not TESTS_DIR.joinpath("harness", "official.py").is_file():
         return f"the test harness is not at {TESTS_DIR / 'harness'}"
     from harness import studio
-    from harness.real_server import PEERS_DIR, services_missing
+    from harness.real_server import services_missing
 
     missing = studio.missing_peers(*PEERS[1:])
-    if not os.environ.get("AYON_BACKEND_SOURCE") and not any(
-            PEERS_DIR.glob("ayon-backend-*.tar.gz")):
+    if not os.environ.get("AYON_BACKEND_SOURCE") and studio.peer_archive("ayon-backend") is None:
         missing.insert(0, "ayon-backend")
     if missing:
         return (f"needs {', '.join(f'{m}-*.tar.gz' for m in missing)} in ../shared/peers "

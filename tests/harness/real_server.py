@@ -34,9 +34,9 @@ from typing import Any
 import requests
 
 from .rest import DEV_BUNDLE, DEV_USER, SERVICE_USER, RestAdmin
+from .studio import peer_archive
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-PEERS_DIR = REPO_ROOT.parent / "shared" / "peers"
 DEFAULT_PYTHON = "/root/.pyenv/versions/3.13.0/bin/python3"
 
 
@@ -100,11 +100,11 @@ def backend_source() -> tuple[Path | None, str]:
         if root is None:
             return None, f"AYON_BACKEND_SOURCE={named} holds no ayon-backend (no ayon_server/)"
         return root, ""
-    archives = sorted(PEERS_DIR.glob("ayon-backend-*.tar.gz"))
-    if not archives:
+    archive = peer_archive("ayon-backend")  # ../shared/peers, or AYON_PEERS_DIR
+    if archive is None:
         return None, ("real AYON server not available: set AYON_BACKEND_SOURCE to an "
-                      f"ayon-backend checkout or provide {PEERS_DIR}/ayon-backend-*.tar.gz")
-    archive = archives[-1]
+                      "ayon-backend checkout or provide ayon-backend-*.tar.gz in "
+                      "../shared/peers (or AYON_PEERS_DIR)")
     digest = _sha256(archive)
     target = cache_dir() / f"backend-{digest[:16]}"
     with _cache_lock(f"backend-{digest[:16]}"):
