@@ -408,6 +408,7 @@ class TrayApp(QtCore.QObject):
 
     def _show_fallback_window(self) -> None:
         window = QtWidgets.QWidget(None, QtCore.Qt.WindowType.Window)
+        style_window(window)
         window.setWindowTitle("AYON")
         window.setWindowIcon(logo_icon(self.state))
         self._fallback_logo = QtWidgets.QLabel()
@@ -516,6 +517,7 @@ class TrayApp(QtCore.QObject):
         self._mark_apply_action()
         self._notify("AYON update", text)
         box = QtWidgets.QMessageBox()
+        style_window(box)
         box.setWindowTitle("AYON - Restart?")
         box.setIcon(QtWidgets.QMessageBox.Icon.Question)
         box.setText(text)
