@@ -671,6 +671,9 @@ def run_tray(ctx: LauncherContext, prepare: Prepare, restart: Restart | None = N
     trays: list[TrayApp] = []
     server = TrayServer(lambda: trays[0].bring_forward() if trays else None)
     if not server.listen():
+        if server.other_tray:  # started at the same time as this one, and listening first
+            print("AYON is already running: its window was brought forward.", flush=True)
+            return 0
         log.warning("cannot listen for a second AYON tray: %s", server.server.errorString())
 
     def restart_alone() -> None:
