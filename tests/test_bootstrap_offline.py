@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from conftest import isolated_env, run_ayon
+from failure_helpers import error_message
 
 
 def test_offline_uses_last_installed_bundle_then_errors_without_one(fresh_server, tmp_path):
@@ -37,3 +38,26 @@ def test_offline_uses_last_installed_bundle_then_errors_without_one(fresh_server
     assert "; bundle 'nope' was never fully installed here, so the launcher cannot start " \
         "offline" in lines[-1]
     assert "demo_staging" not in named.stderr and "(demo_tools" not in named.stdout
+
+
+def test_offline_start_asked_for_a_context_is_exit_3(fresh_server, tmp_path):
+    """Started offline from the installed bundle, a command that needs the server (a context,
+    a publish) says so in one line, exit 3 (server unreachable), and writes nothing."""
+    env = isolated_env(tmp_path, fresh_server.url)
+    env["AYON_API_KEY"] = fresh_server.service_api_key
+    online = run_ayon(["addon", "demo_tools", "hello"], env)
+    assert online.returncode == 0, online.stderr
+    fresh_server.stop()
+
+    out = tmp_path / "env.json"
+    context = run_ayon(["--headless", "extractenvironments", str(out), "--project",
+                        "demo_Commercial", "--asset", "robot", "--task", "modeling",
+                        "--app", "maya/2024"], env, timeout=120)
+    assert context.returncode == 3, context.stderr
+    assert "OFFLINE" in context.stderr  # the start itself worked, offline
+    lines = [line for line in context.stderr.splitlines() if line.startswith("ayon: error:")]
+    assert len(lines) == 1 and "Traceback" not in context.stderr, context.stderr
+    assert error_message(lines[0]) == (
+        "ayon: error: the context needs the AYON server, but it cannot be reached "
+        "(started offline)")
+    assert not out.exists()

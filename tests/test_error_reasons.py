@@ -111,6 +111,26 @@ def test_unknown_host_name(tmp_path):
     assert "(host name not found)" in error_line_of(tmp_path, "http://ayon.invalid")
 
 
+def _answer_not_ayon(conn: socket.socket) -> None:
+    """An ordinary web server's answer: an HTML page, whatever was asked."""
+    try:
+        conn.recv(4096)
+        body = b"<html><body>Welcome to the studio intranet</body></html>"
+        conn.sendall(b"HTTP/1.1 404 Not Found\r\nContent-Type: text/html\r\n"
+                     b"Content-Length: %d\r\nConnection: close\r\n\r\n%s" % (len(body), body))
+    except OSError:
+        pass
+    conn.close()
+
+
+def test_a_server_that_answers_but_is_not_ayon_is_exit_3(tmp_path):
+    """The README's exit 3 for a URL where no AYON server answers, even though something does."""
+    with loopback_server(_answer_not_ayon) as url:
+        line = error_line_of(tmp_path, url)
+    assert line == (f"ayon: error: {url} does not look like an AYON server "
+                    "(GET /api/info answered HTTP 404)")
+
+
 def test_reasons_of_library_errors():
     """The wording of each kind of failure, from the exceptions requests really raises."""
     import requests

@@ -17,11 +17,12 @@ import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from qtpy import QtCore, QtWidgets  # noqa: E402
+from qtpy import QtCore, QtGui, QtWidgets  # noqa: E402
 
 from ayon_launcher.bootstrapper.connection.session import LoginPrompt  # noqa: E402
 from ayon_launcher.bootstrapper.context import LauncherContext  # noqa: E402
 from ayon_launcher.bootstrapper.distribution.sync import SyncCancelled  # noqa: E402
+from ayon_launcher.gui import style  # noqa: E402
 from ayon_launcher.gui.display import TRAY_TEST_HOOK_ENV  # noqa: E402
 from ayon_launcher.gui.login_dialog import LoginDialog  # noqa: E402
 from ayon_launcher.gui.tray import TrayApp  # noqa: E402
@@ -310,6 +311,10 @@ def test_bundle_change_is_detected_and_a_restart_offered(qapp, fresh_server, lau
     assert "Restart to apply bundle demo_production_2" in tray.menu_texts()
     box = tray.restart_box
     assert box is not None and "demo_production_2" in box.text()
+    # The box and the window of a desktop without a system tray (offscreen) bring the AYON
+    # look themselves: this test application has none.
+    for window in (box, tray.fallback_window):
+        assert window.palette().color(QtGui.QPalette.ColorRole.Window).name() == style.WINDOW
     restart_now = next(b for b in box.buttons() if b.text() == "Restart now")
     restart_now.click()
     assert wait_for(lambda: restarts.count == 1)

@@ -7,15 +7,21 @@ local server; screenshots of the dialog go to ``test-artifacts/``.
 
 from __future__ import annotations
 
+import html
+import logging
 import os
 
 import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
+from qtpy import QtGui  # noqa: E402
+
 from ayon_launcher.bootstrapper.context import LauncherContext
+from ayon_launcher.gui import style  # noqa: E402
 from ayon_launcher.gui.failure_dialog import CHANGE_SERVER, StartFailureBox  # noqa: E402
 from ayon_launcher.gui.worker import wait_for  # noqa: E402
+from ayon_launcher.support import log as launcher_log
 from ayon_launcher.support.errors import DistributionError
 from conftest import dead_url  # noqa: E402
 from test_tray import (  # noqa: E402, F401 - fixtures used by name
@@ -40,6 +46,15 @@ def assert_artist_words(box: StartFailureBox) -> None:
     assert "AYON_API_KEY" not in shown, shown
     for label in box.button_labels():
         assert label in box.informativeText()  # every button is explained
+
+
+def assert_ayon_look(box: StartFailureBox) -> None:
+    """The dialog brings the AYON dark look itself (this test application has none, as a
+    host's would not): its palette, and its background on screen."""
+    assert box.palette().color(QtGui.QPalette.ColorRole.Window).name() == style.WINDOW
+    image = box.grab().toImage()
+    corner = QtGui.QColor(image.pixel(image.width() - 3, image.height() - 3))
+    assert corner.name() == style.WINDOW, f"background {corner.name()}, not {style.WINDOW}"
 
 
 @pytest.mark.parametrize("where", ["stored", "environment"])
@@ -79,6 +94,7 @@ def test_dead_server_then_change_server_logs_in_and_connects(  # noqa: F811 - fi
     assert sorted(box.button_labels()) == sorted(["Retry", CHANGE_SERVER, "Quit"])
     assert "not possible" in box.informativeText()
     assert_artist_words(box)
+    assert_ayon_look(box)
     save_grab(box, artifacts_dir / f"tray_start_failed_{where}.png")
 
     # Change server, then close the login dialog: the failure dialog comes back.
@@ -120,7 +136,36 @@ def test_failure_with_an_installed_bundle_offers_offline_and_change_server(
                                                 "Quit"])
     assert "could not install the tools" in box.text() and "every source failed" in box.text()
     assert_artist_words(box)
+    assert_ayon_look(box)
     save_grab(box, artifacts_dir / "tray_start_failed_offline_possible.png")
     click(box, "Start offline")
     wait_ready(tray)
     assert tray.state == "offline" and tray.result.offline
+
+
+def test_the_dialog_names_the_log_file_that_holds_the_failure(  # noqa: F811 - fixtures
+        qapp, launcher_dirs, monkeypatch):  # noqa: F811
+    """As every error line, the dialog ends with where the log is, and that file has the
+    reason and the details for support."""
+    dead = dead_url()
+    monkeypatch.setenv("AYON_SERVER_URL", dead)
+    path = launcher_dirs / "local" / "logs" / "ayon.log"
+    loggers = [logging.getLogger(name) for name in (launcher_log.LOGGER_NAME,
+                                                     *launcher_log.LIBRARY_LOGGERS)]
+    saved = [(lg, list(lg.handlers), lg.propagate, lg.level) for lg in loggers]
+    launcher_log.close_log_file()
+    launcher_log.setup_logging(logging.INFO)  # as `ayon tray` does: the run's log file opens
+    try:
+        tray, _ = make_tray(LauncherContext())
+        tray.start()
+        assert wait_for(lambda: tray.error_box is not None, 60000), "no failure dialog"
+        box = tray.error_box
+        assert box.informativeText().endswith(f"<br>Log file: {html.escape(str(path))}")
+        logged = path.read_text()
+        assert (f"ERROR ayon_launcher.tray: start-up failed: AYON server {dead} cannot be "
+                "reached (connection refused)") in logged
+    finally:
+        launcher_log.close_log_file()
+        for lg, handlers, propagate, level in saved:  # this process's other tests log as before
+            lg.handlers[:] = handlers
+            lg.propagate, lg.level = propagate, level

@@ -13,6 +13,7 @@ import time
 
 from ayon_launcher.gui.display import TRAY_TEST_HOOK_ENV
 from conftest import isolated_env, run_ayon
+from test_tray import qapp  # noqa: F401 - fixture used by name
 
 
 def read_lines(path) -> list[dict]:
@@ -62,3 +63,56 @@ def test_after_the_tray_exits_a_new_one_starts(tmp_path, local_server):
         done = run_ayon([], {**env, TRAY_TEST_HOOK_ENV: f"snapshot:{snapshot}"})
         assert done.returncode == 0, done.stderr
         assert json.loads(snapshot.read_text())["state"] == "connected"
+
+
+def test_two_trays_started_at_once_leave_one(qapp, tmp_path, monkeypatch):  # noqa: F811
+    """Both asked before either listened (a double click on the icon): the one that listens
+    second finds the name taken by a tray that answers, asks it to come forward and does not
+    take the name from it."""
+    from ayon_launcher.gui.single_instance import TrayServer
+    from ayon_launcher.gui.worker import wait_for
+
+    monkeypatch.setenv("AYON_LAUNCHER_LOCAL_DIR", str(tmp_path / "local"))
+    knocks: list[str] = []
+    first = TrayServer(lambda: knocks.append("first"))
+    second = TrayServer(lambda: knocks.append("second"))
+    try:
+        assert first.listen() and not first.other_tray
+        assert not second.listen() and second.other_tray
+        assert wait_for(lambda: knocks == ["first"], 10000)
+        assert first.server.isListening() and not second.server.isListening()
+    finally:
+        first.close()
+        second.close()
+    # Once that tray is gone, its name is free for the next one.
+    third = TrayServer(knocks.append)
+    try:
+        assert third.listen() and not third.other_tray
+    finally:
+        third.close()
+
+
+def test_a_tray_killed_leaves_the_name_free(qapp, tmp_path, monkeypatch):  # noqa: F811
+    """A tray that died without closing (SIGKILL) leaves its lock and socket files: the next
+    tray takes the name, not refused by them."""
+    from ayon_launcher.gui.single_instance import TrayServer
+
+    monkeypatch.setenv("AYON_LAUNCHER_LOCAL_DIR", str(tmp_path / "local"))
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "from ayon_launcher.gui.single_instance import TrayServer\n"
+         "import sys, time\nserver = TrayServer(lambda: None)\n"
+         "print(server.listen(), flush=True)\ntime.sleep(120)\n"],
+        stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "True"
+        busy = TrayServer(lambda: None)
+        assert not busy.listen() and busy.other_tray  # alive: it has the name
+        busy.close()
+    finally:
+        holder.kill()
+        holder.wait(30)
+    after = TrayServer(lambda: None)
+    try:
+        assert after.listen() and not after.other_tray
+    finally:
+        after.close()

@@ -3,7 +3,8 @@
 A stock Linux desktop without Qt's X11 libraries (libxcb-cursor0 and friends) gets a
 one-line fix naming the packages and a terminal fallback (sync, then explain), never Qt's
 abort (exit 134). The missing library is made real: a broken ``libxcb-cursor.so.0`` first on
-``LD_LIBRARY_PATH`` fails to load for the check exactly as it would for Qt."""
+``LD_LIBRARY_PATH`` fails to load for the check exactly as it would for Qt. So does a DISPLAY
+where no X server answers (a session that ended, a DISPLAY kept over ssh)."""
 
 from __future__ import annotations
 
@@ -73,3 +74,31 @@ def test_the_tray_falls_back_to_the_terminal_with_the_packages_to_install(
     lines = [line for line in done.stdout.splitlines() if line.startswith("No tray:")]
     assert len(lines) == 1, done.stdout
     assert "libxcb-cursor.so.0" in lines[0] and "sudo apt install libxcb-cursor0" in lines[0]
+
+
+def unused_display() -> str:
+    """A display number no X server of this machine has (socket file, abstract socket or
+    lock): far above the numbers Xvfb -displayfd picks (the lowest free)."""
+    with open("/proc/net/unix", encoding="utf-8") as handle:
+        sockets = handle.read()
+    for number in range(6000, 6100):
+        socket_path = f"/tmp/.X11-unix/X{number}"
+        if not (os.path.exists(socket_path) or os.path.exists(f"/tmp/.X{number}-lock")
+                or socket_path in sockets):
+            return f":{number}"
+    pytest.skip("no unused X display number")
+
+
+def test_a_display_that_does_not_answer_falls_back_to_the_terminal(tmp_path, local_server):
+    dead = unused_display()
+    env = isolated_env(tmp_path, local_server.url)
+    env.update(AYON_API_KEY=local_server.service_api_key, DISPLAY=dead)
+    env.pop("QT_QPA_PLATFORM")  # Qt picks X11 itself, as on a desktop
+    env.pop("WAYLAND_DISPLAY", None)
+    done = run_ayon([], env)
+    assert done.returncode == 0, done.stderr  # not 134: Qt never tried
+    assert "Aborted" not in done.stderr and "qt.qpa" not in done.stderr, done.stderr
+    assert "up to date: bundle demo_production" in done.stdout
+    lines = [line for line in done.stdout.splitlines() if line.startswith("No tray:")]
+    assert len(lines) == 1, done.stdout
+    assert f"the display {dead} cannot be opened" in lines[0]

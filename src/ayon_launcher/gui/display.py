@@ -81,17 +81,42 @@ def missing_libraries(sonames: dict[str, str] | None = None) -> list[str]:
     return missing
 
 
+def x_display_opens() -> bool:
+    """Whether the X display ``DISPLAY`` names lets this process in (libxcb's own connect, as
+    Qt's X11 platform does it); True when libxcb itself cannot be loaded (not this check's
+    to say)."""
+    import ctypes
+
+    try:
+        xcb = ctypes.CDLL("libxcb.so.1")
+    except OSError:
+        return True
+    xcb.xcb_connect.restype = ctypes.c_void_p
+    xcb.xcb_connect.argtypes = (ctypes.c_char_p, ctypes.c_void_p)
+    xcb.xcb_connection_has_error.argtypes = (ctypes.c_void_p,)
+    xcb.xcb_disconnect.argtypes = (ctypes.c_void_p,)
+    connection = xcb.xcb_connect(None, None)  # None: the display DISPLAY names
+    try:
+        return xcb.xcb_connection_has_error(connection) == 0
+    finally:
+        xcb.xcb_disconnect(connection)  # also safe for libxcb's failed-connection object
+
+
 def xcb_problem() -> str | None:
     """Why Qt's X11 platform would abort here (missing system libraries, with the packages to
-    install); None when it will not be used or has what it needs."""
+    install, or a display that cannot be opened); None when it will not be used or can start."""
     if not will_use_xcb():
         return None
     missing = missing_libraries()
-    if not missing:
-        return None
-    packages = " ".join(dict.fromkeys(XCB_LIBRARIES[name] for name in missing))
-    return (f"Qt cannot open windows on X11: missing system libraries {', '.join(missing)} "
-            f"(install them: sudo apt install {packages})")
+    if missing:
+        packages = " ".join(dict.fromkeys(XCB_LIBRARIES[name] for name in missing))
+        return (f"Qt cannot open windows on X11: missing system libraries "
+                f"{', '.join(missing)} (install them: sudo apt install {packages})")
+    # A DISPLAY left from another session (ssh, a desktop that ended) aborts Qt the same way.
+    if not x_display_opens():
+        return (f"Qt cannot open windows on X11: the display {os.environ['DISPLAY']} cannot be "
+                "opened (no desktop session answers there, or it does not let this user in)")
+    return None
 
 
 def display_problem(headless: bool, what: str, alternative: str = "",

@@ -6,6 +6,7 @@ import html
 
 from qtpy import QtGui, QtWidgets
 
+from ayon_launcher.gui.style import style_window
 from ayon_launcher.support.errors import (
     AuthenticationRequired,
     DistributionError,
@@ -69,6 +70,7 @@ class StartFailureBox(QtWidgets.QMessageBox):
     def __init__(self, exc: BaseException, details: str, *, offline: bool,
                  log_path: str | None = None) -> None:
         super().__init__()
+        style_window(self)
         self.setWindowTitle("AYON - Start-up failed")
         self.setIcon(QtWidgets.QMessageBox.Icon.Warning)
         self.setText(f"{what_happened(exc)}\n\nReason: {reason(exc)}")

@@ -40,17 +40,35 @@ class TrayServer(QtCore.QObject):
     def __init__(self, on_show: Callable[[], None]) -> None:
         super().__init__()
         self._on_show = on_show
+        self.other_tray = False  # set by listen: another tray runs and has the name
+        self._lock: QtCore.QLockFile | None = None
         self.server = QtNetwork.QLocalServer(self)
         self.server.setSocketOptions(QtNetwork.QLocalServer.SocketOption.UserAccessOption)
         self.server.newConnection.connect(self._accept)
 
     def listen(self) -> bool:
-        """Start listening; a socket file left by a tray that died is removed first (no tray
-        answered on it: the caller asked before)."""
+        """Start listening; False when another tray has the name or it cannot be had.
+
+        The name is taken under a lock file held while the tray runs (a lock of a process
+        that died is stale at once): Qt's listen replaces a socket file that is there, so two
+        trays started at the same time (a double click on the icon), each having asked before
+        the other listened, would both listen. The one without the lock asks the other to come
+        forward and sets ``other_tray``.
+        """
+        import tempfile
+
+        self.other_tray = False
         name = socket_name()
-        if self.server.listen(name):
-            return True
-        QtNetwork.QLocalServer.removeServer(name)
+        self._lock = QtCore.QLockFile(f"{tempfile.gettempdir()}/{name}.lock")
+        self._lock.setStaleLockTime(0)
+        if not self._lock.tryLock(0):
+            for _ in range(50):  # the other tray may be about to listen
+                if ask_running_tray():
+                    break
+                QtCore.QThread.msleep(100)
+            self.other_tray = True
+            return False
+        QtNetwork.QLocalServer.removeServer(name)  # left by a tray that died
         return self.server.listen(name)
 
     def _accept(self) -> None:
@@ -67,3 +85,5 @@ class TrayServer(QtCore.QObject):
 
     def close(self) -> None:
         self.server.close()
+        if self._lock is not None:
+            self._lock.unlock()

@@ -408,6 +408,7 @@ class TrayApp(QtCore.QObject):
 
     def _show_fallback_window(self) -> None:
         window = QtWidgets.QWidget(None, QtCore.Qt.WindowType.Window)
+        style_window(window)
         window.setWindowTitle("AYON")
         window.setWindowIcon(logo_icon(self.state))
         self._fallback_logo = QtWidgets.QLabel()
@@ -516,6 +517,7 @@ class TrayApp(QtCore.QObject):
         self._mark_apply_action()
         self._notify("AYON update", text)
         box = QtWidgets.QMessageBox()
+        style_window(box)
         box.setWindowTitle("AYON - Restart?")
         box.setIcon(QtWidgets.QMessageBox.Icon.Question)
         box.setText(text)
@@ -669,6 +671,9 @@ def run_tray(ctx: LauncherContext, prepare: Prepare, restart: Restart | None = N
     trays: list[TrayApp] = []
     server = TrayServer(lambda: trays[0].bring_forward() if trays else None)
     if not server.listen():
+        if server.other_tray:  # started at the same time as this one, and listening first
+            print("AYON is already running: its window was brought forward.", flush=True)
+            return 0
         log.warning("cannot listen for a second AYON tray: %s", server.server.errorString())
 
     def restart_alone() -> None:

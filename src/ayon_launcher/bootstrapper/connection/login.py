@@ -76,8 +76,10 @@ def check_server(server_url: str) -> dict[str, Any]:
     except ValueError:
         info = None
     if response.status_code != 200 or not isinstance(info, dict):
+        # Exit 3 as for a server that cannot be reached: no AYON server answers at this URL.
         raise LauncherError(f"{server_url} does not look like an AYON server "
-                            f"(GET /api/info answered HTTP {response.status_code})")
+                            f"(GET /api/info answered HTTP {response.status_code})",
+                            exit_code=3)
     return info
 
 
