@@ -61,3 +61,12 @@ def test_offline_start_asked_for_a_context_is_exit_3(fresh_server, tmp_path):
         "ayon: error: the context needs the AYON server, but it cannot be reached "
         "(started offline)")
     assert not out.exists()
+    # Only a project: its name cannot be checked offline, so it is no context either.
+    partial = run_ayon(["--headless", "extractenvironments", str(out), "--project", "nope"],
+                       env, timeout=120)
+    assert partial.returncode == 3, partial.stderr
+    assert error_message([line for line in partial.stderr.splitlines()
+                          if line.startswith("ayon: error:")][-1]) == (
+        "ayon: error: the context needs the AYON server, but it cannot be reached "
+        "(started offline)")
+    assert not out.exists()

@@ -45,8 +45,12 @@ def extractenvironments(launcher: LauncherContext | None, output_json_path: str,
     result = prepare(launcher)
     environment = dict(os.environ)  # prepare() made it what every child gets
     if given and missing:
-        if result.api is not None:  # without a server (--skip-bootstrap) nothing to check
+        if result.api is not None:
             _check_partial_context(result.api, project, asset, task)
+        elif not launcher.skip_bootstrap:
+            # Offline: the names cannot be checked, and a wrong one must not pass for a
+            # context (exit 3). With --skip-bootstrap the user asked for no server at all.
+            require_api(launcher, result, "the context")
         log.warning("context is incomplete (missing %s): extracting only the global "
                     "environment", ", ".join(f"--{name}" for name in missing))
     if not missing:
