@@ -28,7 +28,7 @@ def run_script(launcher: "LauncherContext", path: str, args: list[str]) -> int:
     except OSError as exc:
         raise UsageError(f"cannot read script {path}: {exc.strerror or exc}") from None
     try:
-        code = compile(source, os.path.abspath(file), "exec")
+        code = compiled(source, os.path.abspath(file))
     except (SyntaxError, ValueError) as exc:
         import traceback
 
@@ -58,6 +58,99 @@ def run_script(launcher: "LauncherContext", path: str, args: list[str]) -> int:
             if collecting:
                 gc.enable()
     return _execute(code, file, args, argv0=path)
+
+
+# -- compiled scripts ----------------------------------------------------------------------
+# A farm node runs the same script thousands of times. Python caches the bytecode of the
+# modules it imports, not of the script it runs; and the first compile() of a process sets up
+# the interpreter's AST classes (about 1 ms, more than compiling a small script), which
+# `python script.py` does not pay. So the launcher keeps the compiled code of the scripts it
+# runs in its local folder, checked against the script's whole source (a hash, as Python's
+# hash-based .pyc files are: a script changed in the same second and to the same size is
+# not mistaken for the old one).
+
+_IMPORTLIB = sys.modules["_frozen_importlib_external"]  # importlib's own: always loaded
+_MAGIC = _IMPORTLIB.MAGIC_NUMBER  # the interpreter's bytecode version
+_RAW_MAGIC = _IMPORTLIB._RAW_MAGIC_NUMBER  # the key of its source hashes
+SCRIPT_CACHE_DIR = "compiled_scripts"  # in the launcher's state folder
+SCRIPT_CACHE_LIMIT = 256  # files kept; beyond it the least recently written go
+_CACHE_FORMAT = b"AYLS1"
+
+
+def _script_cache_file(filename: str) -> str:
+    import _imp
+
+    from ayon_launcher.support.paths import state_folder
+
+    # One file per script path (the path's hash names it; the path is checked on reading).
+    name = _imp.source_hash(_RAW_MAGIC, filename.encode("utf-8", "surrogateescape")).hex()
+    return os.path.join(state_folder(), SCRIPT_CACHE_DIR, name + ".pyc")
+
+
+def _header(source: bytes) -> bytes:
+    import _imp
+
+    # The interpreter's bytecode version and optimisation level, and the source's hash.
+    return (_CACHE_FORMAT + _MAGIC + bytes([sys.flags.optimize & 0xFF])
+            + _imp.source_hash(_RAW_MAGIC, source))
+
+
+def compiled(source: bytes, filename: str) -> object:
+    """The code object of the script ``filename`` whose text is ``source``: from the cache
+    when it holds this very source, else compiled (and cached, unless
+    PYTHONDONTWRITEBYTECODE asks for no bytecode files). SyntaxError as compile() raises it."""
+    import marshal
+
+    cache = _script_cache_file(filename)
+    header = _header(source)
+    try:
+        with open(cache, "rb") as handle:
+            data = handle.read()
+        if data.startswith(header):
+            code = marshal.loads(memoryview(data)[len(header):])
+            if getattr(code, "co_filename", None) == filename:
+                return code
+    except (OSError, ValueError, EOFError, TypeError):
+        pass  # no cache yet, or a damaged one: compiled again below
+    code = compile(source, filename, "exec", dont_inherit=True)
+    if not sys.dont_write_bytecode:
+        _store(cache, header + marshal.dumps(code))
+    return code
+
+
+def _store(cache: str, data: bytes) -> None:
+    """Write a cache file whole (a temporary file renamed over it); never an error: a cache
+    that cannot be written only costs the next run a compile."""
+    folder = os.path.dirname(cache)
+    temporary = f"{cache}.{os.getpid()}.tmp"
+    try:
+        os.makedirs(folder, mode=0o700, exist_ok=True)
+        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        try:
+            os.write(fd, data)
+        finally:
+            os.close(fd)
+        os.replace(temporary, cache)
+    except OSError:
+        try:
+            os.unlink(temporary)
+        except OSError:
+            pass
+        return
+    _prune(folder)
+
+
+def _prune(folder: str) -> None:
+    """Keep the cache at SCRIPT_CACHE_LIMIT files (a farm may run a new script per job)."""
+    try:
+        entries = [entry for entry in os.scandir(folder) if entry.name.endswith(".pyc")]
+        if len(entries) <= SCRIPT_CACHE_LIMIT:
+            return
+        entries.sort(key=lambda entry: entry.stat().st_mtime)
+        for entry in entries[:len(entries) - SCRIPT_CACHE_LIMIT]:
+            os.unlink(entry.path)
+    except OSError:
+        pass  # another launcher pruned them first
 
 
 def _execute(code: object, path: str, args: list[str], argv0: str | None = None) -> int:
