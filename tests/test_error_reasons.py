@@ -15,16 +15,10 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-from conftest import isolated_env, run_ayon
+from conftest import dead_url, isolated_env, run_ayon
 from failure_helpers import error_message
 
 CLASS_NAMES = re.compile(r"\b\w*(Error|Exception|Timeout)\b|\(\w+Error\)|\.py\b|/tmp/")
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @contextlib.contextmanager
@@ -93,7 +87,7 @@ def error_line_of(tmp_path, url: str, **extra: str) -> str:
 
 
 def test_connection_refused(tmp_path):
-    url = f"http://127.0.0.1:{free_port()}"
+    url = dead_url()
     assert f"AYON server {url} cannot be reached (connection refused)" in \
         error_line_of(tmp_path, url)
 
@@ -138,6 +132,6 @@ def test_reasons_of_library_errors():
     from ayon_launcher.bootstrapper.connection.tls import network_reason
 
     with pytest.raises(requests.RequestException) as refused:
-        requests.get(f"http://127.0.0.1:{free_port()}/", timeout=5)
+        requests.get(f"{dead_url()}/", timeout=5)
     assert network_reason(refused.value) == "connection refused"
     assert network_reason(requests.ReadTimeout("read timed out"), 10) == "no answer after 10 s"

@@ -1,6 +1,6 @@
 """The login dialog's polish and its browser login, offscreen with real widgets.
 
-Screenshots go to ``test-artifacts/`` (login_dialog_url_error.png, login_dialog_browser.png).
+Screenshots go to ``test-artifacts/`` (login_dialog_url_two_lines.png, login_dialog_browser.png).
 The browser login is driven here by a script that plays the browser's part with plain HTTP
 (load the server's login page, log in through /api/auth/login, follow the redirect with the
 token); tests/test_browser_login.py does the same in a real headless Chromium.
@@ -72,7 +72,7 @@ def test_url_check_never_moves_fields_while_typing(qapp, dialog, artifacts_dir):
         dialog.url_error.fontMetrics().height() * 1.5  # it does wrap
     assert fully_shown(dialog.url_error)
     pixmap = dialog.grab()
-    assert pixmap.save(str(artifacts_dir / "login_dialog_url_error.png"))
+    assert pixmap.save(str(artifacts_dir / "login_dialog_url_two_lines.png"))
 
     dialog.url_edit.setText("https://ayon.example")
     dialog.url_edit.editingFinished.emit()
