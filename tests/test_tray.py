@@ -511,7 +511,38 @@ def test_cancelled_login_as_other_user_is_no_error(qapp, local_server, launcher_
     assert wait_for(lambda: bool(opened) and tray.pool.activeThreadCount() == 0)
     QtWidgets.QApplication.processEvents()
     assert restarts.count == 0
-    assert "login as other user failed" not in tray.log_buffer.text()
+    assert "Log in as another user failed" not in tray.log_buffer.text()
+    assert tray.notice_box is None  # a cancel is no failure to show
+
+
+def test_login_as_other_user_that_cannot_be_kept_is_shown_to_the_artist(
+        qapp, local_server, launcher_dirs, monkeypatch, tmp_path, artifacts_dir):
+    """Storing is the point of this action: when the new login cannot be saved, the artist
+    is told in a window (no notifications on this desktop), not only the log."""
+    if local_server.store.get("user", "other") is None:
+        local_server.store.create_user("other", "0ther-Passw0rd", full_name="Other")
+    monkeypatch.setenv("AYON_SERVER_URL", local_server.url)
+    tray, restarts = make_tray(LauncherContext())
+    login_with(tray, "admin", local_server.admin_password, [])
+    tray.start()
+    wait_ready(tray)
+    tray.asker.dialog_opened.disconnect()
+    config = tmp_path / "config"  # where the first login was kept (launcher_dirs)
+    config.rename(tmp_path / "config-moved")
+    config.write_text("a file where the configuration folder was\n")
+    login_with(tray, "other", "0ther-Passw0rd", [])
+    tray.other_user_action.trigger()
+    assert wait_for(lambda: tray.notice_box is not None and tray.notice_box.isVisible(), 30000)
+    text = tray.notice_box.text()
+    assert text.startswith("Log in as another user failed: cannot save the login in "), text
+    assert "Traceback" not in text and "Error" not in text
+    assert restarts.count == 0
+    assert text in tray.log_buffer.text()
+    qapp.processEvents()
+    image = tray.notice_box.grab().toImage()
+    assert image.save(str(artifacts_dir / "tray_notice_failed_action.png"))
+    corner = QtGui.QColor(image.pixel(image.width() - 3, image.height() - 3))
+    assert corner.name() == style.WINDOW, f"background {corner.name()}, not the AYON look"
 
 
 # --------------------------------------------------------------------------- the CLI

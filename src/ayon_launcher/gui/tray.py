@@ -117,6 +117,7 @@ class TrayApp(QtCore.QObject):
         self.pending_bundle: str | None = None
         self.error_box: QtWidgets.QMessageBox | None = None
         self.restart_box: QtWidgets.QMessageBox | None = None
+        self.notice_box: QtWidgets.QMessageBox | None = None  # a failed menu action's words
         self.action_errors: list[str] = []
         # Every tray action run and how it ended; the window showing the last one (if any).
         self.action_outcomes: list[ActionOutcome] = []
@@ -535,6 +536,22 @@ class TrayApp(QtCore.QObject):
         box.show()
         self.restart_offered.emit(bundle)
 
+    def _tell_failure(self, text: str) -> None:
+        """Say that a menu action failed: in the log, and to the artist in a notification,
+        or in a small window where the desktop shows none (the log is not where they look)."""
+        log.error("%s", text)
+        if self._notify("AYON", text, QtWidgets.QSystemTrayIcon.MessageIcon.Warning):
+            return
+        if self.notice_box is not None:
+            self.notice_box.close()
+        box = self.notice_box = QtWidgets.QMessageBox()
+        style_window(box)
+        box.setWindowTitle("AYON")
+        box.setIcon(QtWidgets.QMessageBox.Icon.Warning)
+        box.setText(text)
+        box.setStandardButtons(QtWidgets.QMessageBox.StandardButton.Ok)
+        box.show()
+
     # ----------------------------------------------------------------- session actions
     def login_as_other_user(self) -> None:
         """Ask for another user's login (in the dialog); on success restart as that user."""
@@ -545,7 +562,8 @@ class TrayApp(QtCore.QObject):
 
         def failed(exc: BaseException, details: str) -> None:
             if not isinstance(exc, LoginCancelled):
-                log.error("login as other user failed: %s", error_line(exc))
+                log.debug("%s", details)
+                self._tell_failure(f"Log in as another user failed: {error_line(exc)}")
 
         run_in_background(lambda _r: resolve_session(self.ctx, ask=self.asker,
                                                      force_login=True),
@@ -570,11 +588,9 @@ class TrayApp(QtCore.QObject):
         def failed(exc: BaseException, details: str) -> None:
             if self._quitting:
                 return
-            text = f"Logout failed: {error_line(exc)}"
-            log.error("%s", text)
             log.debug("%s", details)
             self.logout_action.setEnabled(True)
-            self._notify("AYON", text, QtWidgets.QSystemTrayIcon.MessageIcon.Warning)
+            self._tell_failure(f"Logout failed: {error_line(exc)}")
 
         run_in_background(lambda _report: forget_login(ctx), done, failed, pool=self.pool)
 
@@ -600,13 +616,15 @@ class TrayApp(QtCore.QObject):
         from qtpy.compat import isalive
 
         widgets = [self.progress_window, self.fallback_window, self.error_box,
-                   self.restart_box, self.action_window, self.menu, *self._windows.values()]
+                   self.restart_box, self.notice_box, self.action_window, self.menu,
+                   *self._windows.values()]
         for widget in widgets:
             if widget is not None and isalive(widget):
                 widget.close()
         destroy_now(*widgets)
         self._windows.clear()
         self.error_box = self.restart_box = self.fallback_window = self.action_window = None
+        self.notice_box = None
         self.log_buffer.uninstall()
         app = QtWidgets.QApplication.instance()
         if app is not None:
