@@ -465,20 +465,29 @@ def test_logout_forgets_the_token_and_restarts(qapp, local_server, launcher_dirs
     assert credential_store().server_url() == local_server.url  # the URL is remembered
 
 
+OTHER_USER, OTHER_PASSWORD = "other", "0ther-Passw0rd"
+
+
+def tray_of_admin_with_another_user(server, monkeypatch) -> tuple[TrayApp, Restarts]:
+    """A tray started and logged in as admin, on a server that has another user too."""
+    if server.store.get("user", OTHER_USER) is None:
+        server.store.create_user(OTHER_USER, OTHER_PASSWORD, full_name="Other")
+    monkeypatch.setenv("AYON_SERVER_URL", server.url)
+    tray, restarts = make_tray(LauncherContext())
+    login_with(tray, "admin", server.admin_password, [])
+    tray.start()
+    wait_ready(tray)
+    tray.asker.dialog_opened.disconnect()
+    return tray, restarts
+
+
 def test_login_as_other_user_stores_the_new_login_and_restarts(qapp, local_server,
                                                                launcher_dirs, monkeypatch):
     from ayon_launcher.bootstrapper.connection.credentials import credential_store
 
-    if local_server.store.get("user", "other") is None:
-        local_server.store.create_user("other", "0ther-Passw0rd", full_name="Other")
-    monkeypatch.setenv("AYON_SERVER_URL", local_server.url)
-    tray, restarts = make_tray(LauncherContext())
-    login_with(tray, "admin", local_server.admin_password, [])
-    tray.start()
-    wait_ready(tray)
-    tray.asker.dialog_opened.disconnect()
+    tray, restarts = tray_of_admin_with_another_user(local_server, monkeypatch)
     seen: list = []
-    login_with(tray, "other", "0ther-Passw0rd", seen)
+    login_with(tray, OTHER_USER, OTHER_PASSWORD, seen)
     tray.other_user_action.trigger()
     assert wait_for(lambda: restarts.count == 1)
     assert seen == [local_server.url]
@@ -519,18 +528,11 @@ def test_login_as_other_user_that_cannot_be_kept_is_shown_to_the_artist(
         qapp, local_server, launcher_dirs, monkeypatch, tmp_path, artifacts_dir):
     """Storing is the point of this action: when the new login cannot be saved, the artist
     is told in a window (no notifications on this desktop), not only the log."""
-    if local_server.store.get("user", "other") is None:
-        local_server.store.create_user("other", "0ther-Passw0rd", full_name="Other")
-    monkeypatch.setenv("AYON_SERVER_URL", local_server.url)
-    tray, restarts = make_tray(LauncherContext())
-    login_with(tray, "admin", local_server.admin_password, [])
-    tray.start()
-    wait_ready(tray)
-    tray.asker.dialog_opened.disconnect()
+    tray, restarts = tray_of_admin_with_another_user(local_server, monkeypatch)
     config = tmp_path / "config"  # where the first login was kept (launcher_dirs)
     config.rename(tmp_path / "config-moved")
     config.write_text("a file where the configuration folder was\n")
-    login_with(tray, "other", "0ther-Passw0rd", [])
+    login_with(tray, OTHER_USER, OTHER_PASSWORD, [])
     tray.other_user_action.trigger()
     assert wait_for(lambda: tray.notice_box is not None and tray.notice_box.isVisible(), 30000)
     text = tray.notice_box.text()
