@@ -283,6 +283,23 @@ def test_a_server_down_after_a_good_start_starts_offline(any_server, proxy, env,
     assert "OFFLINE" in done.stderr and words in done.stderr
 
 
+def test_a_kept_alive_connection_closed_by_the_server_is_asked_again_once(proxy, env,
+                                                                         script):
+    """The settings request goes on the connection of the bundles request: a server that
+    closed it meanwhile (an idle time-out) is asked again on a new one, and the start stays
+    warm; a server that closes every connection is unreachable (offline start)."""
+    run_script(env, script)
+    requests_of(proxy)
+    proxy.fail("/api/settings", "close", times=1)
+    done = run_ayon(["--headless", str(script)], env)
+    assert done.returncode == 0 and "OFFLINE" not in done.stderr, done.stderr
+    assert requests_of(proxy) == {"/api/bundles": 1, settings_query("demo_production"): 2}
+    proxy.fail("/api/settings", "close", times=2)  # the second try is closed too
+    done = run_ayon(["--headless", str(script)], env)
+    assert done.returncode == 0 and "OFFLINE" in done.stderr, done.stderr
+    assert requests_of(proxy)[settings_query("demo_production")] == 2  # asked twice, no more
+
+
 def test_a_warm_start_keeps_its_bundle_the_most_recent(env, tmp_path, script):
     """The clean-up keeps the versions of the most recent bundles: a bundle started warm
     every day stays first in the history, as a full bootstrap would put it."""

@@ -238,6 +238,7 @@ class _Client:
                         f"User-Agent: ayon-launcher\r\n{header}: {value}\r\n\r\n").encode()
         self.sock: Any = None
         self.buffer = bytearray()  # received, not yet read
+        self.received = False  # any byte of the current answer
 
     def _connect(self) -> None:
         if self.scheme == "https":
@@ -274,13 +275,19 @@ class _Client:
     def get(self, path: str) -> tuple[int, Any]:
         """(status, JSON body of a 200 answer or None) of ``GET {server}{path}``;
         _Unreachable on a network failure (or an answer that is not HTTP)."""
+        reused = self.sock is not None
         try:
             if self.sock is None:
                 self._connect()
+            self.received = False
             self.sock.sendall(f"GET {self.base}{path} HTTP/1.1\r\n".encode() + self.headers)
             status, body = self._response()
         except (OSError, ValueError) as exc:
             self.close()
+            if reused and not self.received and isinstance(exc, ConnectionError):
+                # A kept-alive connection the server closed meanwhile (its idle time-out):
+                # asked again, once, on a new connection, as HTTP clients do.
+                return self.get(path)
             raise _Unreachable(exc) from None
         try:
             data = json.loads(body) if status == 200 else None
@@ -293,6 +300,7 @@ class _Client:
         connection."""
         data = self.sock.recv(65536)
         self.buffer += data
+        self.received = self.received or bool(data)
         return bool(data)
 
     def _line(self) -> bytes:
