@@ -85,6 +85,32 @@ def test_with_the_studio_ca_the_api_and_downloads_work(tmp_path, tls_server, pki
     assert data["ca"] == str(pki.ca)
 
 
+@pytest.mark.parametrize("client_certificate", [False, True])
+def test_warm_starts_over_tls_use_the_same_settings(tmp_path, tls_server, mtls_server, pki,
+                                                    script, client_certificate):
+    """The warm check (its own small client, not requests) asks over TLS with the studio CA,
+    and with the client certificate a server requires; a second start is warm."""
+    server = mtls_server if client_certificate else tls_server
+    env = {**isolated_env(tmp_path, server.url), "AYON_API_KEY": server.service_api_key,
+           "AYON_CA_FILE": str(pki.ca)}
+    if client_certificate:
+        env["AYON_CERT_FILE"] = str(pki.client)
+    seen = tmp_path / "seen.json"
+    log = tmp_path / "local" / "logs" / "ayon.log"
+    for run in ("full", "warm"):
+        result = run_ayon(["--headless", str(script), str(seen)], env)
+        assert result.returncode == 0, result.stderr
+        assert json.loads(seen.read_text())["path"]
+        assert ("(warm start)" in log.read_text()) == (run == "warm")
+    # Without the CA the warm check fails as the full bootstrap's would: the cause in words,
+    # and the installed bundle starts offline.
+    env.pop("AYON_CA_FILE")
+    result = run_ayon(["--headless", str(script), str(seen)], env)
+    assert result.returncode == 0, result.stderr
+    assert f"({UNTRUSTED}): starting OFFLINE" in result.stderr, result.stderr
+    assert "SSLError" not in result.stderr and "Traceback" not in result.stderr
+
+
 def test_password_login_over_tls_with_the_studio_ca(tmp_path, tls_server, pki):
     env = {**isolated_env(tmp_path, tls_server.url), "AYON_CA_FILE": str(pki.ca)}
     result = run_ayon_pty(["login"], env, [("User name", USER), ("Password", PASSWORD)])
