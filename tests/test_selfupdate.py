@@ -136,6 +136,8 @@ def test_switch_to_new_version_interrupted_then_installed_and_back(fresh_server,
     switch_lines = [line for line in result.stderr.splitlines() if "restarting with it" in line]
     assert len(switch_lines) == 1, result.stderr
     assert not list((local / "versions").glob(".tmp-*")), "work folder of the kill left"
+    # Installed: the downloaded installer's files are not kept.
+    assert not [p for p in (local / "installers").iterdir() if not p.name.startswith(".")]
     registry = json.loads((local / "registry.json").read_text())["versions"]
     assert set(registry) == {NEW, __version__}
     assert (local / "current").read_text().strip() == python
@@ -505,3 +507,57 @@ def test_real_server_web_action_of_a_server_addon_end_to_end(real_server, tmp_pa
     finally:
         real_server.update_bundle("demo_production", isProduction=True)
         real_server.delete_bundle(name)
+
+
+def _fake_version(local: Path, version: str, installed_at: str) -> dict:
+    """A side-by-side version as the install leaves it: a real virtual environment (no pip)
+    under ``launcher/versions``; its registry entry."""
+    venv = local / "launcher" / "versions" / version
+    made = subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)],
+                          capture_output=True, text=True)
+    assert made.returncode == 0, made.stderr
+    return {"python": str(venv / "bin" / "python"), "installed_at": installed_at}
+
+
+def test_old_versions_are_removed_unless_recent_kept_running_or_foreign(tmp_path, monkeypatch):
+    import sysconfig
+
+    import ayon_launcher
+    from ayon_launcher.bootstrapper.selfupdate import in_use, registry
+
+    if os.name == "nt":
+        pytest.skip("in-use marks are shared file locks (POSIX); Windows locks files in use")
+    local = tmp_path / "local"
+    monkeypatch.setenv("AYON_LAUNCHER_LOCAL_DIR", str(local))
+    monkeypatch.setenv(in_use.KEEP_VERSIONS_ENV, "1")
+    versions = {v: _fake_version(local, v, f"2026-0{i + 1}-01T00:00:00+0000")
+                for i, v in enumerate(["0.1.0", "0.1.1", "0.1.2", "0.1.3"])}
+    versions["0.0.9"] = {"python": sys.executable, "origin": "external",
+                         "installed_at": "2025-01-01T00:00:00+0000"}
+    (local / "launcher" / "registry.json").write_text(json.dumps({"versions": versions}))
+
+    # A job still runs from 0.1.1, started through the launcher's own entry point.
+    hold = tmp_path / "hold.py"
+    hold.write_text("print('running', flush=True)\ninput()\n")
+    env = {**isolated_env(tmp_path), "AYON_LAUNCHER_LOCAL_DIR": str(local),
+           "PYTHONPATH": os.pathsep.join([str(Path(ayon_launcher.__file__).parents[1]),
+                                          sysconfig.get_paths()["purelib"]])}
+    job = subprocess.Popen([versions["0.1.1"]["python"], "-m", "ayon_launcher",
+                            "--skip-bootstrap", str(hold)], env=env, stdin=subprocess.PIPE,
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert job.stdout.readline() == "running\n", job.stderr.read()
+        # 0.1.3 is the newest (kept by the count), 0.1.0 is asked to be kept (running here).
+        removed = in_use.remove_old_versions({"0.1.0"})
+        assert removed == ["0.1.2"]
+        assert set(registry.load()) == {"0.0.9", "0.1.0", "0.1.1", "0.1.3"}
+        assert (local / "launcher" / "versions" / "0.1.1" / "bin").is_dir()  # in use
+    finally:
+        job.communicate("\n", timeout=60)
+    assert job.returncode == 0
+    # The job has ended: the next clean-up removes its version too; never a foreign install.
+    assert in_use.remove_old_versions({"0.1.0"}) == ["0.1.1"]
+    assert set(registry.load()) == {"0.0.9", "0.1.0", "0.1.3"}
+    left = sorted(p.name for p in (local / "launcher" / "versions").iterdir())
+    assert left == ["0.1.0", "0.1.3"]  # no trash, no marks left behind
+    assert Path(sys.executable).is_file()

@@ -209,10 +209,21 @@ def _web_action(args: list[str]) -> "NoReturn":
     sys.exit(_guarded(debug, run))
 
 
+def _mark_installed_version() -> None:
+    """A launcher version installed side by side (``{local}/launcher/versions/{version}``)
+    marks itself in use while it runs: another launcher's clean-up of old versions leaves it
+    alone. A string comparison for any other install."""
+    if os.path.basename(os.path.dirname(sys.prefix)) == "versions":
+        from ayon_launcher.bootstrapper.selfupdate.in_use import hold_own_mark
+
+        hold_own_mark()
+
+
 def main(argv: list[str] | None = None) -> "NoReturn":
     """``ayon``: a script call runs straight away; a bundle with the core add-on runs the
     command through ayon-core (see ``handoff``); anything else goes to the click app."""
     args = list(sys.argv[1:] if argv is None else argv)
+    _mark_installed_version()
     if args and args[-1][:14].lower() == "ayon-launcher:":
         _web_action(args)
     call = _fast_script_call(args)

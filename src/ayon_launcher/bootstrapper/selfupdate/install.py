@@ -89,7 +89,14 @@ def install(api: Any, record: dict[str, Any], own_version: str) -> str:
         except SyncFailed as exc:
             raise DistributionError(f"cannot download AYON launcher {own_version}: {exc}") \
                 from None
-        return _install_venv(item.target, own_version, record["filename"])
+        python = _install_venv(item.target, own_version, record["filename"])
+        # Installed: the installer's files are needed no more, nor the oldest versions.
+        shutil.rmtree(item.target, ignore_errors=True)
+        from ayon_launcher import __version__
+        from ayon_launcher.bootstrapper.selfupdate.in_use import remove_old_versions
+
+        remove_old_versions({own_version, __version__})
+        return python
     finally:
         lock.release()
 

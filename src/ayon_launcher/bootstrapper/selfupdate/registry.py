@@ -60,6 +60,11 @@ def record(version: str, python: str, **extra: Any) -> None:
     versions = load()
     versions[version] = {"python": python, "installed_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
                          **extra}
+    save(versions)
+
+
+def save(versions: dict[str, dict[str, Any]]) -> None:
+    """Write the registry (call with the install lock held)."""
     write_json_atomic(registry_path(), {"versions": versions})
 
 
