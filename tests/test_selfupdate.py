@@ -118,6 +118,9 @@ def test_switch_to_new_version_interrupted_then_installed_and_back(fresh_server,
         time.sleep(0.05)
     os.killpg(proc.pid, signal.SIGKILL)
     proc.wait()
+    # The installer's download showed as the add-ons' do (a line each on a farm log).
+    killed_stderr = proc.stderr.read().decode()
+    assert f"installed launcher installer {built['installer'].name}" in killed_stderr
     assert not (local / "versions" / NEW).exists()
     assert identity.installer_version(NEW) and NEW not in json.loads(
         (local / "registry.json").read_text() if (local / "registry.json").exists()
@@ -135,6 +138,7 @@ def test_switch_to_new_version_interrupted_then_installed_and_back(fresh_server,
     assert Path(python).is_relative_to(local / "versions" / NEW)
     switch_lines = [line for line in result.stderr.splitlines() if "restarting with it" in line]
     assert len(switch_lines) == 1, result.stderr
+    assert f"installed AYON launcher {NEW}" in result.stderr  # its install, as an add-on's
     assert not list((local / "versions").glob(".tmp-*")), "work folder of the kill left"
     # Installed: the downloaded installer's files are not kept.
     assert not [p for p in (local / "installers").iterdir() if not p.name.startswith(".")]

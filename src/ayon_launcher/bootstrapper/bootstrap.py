@@ -128,7 +128,7 @@ def _full_bootstrap(ctx: LauncherContext, api: ayon_api.ServerAPI | None,
         seen=seen)
     if studio.is_dev and not ctx.use_dev:
         ctx.use_dev = True  # a dev bundle asked for by name runs in dev mode
-    _follow_launcher_version(api, studio)
+    _follow_launcher_version(api, studio, _item_progress(progress))
     installed = distribute(api, bundle, _item_progress(progress), cancel=cancel,
                            studio=studio, verify=ctx.verify)
     warmstart.remember(ctx, studio, bundle, installed, seen.get("project_bundles"))
@@ -171,15 +171,17 @@ def _reused_connection(ctx: LauncherContext) -> ayon_api.ServerAPI | None:
     return open_api(session)
 
 
-def _follow_launcher_version(api: ayon_api.ServerAPI, bundle: Any) -> None:
+def _follow_launcher_version(api: ayon_api.ServerAPI, bundle: Any,
+                             progress: ItemProgress | None) -> None:
     """Self-update hook: another launcher version named by the bundle is switched to (the
-    command line re-runs with it) or checked; nothing to import when it is the running one."""
+    command line re-runs with it; its install reports to ``progress`` as the add-ons do) or
+    checked; nothing to import when it is the running one."""
     from ayon_launcher.bootstrapper.selfupdate import wants_other_launcher
 
     if wants_other_launcher(bundle.raw.get("installerVersion")):
         from ayon_launcher.bootstrapper.selfupdate.switch import follow_bundle
 
-        follow_bundle(api, bundle)
+        follow_bundle(api, bundle, progress)
 
 
 def _item_progress(progress: ProgressCallback | None) -> ItemProgress | None:

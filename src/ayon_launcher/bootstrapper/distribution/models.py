@@ -113,6 +113,8 @@ class DistItem(Record):
     def label(self) -> str:
         if self.kind == "addon":
             return f"addon {self.name} {self.version}"
+        if self.kind == "installer":
+            return f"launcher installer {self.name}"
         return f"dependency package {self.name}"
 
 

@@ -15,13 +15,16 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ayon_launcher.bootstrapper.selfupdate import registry
 from ayon_launcher.bootstrapper.selfupdate.build import LOCK_NAME
 from ayon_launcher.support.errors import DistributionError
 from ayon_launcher.support.locking import FileLock
 from ayon_launcher.support.log import get_logger
+
+if TYPE_CHECKING:
+    from ayon_launcher.bootstrapper.distribution.sync import ItemProgress
 
 log = get_logger("selfupdate")
 
@@ -71,8 +74,11 @@ def _install_lock() -> FileLock:
     return lock
 
 
-def install(api: Any, record: dict[str, Any], own_version: str) -> str:
-    """Make ``own_version`` installed (from ``record``); the Python of its environment."""
+def install(api: Any, record: dict[str, Any], own_version: str,
+            progress: ItemProgress | None = None) -> str:
+    """Make ``own_version`` installed (from ``record``); the Python of its environment.
+    ``progress`` follows the download of the installer, then the install (pip's, whose
+    own progress is not known: reported as started, then done)."""
     from ayon_launcher.bootstrapper.distribution.sources import FetchSettings
     from ayon_launcher.bootstrapper.distribution.sync import SyncFailed, sync_items
 
@@ -85,11 +91,16 @@ def install(api: Any, record: dict[str, Any], own_version: str) -> str:
         item = installer_item(record)
         settings = FetchSettings(server_url=api.get_base_url(), server_headers=api.get_headers())
         try:
-            sync_items([item], settings)
+            sync_items([item], settings, progress)
         except SyncFailed as exc:
             raise DistributionError(f"cannot download AYON launcher {own_version}: {exc}") \
                 from None
+        label = f"AYON launcher {own_version}"
+        if progress is not None:
+            progress(label, 0, None, "installing")
         python = _install_venv(item.target, own_version, record["filename"])
+        if progress is not None:
+            progress(label, 1, 1, "done")
         # Installed: the installer's files are needed no more, nor the oldest versions.
         shutil.rmtree(item.target, ignore_errors=True)
         from ayon_launcher import __version__

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     import ayon_api
 
     from ayon_launcher.bootstrapper.distribution.models import Bundle
+    from ayon_launcher.bootstrapper.distribution.sync import ItemProgress
 
 log = get_logger("selfupdate")
 
@@ -32,9 +33,10 @@ log = get_logger("selfupdate")
 SWITCHED_FROM_ENV = "AYON_LAUNCHER_SWITCHED_FROM"
 
 
-def follow_bundle(api: ayon_api.ServerAPI, bundle: Bundle) -> None:
+def follow_bundle(api: ayon_api.ServerAPI, bundle: Bundle,
+                  progress: ItemProgress | None = None) -> None:
     """Run the launcher the bundle wants: return to go on here, or re-run with another version
-    (this process then ends with its exit code), or raise."""
+    (this process then ends with its exit code), or raise. ``progress`` follows an install."""
     wanted = str(bundle.raw.get("installerVersion"))
     mode = auto_update_mode()
     own = identity.own_version_of(wanted)
@@ -54,7 +56,7 @@ def follow_bundle(api: ayon_api.ServerAPI, bundle: Bundle) -> None:
     python = registry.python_of(own)
     if python is None:
         try:
-            python = _install(api, bundle, wanted, own)
+            python = _install(api, bundle, wanted, own, progress)
         except LauncherError as exc:
             if isinstance(exc, UsageError):
                 raise
@@ -66,7 +68,8 @@ def follow_bundle(api: ayon_api.ServerAPI, bundle: Bundle) -> None:
     rerun(python, own, bundle.name)
 
 
-def _install(api: ayon_api.ServerAPI, bundle: Bundle, wanted: str, own: str) -> str:
+def _install(api: ayon_api.ServerAPI, bundle: Bundle, wanted: str, own: str,
+             progress: ItemProgress | None) -> str:
     from ayon_launcher.bootstrapper.distribution.distribute import server_get
     from ayon_launcher.bootstrapper.distribution.models import platform_name
     from ayon_launcher.bootstrapper.selfupdate import install
@@ -81,7 +84,7 @@ def _install(api: ayon_api.ServerAPI, bundle: Bundle, wanted: str, own: str) -> 
         others = " (it lists only installers of another launcher for it)" if records else ""
         raise DistributionError(f"the server has no installer of AYON launcher {own} for "
                                 f"{platform}{others}")
-    return install.install(api, mine[0], own)
+    return install.install(api, mine[0], own, progress)
 
 
 def rerun(python: str, own: str, bundle_name: str) -> None:
