@@ -32,9 +32,10 @@ PROJECT, FOLDER, TASK, APP = "demo_Commercial", "robot", "modeling", "maya/2024"
 # pathlib (with urllib.parse and ipaddress), socket (with selectors and its enums),
 # contextlib and zlib: the warm path uses os.path strings, _socket for a plain http server,
 # small lock classes, and reads no file's CRC.
+# threading: the store lock is _thread's, and so is the lease heartbeat on a shared store.
 HEAVY = ("ayon_api", "requests", "urllib3", "http.client", "click", "dataclasses",
          "inspect", "logging", "typing", "pathlib", "urllib.parse", "socket", "contextlib",
-         "zlib")
+         "zlib", "threading")
 SCRIPT = f"""\
 import json, os, sys
 print(json.dumps({{"heavy": [m for m in {HEAVY!r} if m in sys.modules],
@@ -281,6 +282,19 @@ def test_a_server_down_after_a_good_start_starts_offline(any_server, proxy, env,
     done = run_ayon(["--headless", str(script)], env)
     assert done.returncode == 0, done.stderr
     assert "OFFLINE" in done.stderr and words in done.stderr
+
+
+def test_a_warm_start_on_a_shared_store_imports_nothing_heavy_either(proxy, env, script,
+                                                                       tmp_path):
+    """A farm node's start: the store lock and the in-use marks are lease files on the shared
+    storage (store/leases.py), taken without pathlib, threading or socket."""
+    env = {**env, "AYON_LAUNCHER_STORAGE_DIR": str(tmp_path / "shared")}
+    assert run_script(env, script)["bundle"] == "demo_production"
+    requests_of(proxy)
+    warm = run_script(env, script)
+    assert warm["bundle"] == "demo_production" and launcher_imports(warm) == []
+    assert requests_of(proxy) == {"/api/bundles": 1, settings_query("demo_production"): 1}
+    assert (tmp_path / "shared" / "addons").is_dir()  # the store really is the shared one
 
 
 def test_a_kept_alive_connection_closed_by_the_server_is_asked_again_once(proxy, env,
