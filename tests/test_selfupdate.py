@@ -559,7 +559,13 @@ def test_old_versions_are_removed_unless_recent_kept_running_or_foreign(tmp_path
     finally:
         job.communicate("\n", timeout=60)
     assert job.returncode == 0
-    # The job has ended: the next clean-up removes its version too; never a foreign install.
+    # The job has ended, but a program it started (a DCC) may still use that version's
+    # modules: a version started in the last days stays.
+    assert in_use.remove_old_versions({"0.1.0"}) == []
+    mark = Path(in_use.mark_path(str(local / "launcher" / "versions" / "0.1.1")))
+    week_ago = time.time() - (in_use.UNUSED_DAYS + 1) * 86400
+    os.utime(mark, (week_ago, week_ago))
+    # Not started for a week: removed; never a foreign install.
     assert in_use.remove_old_versions({"0.1.0"}) == ["0.1.1"]
     assert set(registry.load()) == {"0.0.9", "0.1.0", "0.1.3"}
     left = sorted(p.name for p in (local / "launcher" / "versions").iterdir())

@@ -2,13 +2,16 @@
 
 # A version in ``{local}/launcher/versions/{version}`` holds a shared lock on
 # ``versions/{version}.in-use`` while any process runs from it (the operating system drops it
-# when the process ends). The clean-up, after an install, removes a version only when it can
-# take that lock exclusively: no process of it runs.
+# when the process ends), and touches that file at each start. The clean-up, after an
+# install, removes a version only when it can take that lock exclusively (no process of it
+# runs) and it has not started for UNUSED_DAYS: programs it started (a DCC session, with the
+# launcher's modules on its PYTHONPATH) may outlive it, and do not hold the lock.
 
 from __future__ import annotations
 
 import os
 import sys
+import time
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -17,6 +20,7 @@ if TYPE_CHECKING:
 KEEP_VERSIONS_ENV = "AYON_LAUNCHER_KEEP_VERSIONS"
 DEFAULT_KEEP_VERSIONS = 2  # the new version and the one before it (to go back at once)
 MARK_SUFFIX = ".in-use"
+UNUSED_DAYS = 7
 _TRASH_PREFIX = ".trash-"
 
 _HELD: list[FileLock] = []
@@ -30,10 +34,12 @@ def hold_own_mark() -> None:
     versions = os.path.dirname(sys.prefix)
     if _HELD or not os.path.isfile(os.path.join(os.path.dirname(versions), "registry.json")):
         return
-    mark = FileLock(mark_path(sys.prefix), shared=True)
+    path = mark_path(sys.prefix)
+    mark = FileLock(path, shared=True)
     try:
         if mark.try_acquire():
             _HELD.append(mark)
+            os.utime(path)  # the last start, for the clean-up
     except (OSError, NotImplementedError):
         pass  # Windows has no shared lock: files in use cannot be deleted there anyway
 
@@ -73,6 +79,10 @@ def remove_old_versions(keep: set[str]) -> list[str]:
         if version in kept:
             continue
         root = _root(ours[version])
+        if _last_start(root, ours[version]) > time.time() - UNUSED_DAYS * 86400:
+            log.debug("keeping AYON launcher %s: started in the last %d days", version,
+                      UNUSED_DAYS)
+            continue
         mark = FileLock(mark_path(root), remove_on_release=True)
         try:
             free = mark.try_acquire()
@@ -104,6 +114,20 @@ def remove_old_versions(keep: set[str]) -> list[str]:
         log.info("removed AYON launcher version(s) %s, no longer used (%s keeps %d)",
                  ", ".join(removed), KEEP_VERSIONS_ENV, keep_count())
     return removed
+
+
+def _last_start(root: str, entry: dict) -> float:
+    """When a process last started from the version in ``root`` (its install when none did)."""
+    try:
+        return os.stat(mark_path(root)).st_mtime
+    except OSError:
+        pass
+    from datetime import datetime
+
+    try:
+        return datetime.strptime(str(entry.get("installed_at")), "%Y-%m-%dT%H:%M:%S%z").timestamp()
+    except ValueError:
+        return 0.0  # an entry without a time: as old as can be
 
 
 def _root(entry: dict) -> str:
