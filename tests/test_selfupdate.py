@@ -440,6 +440,18 @@ def test_action_link_bad_input():
         assert result.returncode == 2 and result.stderr.startswith("ayon: error: ")
 
 
+def test_action_link_to_a_server_that_is_down_says_why_in_words(tmp_path):
+    from conftest import dead_url
+    from failure_helpers import error_message
+
+    url = dead_url()
+    result = run_ayon([f"ayon-launcher://action?server_url={url}&token={'ab12' * 16}"],
+                      isolated_env(tmp_path))
+    assert result.returncode == 3, result.stderr
+    assert error_message(result.stderr.strip().splitlines()[-1]) == (
+        f"ayon: error: cannot reach the AYON server {url.split('://')[1]}: connection refused")
+
+
 _ACTION_ADDON = '''"""Server part of a test add-on with one launcher action."""
 
 from ayon_server.actions import ActionExecutor, ExecuteResponseModel, SimpleActionManifest

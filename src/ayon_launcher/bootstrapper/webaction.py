@@ -61,8 +61,10 @@ def _request(method: str, url: str, **kwargs: Any):  # noqa: ANN202 - requests.R
     try:
         return requests.request(method, url, timeout=30, **kwargs)
     except requests.RequestException as exc:
+        from ayon_launcher.bootstrapper.connection.tls import network_reason
+
         raise ServerUnreachableError(f"cannot reach the AYON server {urlparse(url).netloc}: "
-                                     f"{type(exc).__name__}") from None
+                                     f"{network_reason(exc, 30, url)}") from None
 
 
 def take(server_url: str, token: str) -> dict[str, Any]:

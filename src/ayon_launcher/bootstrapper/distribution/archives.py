@@ -43,6 +43,20 @@ def read_errors() -> tuple[type[BaseException], ...]:
     return (zipfile.BadZipFile, tarfile.TarError, EOFError, zlib.error, lzma.LZMAError,
             NotImplementedError, ValueError, OSError)
 
+def damage(exc: BaseException) -> str:
+    """What a read error (``read_errors``) says of an archive, in words: the library's text
+    without its class name ("Bad CRC-32 for file 'x'" reads as "bad CRC-32 for file 'x'")."""
+    text = " ".join(str(exc).split())
+    if isinstance(exc, EOFError) or not text:
+        return "its data ends too early"
+    if isinstance(exc, zlib.error):  # "Error -3 while decompressing data: invalid ..."
+        return "damaged compressed data (" + text.rpartition(": ")[2] + ")"
+    if isinstance(exc, OSError) and exc.strerror:
+        text = exc.strerror
+    # A capital of a sentence's first word, not of an acronym ("CRC check failed").
+    return text[0].lower() + text[1:] if text[1:2].islower() else text
+
+
 _FULL = {errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC)}
 
 
@@ -51,7 +65,7 @@ def write_error(what: str, path: str | Path, exc: OSError) -> LocalWriteError:
     if exc.errno in _FULL:
         reason = "no space left on the device"
     else:
-        reason = exc.strerror or type(exc).__name__
+        reason = exc.strerror or str(exc) or "the write failed"
     return LocalWriteError(f"{what}: cannot write {path}: {reason}")
 
 
@@ -70,7 +84,7 @@ def copy_member(src: IO[bytes], dest: str | Path, what: str, member: str) -> Non
                 chunk = src.read(CHUNK)
             except read_errors() as exc:
                 raise ArchiveError(f"{what}: corrupt archive member {member!r} "
-                                   f"({type(exc).__name__}: {exc})") from None
+                                   f"({damage(exc)})") from None
             if not chunk:
                 break
             try:
@@ -180,7 +194,7 @@ def _extract_zip(archive: Path, target: Path, what: str,
     try:
         zf = zipfile.ZipFile(archive)
     except read_errors() as exc:
-        raise ArchiveError(f"{what}: unreadable zip archive ({exc})") from None
+        raise ArchiveError(f"{what}: unreadable zip archive ({damage(exc)})") from None
     with zf:
         members = zf.infolist()
         if not members:
@@ -206,7 +220,7 @@ def _extract_zip(archive: Path, target: Path, what: str,
                 src = zf.open(info)
             except read_errors() as exc:
                 raise ArchiveError(f"{what}: corrupt archive member {info.filename!r} "
-                                   f"({type(exc).__name__}: {exc})") from None
+                                   f"({damage(exc)})") from None
             with src:
                 copy_member(src, dest, what, info.filename)
             mode = info.external_attr >> 16
@@ -224,12 +238,12 @@ def _extract_tar(archive: Path, target: Path, what: str,
     try:
         tf = tarfile.open(archive)
     except read_errors() as exc:
-        raise ArchiveError(f"{what}: unreadable tar archive ({exc})") from None
+        raise ArchiveError(f"{what}: unreadable tar archive ({damage(exc)})") from None
     with tf:
         try:
             members = tf.getmembers()
         except read_errors() as exc:
-            raise ArchiveError(f"{what}: corrupt tar archive ({type(exc).__name__}: {exc})") \
+            raise ArchiveError(f"{what}: corrupt tar archive ({damage(exc)})") \
                 from None
         if not members:
             raise ArchiveError(f"{what}: archive rejected, it is empty")
@@ -254,7 +268,7 @@ def _extract_tar(archive: Path, target: Path, what: str,
                 src = tf.extractfile(member)
             except read_errors() as exc:
                 raise ArchiveError(f"{what}: corrupt archive member {member.name!r} "
-                                   f"({type(exc).__name__}: {exc})") from None
+                                   f"({damage(exc)})") from None
             if src is None:
                 continue
             with src:
@@ -283,7 +297,7 @@ def _check_tar_end(tf: tarfile.TarFile, what: str) -> None:
                                    f"{tf.members[-1].name!r})")
             zeros += len(chunk)
     except read_errors() as exc:
-        raise ArchiveError(f"{what}: corrupt tar archive ({type(exc).__name__}: {exc})") \
+        raise ArchiveError(f"{what}: corrupt tar archive ({damage(exc)})") \
             from None
     if zeros < 512:
         raise ArchiveError(f"{what}: truncated tar archive (no end-of-archive marker after "
