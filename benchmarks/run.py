@@ -271,7 +271,8 @@ def main() -> int:
                              "the official launcher's rows)")
     parser.add_argument("--runs", type=int, help="runs per start-up figure (default 9, quick 5)")
     parser.add_argument("--sync-runs", type=int,
-                        help="runs of the cold sync figures (default 3, quick 2)")
+                        help="runs of the cold sync figures (default 5, quick 3: a cold sync "
+                             "varies more from run to run than a start)")
     parser.add_argument("--size-mb", type=int, help="size of the synced bundle (default 200)")
     parser.add_argument("--addons", type=int, default=8, help="add-ons in the synced bundle")
     parser.add_argument("--workers", type=int, default=4,
@@ -284,7 +285,7 @@ def main() -> int:
                         help="skip the 64-launcher farm figure (1 to 2 minutes on 2 cores)")
     args = parser.parse_args()
     runs = args.runs or (5 if args.quick else 9)
-    sync_runs = args.sync_runs or (2 if args.quick else 3)
+    sync_runs = args.sync_runs or (3 if args.quick else 5)
     size_mb = args.size_mb or (40 if args.quick else 200)
     count = min(args.addons, 4) if args.quick and not args.size_mb else args.addons
 
