@@ -296,7 +296,8 @@ def test_a_bundle_naming_the_official_launcher_starts_warm(studio_bundle, tmp_pa
         env = {**_base_env(tmp_path, studio_bundle), "AYON_SERVER_URL": proxy.url}
         probe = tmp_path / "probe.py"
         probe.write_text("import json, os, sys\nprint(json.dumps({'bundle': os.environ.get("
-                         "'AYON_BUNDLE_NAME'), 'api': 'ayon_api' in sys.modules}))\n")
+                         "'AYON_BUNDLE_NAME'), 'api': 'ayon_api' in sys.modules, "
+                         "'logging': 'logging' in sys.modules}))\n")
         args = ["--headless", "--bundle", studio_bundle.bundle_name, str(probe)]
         cold = _ours(args, env)
         assert cold.returncode == 0, _failure(cold)
@@ -304,9 +305,15 @@ def test_a_bundle_naming_the_official_launcher_starts_warm(studio_bundle, tmp_pa
         warm = _ours(args, env)
         assert warm.returncode == 0, _failure(warm)
         seen = json.loads(warm.stdout.strip().splitlines()[-1])
-        assert seen == {"bundle": studio_bundle.bundle_name, "api": False}, seen
+        # Its warning line is printed without importing logging (a light start's record).
+        assert seen == {"bundle": studio_bundle.bundle_name, "api": False, "logging": False}, \
+            seen
         assert dict(proxy.hits) == {"/api/bundles": 1}
-        assert f"names official AYON launcher {studio.INSTALLER_VERSION}" in warm.stderr
+        warning = [line for line in warm.stderr.splitlines() if "names official" in line]
+        assert warning == [f"WARNING: bundle {studio_bundle.bundle_name} names official AYON "
+                           f"launcher {studio.INSTALLER_VERSION}; running this launcher in its "
+                           "place (its add-ons' launcher ranges were checked at the last full "
+                           "start)"], warm.stderr
         proxy.hits.clear()
         skip = _ours(args, {**env, "AYON_AUTO_UPDATE": "skip"})
         assert skip.returncode == 0, _failure(skip)

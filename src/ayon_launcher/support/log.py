@@ -4,13 +4,14 @@ A script run that starts warm (``ayon script.py``, nothing to install) would spe
 its time importing ``logging`` (re, traceback, threading, weakref, string) only to append two
 DEBUG lines to the support log. So that start is "light" (``setup_logging(lazy=True)``): the
 log file is opened as logging would open it, and the launcher's loggers are light ones
-(``get_logger`` in a process without ``logging``) that write the records the screen does not
-show straight to it, in the file handler's format. The full set-up is made, on the same open
-file, the moment anything imports ``logging``: a library (ayon_api, requests, keyring), the
-user's script, or a light logger whose record needs it (the screen's level, a traceback, any
-other option), which then forwards to the real logger. A ``sys.meta_path`` hook runs the
-set-up right after ``logging`` executes, so every library and script finds it configured as
-an eager start would have it. A process that imported ``logging`` already is set up eagerly.
+(``get_logger`` in a process without ``logging``) that write their records straight to it,
+in the file handler's format, and those of the screen's level to stderr as its handler
+would. The full set-up is made, on the same open file, the moment anything imports
+``logging``: a library (ayon_api, requests, keyring), the user's script, or a light logger
+whose record needs it (a traceback, any other option), which then forwards to the real
+logger. A ``sys.meta_path`` hook runs the set-up right after ``logging`` executes, so every
+library and script finds it configured as an eager start would have it. A process that
+imported ``logging`` already is set up eagerly.
 """
 
 from __future__ import annotations
@@ -114,9 +115,10 @@ _LIGHT_LOCK = _thread.RLock()
 
 
 def _light_record(name: str, level: int, msg: object, args: tuple) -> bool:
-    """Whether a light start wrote the record (or the file's level drops it); False: the
-    record needs logging (the screen shows it, or logging would format it otherwise)."""
-    if level >= _SCREEN_LEVEL or level not in _LEVEL_NAMES:
+    """Whether a light start wrote the record to the file, and to the screen at the screen's
+    level (as the screen handler of a start that is not --debug formats it); False: the
+    record needs logging (logging would format it otherwise)."""
+    if level not in _LEVEL_NAMES:
         return False
     if len(args) == 1 and args[0] and hasattr(args[0], "keys"):
         return False  # a mapping of named arguments
@@ -124,7 +126,17 @@ def _light_record(name: str, level: int, msg: object, args: tuple) -> bool:
         message = str(msg) % args if args else str(msg)
     except Exception:  # noqa: BLE001 - logging decides what a bad format does
         return False
-    return _write(name, level, message)
+    if not _write(name, level, message):
+        return False
+    if level >= _SCREEN_LEVEL:
+        # A studio bundle's warm start says which launcher it names: a warning that would
+        # otherwise import logging (and traceback, threading...) to print one line.
+        try:
+            sys.stderr.write(redact(f"{_LEVEL_NAMES[level]}: {message}") + "\n")
+            sys.stderr.flush()
+        except (AttributeError, OSError, ValueError):
+            pass  # no usable stderr (pythonw): logging's handler would drop it too
+    return True
 
 
 def _write(name: str, level: int, message: str) -> bool:
