@@ -70,8 +70,7 @@ def remove_old_versions(keep: set[str]) -> list[str]:
     versions = registry.load()
     folder = str(registry.versions_dir())
     ours = {version: entry for version, entry in versions.items()
-            if os.path.dirname(os.path.dirname(os.path.dirname(str(entry.get("python")))))
-            == folder and os.path.basename(_root(entry)) == version}
+            if _root(entry) == os.path.join(folder, version)}
     recent = sorted(ours, key=lambda v: str(ours[v].get("installed_at") or ""), reverse=True)
     kept = set(keep) | set(recent[:keep_count()])
     removed = []
@@ -124,8 +123,10 @@ def _last_start(root: str, entry: dict) -> float:
         pass
     from datetime import datetime
 
+    from ayon_launcher.bootstrapper.selfupdate.registry import TIME_FORMAT
+
     try:
-        return datetime.strptime(str(entry.get("installed_at")), "%Y-%m-%dT%H:%M:%S%z").timestamp()
+        return datetime.strptime(str(entry.get("installed_at")), TIME_FORMAT).timestamp()
     except ValueError:
         return 0.0  # an entry without a time: as old as can be
 

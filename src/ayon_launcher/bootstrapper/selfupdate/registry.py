@@ -17,6 +17,8 @@ from typing import Any
 from ayon_launcher.support import paths
 from ayon_launcher.support.atomicfile import write_bytes_atomic, write_json_atomic
 
+TIME_FORMAT = "%Y-%m-%dT%H:%M:%S%z"  # of an entry's "installed_at"
+
 
 def launcher_dir() -> Path:
     return paths.local_dir() / "launcher"
@@ -58,8 +60,7 @@ def python_of(version: str) -> str | None:
 def record(version: str, python: str, **extra: Any) -> None:
     """Add or replace ``version`` (call with the install lock held)."""
     versions = load()
-    versions[version] = {"python": python, "installed_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-                         **extra}
+    versions[version] = {"python": python, "installed_at": time.strftime(TIME_FORMAT), **extra}
     save(versions)
 
 

@@ -139,7 +139,7 @@ _STORE_THREADS = _thread.allocate_lock()
 
 class _Held:
     """A ``with`` block holding a lock taken by ``take`` (which raises when it cannot be
-    taken, or returns False to enter without it, the block then told so), released at the
+    taken, or returns None to enter without it: the block is given False), released at the
     end. A class rather than contextlib's decorator: a warm start takes the store lock and
     does not import contextlib otherwise."""
 
